@@ -1,0 +1,80 @@
+//! The scriptable face of `rossignol`: clap definitions only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rossignol",
+    version,
+    about = "Custodial accounts: create, read and check sealed secp256k1 accounts per environment",
+    after_help = "Environments come from --config, $ROSSIGNOL_CONFIG or ~/.config/rossignol/config.toml; \
+                  the built-in `local` environment needs no setup."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Environment to use (default: the configuration's `default`, else `local`)
+    #[arg(long, short = 'e', global = true, env = "ROSSIGNOL_ENV", value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Configuration file (default: $ROSSIGNOL_CONFIG, else ~/.config/rossignol/config.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the configured environments
+    Envs {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create new accounts; prints their addresses
+    Create {
+        /// How many accounts to create
+        #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        count: u64,
+        /// Writes in flight at once
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+        /// JSON Lines: {"address": "0x..."}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one account; the private key only with --reveal
+    Get {
+        /// The account's address (0x + 40 hex digits)
+        address: String,
+        /// Also print the private key (0x hex; base64 for legacy rows)
+        #[arg(long)]
+        reveal: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List accounts, never their keys
+    List {
+        /// Stop after this many accounts
+        #[arg(long)]
+        limit: Option<u64>,
+        /// Resume after this address (as printed when a limit cut the list)
+        #[arg(long, value_name = "ADDRESS")]
+        after: Option<String>,
+        /// JSON Lines, one record per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create the environment's table, or check an existing one
+    Init {
+        #[arg(long)]
+        json: bool,
+    },
+}

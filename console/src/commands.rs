@@ -1,0 +1,208 @@
+//! The subcommands, thin over `rossignol-core`.
+
+use futures::StreamExt as _;
+use rossignol_core::config::{Config, Environment};
+use rossignol_core::store::{AccountRecord, Cursor};
+use rossignol_core::{Address, Custodian};
+use serde::Serialize;
+
+use crate::Failure;
+use crate::cli::{Cli, Command};
+use crate::output::{EnvView, Out, RecordView, report_lines};
+
+/// Accounts read per store request while listing.
+const LIST_PAGE: usize = 200;
+
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let config = Config::load(cli.global.config.as_deref())?;
+    let env = config.environment(cli.global.env.as_deref())?;
+    let mut out = Out::new();
+    let result = match cli.command {
+        None => status(env, &mut out).await,
+        Some(Command::Envs { json }) => envs(&config, json, &mut out),
+        Some(Command::Create { count, concurrency, json }) => {
+            create(env, count, concurrency.into(), json, &mut out).await
+        }
+        Some(Command::Get { address, reveal, json }) => get(env, &address, reveal, json, &mut out).await,
+        Some(Command::List { limit, after, json }) => list(env, limit, after, json, &mut out).await,
+        Some(Command::Init { json }) => init(env, json, &mut out).await,
+    };
+    out.flush()?;
+    result
+}
+
+/// `rossignol` alone: where it points and what it holds.
+async fn status(env: &Environment, out: &mut Out) -> Result<(), Failure> {
+    let custodian = env.connect().await?;
+    out.line(&format!(
+        "environment {} ({}{})",
+        env.name,
+        env.seal_label(),
+        if env.read_only { ", read-only" } else { "" }
+    ))?;
+    for line in report_lines(&custodian.store().describe().await?) {
+        out.line(&line)?;
+    }
+    out.line("commands: rossignol create | get ADDRESS | list | init | envs   (rossignol --help for more)")
+}
+
+fn envs(config: &Config, json: bool, out: &mut Out) -> Result<(), Failure> {
+    for (name, environment) in &config.environments {
+        let view = EnvView { name, default: *name == config.default, environment };
+        if json { out.json(&view)? } else { out.line(&view.row())? }
+    }
+    Ok(())
+}
+
+fn who() -> String {
+    let user =
+        std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("rossignol-cli:{user}")
+}
+
+async fn create(
+    env: &Environment,
+    count: u64,
+    concurrency: usize,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    if env.read_only {
+        return Err(rossignol_core::Error::ReadOnly { env: env.name.clone(), action: "create" }.into());
+    }
+    let custodian = env.connect().await?;
+    let created_by = who();
+    let mut results = futures::stream::iter(0..count)
+        .map(|_| {
+            let custodian = custodian.clone();
+            let created_by = created_by.clone();
+            async move { custodian.create(&created_by).await }
+        })
+        .buffer_unordered(concurrency);
+    let mut done = 0u64;
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(record) => {
+                done += 1;
+                let address = record.address.to_string();
+                if json { out.json(&AddressLine { address: &address })? } else { out.line(&address)? }
+            }
+            Err(e) => {
+                // Let the writes in flight finish so every created address
+                // is printed, then stop.
+                drop(results);
+                return Err(Failure::from(e)
+                    .context(format!("created {done} of {count} accounts before this failure")));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct AddressLine<'a> {
+    address: &'a str,
+}
+
+fn parse_address(text: &str) -> Result<Address, Failure> {
+    Address::parse(text.trim()).map_err(|e| Failure::usage(format!("{text:?} is not a valid address: {e}")))
+}
+
+async fn get(
+    env: &Environment,
+    address: &str,
+    reveal: bool,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    let address = parse_address(address)?;
+    let custodian = env.connect().await?;
+    let (record, key) = if reveal {
+        let (record, key) = custodian.reveal(&address).await?;
+        (record, Some(key))
+    } else {
+        let record = custodian.get(&address).await?;
+        record.verify_public_key()?;
+        (record, None)
+    };
+    let view = RecordView::from(&record);
+    if json {
+        #[derive(Serialize)]
+        struct Revealed<'a> {
+            #[serde(flatten)]
+            record: &'a RecordView,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            private_key: Option<&'a str>,
+        }
+        let secret = key.as_ref().map(|k| k.reveal_text());
+        out.json(&Revealed { record: &view, private_key: secret.as_ref().map(|s| s.as_str()) })?;
+    } else {
+        for (name, value) in view.details() {
+            out.line(&format!("{name:<15} {value}"))?;
+        }
+        if let Some(key) = &key {
+            out.line(&format!("{:<15} {}", "private_key", key.reveal_text().as_str()))?;
+        }
+    }
+    Ok(())
+}
+
+async fn list(
+    env: &Environment,
+    limit: Option<u64>,
+    after: Option<String>,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    let mut cursor = after.as_deref().map(parse_address).transpose()?.map(|a| Cursor(a.to_storage()));
+    let custodian: Custodian = env.connect().await?;
+    let mut shown = 0u64;
+    let mut malformed = 0u64;
+    loop {
+        let remaining = limit.map_or(LIST_PAGE as u64, |l| (l - shown).min(LIST_PAGE as u64));
+        let page = custodian.store().page(cursor.as_ref(), remaining as usize).await?;
+        for item in &page.items {
+            match AccountRecord::from_item(item) {
+                Ok(record) => {
+                    let view = RecordView::from(&record);
+                    if json { out.json(&view)? } else { out.line(&view.row())? }
+                }
+                Err(e) => {
+                    malformed += 1;
+                    eprintln!("warning: {e}");
+                }
+            }
+            shown += 1;
+        }
+        cursor = page.next;
+        let Some(next) = &cursor else { break };
+        if limit.is_some_and(|l| shown >= l) {
+            eprintln!("more accounts follow; continue with: rossignol list --after {}", next.0);
+            break;
+        }
+    }
+    if malformed > 0 {
+        return Err(Failure::failed(format!(
+            "{malformed} malformed record(s) were skipped (see the warnings above); run an audit"
+        )));
+    }
+    Ok(())
+}
+
+async fn init(env: &Environment, json: bool, out: &mut Out) -> Result<(), Failure> {
+    let custodian = env.connect().await?;
+    let outcome = custodian.store().init().await?;
+    if json {
+        out.json(&outcome)?;
+    } else {
+        out.line(if outcome.created { "created the table" } else { "the table exists; checked it" })?;
+        for line in report_lines(&outcome.report) {
+            out.line(&line)?;
+        }
+    }
+    if outcome.report.is_healthy() {
+        Ok(())
+    } else {
+        Err(Failure::failed(format!("table {} has settings to fix (marked FIX above)", outcome.report.table)))
+    }
+}

@@ -1,0 +1,160 @@
+//! What the commands print: JSON views of records (never a secret unless
+//! revealed) and a stdout writer that stops quietly on a closed pipe.
+
+use std::io::{self, Write as _};
+
+use rossignol_core::config::{Environment, SealSpec, StoreSpec};
+use rossignol_core::store::{AccountRecord, CheckStatus, TableReport};
+use serde::Serialize;
+
+use crate::Failure;
+
+/// A record as shown: every attribute but the key.
+#[derive(Debug, Serialize)]
+pub struct RecordView {
+    pub address: String,
+    pub scheme: &'static str,
+    pub public_key: String,
+    pub seal: Option<String>,
+    pub created_at: Option<String>,
+    pub created_by: Option<String>,
+    pub schema_version: u32,
+    /// A Node-era row whose key is stored in plaintext.
+    pub legacy_plaintext: bool,
+}
+
+impl From<&AccountRecord> for RecordView {
+    fn from(record: &AccountRecord) -> Self {
+        RecordView {
+            address: record.address.to_string(),
+            scheme: record.scheme.as_str(),
+            public_key: record.public_key.clone(),
+            seal: record.seal().map(str::to_owned),
+            created_at: record.created_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            created_by: record.created_by.clone(),
+            schema_version: record.schema_version,
+            legacy_plaintext: record.is_legacy(),
+        }
+    }
+}
+
+impl RecordView {
+    /// One line for `list`: address, scheme, created_at, created_by, flags.
+    pub fn row(&self) -> String {
+        format!(
+            "{}  {:<9}  {:<24}  {}{}",
+            self.address,
+            self.scheme,
+            self.created_at.as_deref().unwrap_or("-"),
+            self.created_by.as_deref().unwrap_or("-"),
+            if self.legacy_plaintext { "  [legacy plaintext]" } else { "" }
+        )
+    }
+
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("address", self.address.clone()),
+            ("scheme", self.scheme.to_owned()),
+            ("public_key", self.public_key.clone()),
+            ("seal", self.seal.clone().unwrap_or_else(|| "none: legacy plaintext key at rest".into())),
+            ("created_at", self.created_at.clone().unwrap_or_else(|| "-".into())),
+            ("created_by", self.created_by.clone().unwrap_or_else(|| "-".into())),
+            ("schema_version", self.schema_version.to_string()),
+        ]
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvView<'a> {
+    pub name: &'a str,
+    pub default: bool,
+    #[serde(flatten)]
+    pub environment: &'a Environment,
+}
+
+impl EnvView<'_> {
+    pub fn row(&self) -> String {
+        let (store, location) = match &self.environment.store {
+            StoreSpec::Embedded { path } => ("embedded", path.display().to_string()),
+            StoreSpec::Dynamodb { aws, .. } => {
+                let mut at = aws.region.clone().unwrap_or_else(|| "default region".into());
+                if let Some(profile) = &aws.profile {
+                    at.push_str(&format!(", profile {profile}"));
+                }
+                if let Some(url) = &aws.endpoint_url {
+                    at.push_str(&format!(", {url}"));
+                }
+                ("dynamodb", at)
+            }
+        };
+        let seal = match &self.environment.seal {
+            SealSpec::Kms { key_id } => format!("kms {key_id}"),
+            SealSpec::Local { .. } => "local key".to_owned(),
+        };
+        format!(
+            "{} {:<12} {:<9} {:<24} {:<28} {}{}",
+            if self.default { "*" } else { " " },
+            self.name,
+            store,
+            self.environment.table,
+            seal,
+            location,
+            if self.environment.read_only { "  [read-only]" } else { "" }
+        )
+    }
+}
+
+pub fn report_lines(report: &TableReport) -> Vec<String> {
+    let mut lines = vec![format!("table {} at {}", report.table, report.location)];
+    if let Some(count) = report.item_count {
+        let estimate = if report.item_count_is_estimate {
+            " (DynamoDB's estimate, refreshed about every 6 hours)"
+        } else {
+            ""
+        };
+        lines.push(format!("  accounts: {count}{estimate}"));
+    }
+    for check in &report.checks {
+        let mark = match check.status {
+            CheckStatus::Ok => "ok  ",
+            CheckStatus::NotReported => "n/a ",
+            CheckStatus::Wrong => "FIX ",
+        };
+        lines.push(format!("  {mark} {}: {}", check.setting, check.detail));
+    }
+    lines
+}
+
+/// Stdout, line by line. A closed pipe (`| head`) ends the command quietly.
+#[derive(Debug)]
+pub struct Out {
+    stdout: io::StdoutLock<'static>,
+}
+
+impl Out {
+    pub fn new() -> Self {
+        Out { stdout: io::stdout().lock() }
+    }
+
+    pub fn line(&mut self, text: &str) -> Result<(), Failure> {
+        writeln!(self.stdout, "{text}").map_err(pipe_failure)
+    }
+
+    pub fn json(&mut self, value: &impl Serialize) -> Result<(), Failure> {
+        let text =
+            serde_json::to_string(value).map_err(|e| Failure::failed(format!("cannot encode JSON: {e}")))?;
+        self.line(&text)
+    }
+
+    pub fn flush(&mut self) -> Result<(), Failure> {
+        self.stdout.flush().map_err(pipe_failure)
+    }
+}
+
+fn pipe_failure(e: io::Error) -> Failure {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Failure { code: 0, message: String::new() }
+    } else {
+        Failure::failed(format!("cannot write to standard output: {e}"))
+    }
+}

@@ -1,0 +1,119 @@
+//! The service both faces use: create sealed accounts, read them, and open
+//! their keys with verification. Handlers and commands stay thin over it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::account::Address;
+use crate::error::{Error, Result};
+use crate::seal::{SealContext, Sealer};
+use crate::secret::{KeyMaterial, PrivateKey};
+use crate::store::record::{self, CURRENT_SCHEMA};
+use crate::store::{AccountRecord, AccountStore, Scheme, StoredKey};
+
+/// An account store with the sealer that protects its keys.
+#[derive(Clone)]
+pub struct Custodian {
+    store: Arc<dyn AccountStore>,
+    sealer: Arc<dyn Sealer>,
+}
+
+impl fmt::Debug for Custodian {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Custodian").field("store", &self.store).field("seal", &self.sealer.id()).finish()
+    }
+}
+
+impl Custodian {
+    pub fn new(store: Arc<dyn AccountStore>, sealer: Arc<dyn Sealer>) -> Self {
+        Custodian { store, sealer }
+    }
+
+    pub fn store(&self) -> &Arc<dyn AccountStore> {
+        &self.store
+    }
+
+    pub fn sealer(&self) -> &Arc<dyn Sealer> {
+        &self.sealer
+    }
+
+    pub fn table(&self) -> &str {
+        self.store.table()
+    }
+
+    /// Creates an account with a fresh key from the OS CSPRNG.
+    pub async fn create(&self, created_by: &str) -> Result<AccountRecord> {
+        self.create_with_key(PrivateKey::generate_os(), created_by).await
+    }
+
+    /// Seals `key` for its address and writes the record, never over an
+    /// existing one.
+    pub async fn create_with_key(&self, key: PrivateKey, created_by: &str) -> Result<AccountRecord> {
+        let address = key.address();
+        let blob = self.sealer.seal(SealContext { address: &address, table: self.table() }, &key).await?;
+        let record = AccountRecord {
+            address,
+            scheme: Scheme::Secp256k1,
+            public_key: record::format_public_key(&key.public_key_uncompressed()),
+            key: StoredKey::Sealed { seal: self.sealer.id().to_owned(), blob },
+            created_at: Some(Utc::now()),
+            created_by: Some(created_by.to_owned()),
+            schema_version: CURRENT_SCHEMA,
+        };
+        self.store.create(&record.to_item()?).await?;
+        Ok(record)
+    }
+
+    /// The record at `address`, or `NotFound`.
+    pub async fn get(&self, address: &Address) -> Result<AccountRecord> {
+        let item = self.store.get(address).await?.ok_or_else(|| Error::NotFound {
+            address: address.to_string(),
+            table: self.table().to_owned(),
+        })?;
+        AccountRecord::from_item(&item)
+    }
+
+    /// Opens the record's key and checks that it derives the record's
+    /// address (and public key). A mismatch is an integrity error.
+    pub async fn open(&self, record: &AccountRecord) -> Result<KeyMaterial> {
+        match &record.key {
+            StoredKey::Sealed { seal, blob } => {
+                let ctx = SealContext { address: &record.address, table: self.table() };
+                let key = self.sealer.open(ctx, seal, blob).await?;
+                if key.address() != record.address {
+                    return Err(record.integrity(format!(
+                        "the sealed key derives {}, not the record's address",
+                        key.address()
+                    )));
+                }
+                if record::format_public_key(&key.public_key_uncompressed()) != record.public_key {
+                    return Err(record.integrity("the sealed key does not match the stored public key"));
+                }
+                Ok(KeyMaterial::Secp256k1(key))
+            }
+            StoredKey::LegacyPlaintext(key) => {
+                let public = key.verified_public_key().map_err(|reason| record.integrity(reason))?;
+                if record::format_legacy_public_key(&public) != record.public_key {
+                    return Err(
+                        record.integrity("the legacy private key does not match the stored public key")
+                    );
+                }
+                let derived = record::legacy_address(&public);
+                if derived != record.address {
+                    return Err(record
+                        .integrity(format!("the legacy key derives {derived}, not the record's address")));
+                }
+                Ok(KeyMaterial::LegacyEd25519(key.clone()))
+            }
+        }
+    }
+
+    /// Reads and opens the account at `address`.
+    pub async fn reveal(&self, address: &Address) -> Result<(AccountRecord, KeyMaterial)> {
+        let record = self.get(address).await?;
+        let key = self.open(&record).await?;
+        Ok((record, key))
+    }
+}

@@ -1,0 +1,81 @@
+//! The one error type of `rossignol-core`.
+//!
+//! Every message says what happened and, where there is something to do,
+//! what to do. No variant ever carries key material: integrity and sealing
+//! failures name the address and the reason, never bytes.
+
+use crate::account::AddressError;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("invalid address: {0}")]
+    InvalidAddress(#[from] AddressError),
+
+    #[error("no account with address {address} in table {table}")]
+    NotFound { address: String, table: String },
+
+    #[error("an account with address {address} already exists in table {table}; nothing was overwritten")]
+    AlreadyExists { address: String, table: String },
+
+    #[error("integrity failure for account {address}: {reason}")]
+    Integrity { address: String, reason: String },
+
+    #[error("could not open the sealed key of account {address}: {reason}")]
+    Unseal { address: String, reason: String },
+
+    #[error("could not seal a key: {0}")]
+    Seal(String),
+
+    #[error("table {table} does not exist; run `rossignol init` for this environment to create it")]
+    TableMissing { table: String },
+
+    #[error(
+        "no AWS credentials were found ({detail}); set a `profile` for this environment or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )]
+    NoCredentials { detail: String },
+
+    #[error(
+        "{service} kept throttling {operation} after retries with backoff; wait a moment and try again, or raise the table's capacity"
+    )]
+    Throttled { service: &'static str, operation: &'static str },
+
+    #[error("{service} {operation} failed: {message}")]
+    Service { service: &'static str, operation: &'static str, message: String },
+
+    #[error("record {address} is malformed: {reason}")]
+    MalformedRecord { address: String, reason: String },
+
+    #[error("the embedded store at {path} failed: {message}")]
+    Embedded { path: String, message: String },
+
+    #[error("configuration error: {0}")]
+    Config(String),
+
+    #[error(
+        "environment {env} is read-only; {action} is refused. Use a writable environment or set `read_only = false` for it"
+    )]
+    ReadOnly { env: String, action: &'static str },
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// True when the error comes from what the caller asked for (bad input or
+    /// configuration), as opposed to an operation that failed.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::InvalidAddress(_) | Error::Config(_) | Error::ReadOnly { .. })
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+}

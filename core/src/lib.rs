@@ -1,0 +1,17 @@
+//! Rossignol's domain: accounts, sealing, stores and audit. No terminal,
+//! no Lambda runtime.
+
+pub mod account;
+pub mod aws;
+pub mod error;
+pub mod seal;
+pub mod secret;
+pub mod store;
+
+pub use account::{Address, AddressError};
+pub use error::{Error, Result};
+pub use secret::{KeyMaterial, LegacyKey, PrivateKey};
+pub mod config;
+pub mod custodian;
+
+pub use custodian::Custodian;

@@ -1,0 +1,121 @@
+//! AWS KMS sealing: Encrypt/Decrypt of the 32-byte key under a KMS key,
+//! with the encryption context `{address, table}`. KMS refuses to decrypt
+//! under any other context, so a sealed key moved onto another record
+//! cannot be opened.
+
+use async_trait::async_trait;
+use aws_sdk_kms::Client;
+use aws_sdk_kms::error::ProvideErrorMetadata;
+use aws_sdk_kms::primitives::Blob;
+use zeroize::Zeroizing;
+
+use super::{SealContext, Sealer};
+use crate::aws::sdk_error;
+use crate::error::{Error, Result};
+use crate::secret::PrivateKey;
+
+const PREFIX: &str = "kms:";
+
+/// Seals with one KMS key.
+#[derive(Debug, Clone)]
+pub struct KmsSealer {
+    client: Client,
+    key_id: String,
+    id: String,
+}
+
+impl KmsSealer {
+    /// `key_id` is a key id, ARN, or alias (`alias/...`). The record's seal
+    /// names it as configured; decryption passes it back to KMS, which
+    /// refuses a blob sealed under another key.
+    pub fn new(client: Client, key_id: impl Into<String>) -> Self {
+        let key_id = key_id.into();
+        KmsSealer { client, id: format!("{PREFIX}{key_id}"), key_id }
+    }
+
+    fn unseal_error(ctx: SealContext<'_>, reason: impl Into<String>) -> Error {
+        Error::Unseal { address: ctx.address.to_string(), reason: reason.into() }
+    }
+}
+
+#[async_trait]
+impl Sealer for KmsSealer {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    async fn seal(&self, ctx: SealContext<'_>, key: &PrivateKey) -> Result<Vec<u8>> {
+        let secret = key.reveal_bytes();
+        let output = self
+            .client
+            .encrypt()
+            .key_id(&self.key_id)
+            .plaintext(Blob::new(secret.to_vec()))
+            .encryption_context("address", ctx.address.to_storage())
+            .encryption_context("table", ctx.table)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("NotFoundException") => Error::Seal(format!(
+                    "KMS key {} does not exist in this account and region; check `kms_key_id`",
+                    self.key_id
+                )),
+                Some("DisabledException") | Some("KMSInvalidStateException") => {
+                    Error::Seal(format!("KMS key {} is disabled or pending deletion", self.key_id))
+                }
+                Some("AccessDeniedException") => Error::Seal(format!(
+                    "access to KMS key {} was denied; grant kms:Encrypt on it",
+                    self.key_id
+                )),
+                _ => sdk_error("KMS", "Encrypt", e),
+            })?;
+        output
+            .ciphertext_blob
+            .map(Blob::into_inner)
+            .ok_or_else(|| Error::Seal("KMS answered Encrypt without a ciphertext".into()))
+    }
+
+    async fn open(&self, ctx: SealContext<'_>, seal_id: &str, blob: &[u8]) -> Result<PrivateKey> {
+        let Some(key_id) = seal_id.strip_prefix(PREFIX) else {
+            return Err(Self::unseal_error(
+                ctx,
+                format!(
+                    "it was sealed by {seal_id}, but this environment seals with KMS; configure the key that sealed it"
+                ),
+            ));
+        };
+        let output = self
+            .client
+            .decrypt()
+            .key_id(key_id)
+            .ciphertext_blob(Blob::new(blob.to_vec()))
+            .encryption_context("address", ctx.address.to_storage())
+            .encryption_context("table", ctx.table)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("InvalidCiphertextException") => Self::unseal_error(
+                    ctx,
+                    "KMS refused it: the sealed key was altered, or belongs to another record or table",
+                ),
+                Some("IncorrectKeyException") => {
+                    Self::unseal_error(ctx, format!("it was not sealed under KMS key {key_id}"))
+                }
+                Some("AccessDeniedException") => Self::unseal_error(
+                    ctx,
+                    format!("access to KMS key {key_id} was denied; grant kms:Decrypt on it"),
+                ),
+                Some("NotFoundException") => {
+                    Self::unseal_error(ctx, format!("KMS key {key_id} no longer exists"))
+                }
+                _ => sdk_error("KMS", "Decrypt", e),
+            })?;
+        let plain = Zeroizing::new(
+            output
+                .plaintext
+                .map(Blob::into_inner)
+                .ok_or_else(|| Self::unseal_error(ctx, "KMS answered Decrypt without a plaintext"))?,
+        );
+        PrivateKey::from_bytes(&plain).map_err(|e| Self::unseal_error(ctx, e.to_string()))
+    }
+}

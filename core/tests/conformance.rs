@@ -1,0 +1,366 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! One suite, every store: the embedded store always, DynamoDB Local when
+//! `scripts/test` started it (and always in CI).
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rossignol_core::seal::SealContext;
+use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEALED_PRIVATE_KEY};
+use rossignol_core::store::{AccountRecord, AccountStore, Attr, Item, Scheme, parallel_scan};
+use rossignol_core::{Address, Error, KeyMaterial, PrivateKey};
+use support::Harness;
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(&super::Harness::embedded()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let Some(harness) = super::Harness::dynamodb().await else { return };
+                    super::$case(&harness).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    create_then_get_returns_the_record,
+    a_missing_address_is_not_found,
+    a_colliding_create_fails_and_leaves_the_original,
+    sixty_four_concurrent_creates_are_all_kept,
+    paging_resumes_from_its_cursor,
+    a_parallel_scan_sees_every_item_once,
+    reveal_opens_the_key_that_was_sealed,
+    a_sealed_key_copied_to_another_record_is_refused,
+    a_key_that_derives_another_address_is_an_integrity_error,
+    a_tampered_sealed_key_is_refused,
+    legacy_node_rows_are_read_and_verified,
+    no_private_key_is_stored_in_any_attribute,
+    describe_counts_and_init_is_idempotent,
+    a_malformed_item_is_reported_not_hidden,
+);
+
+async fn create_then_get_returns_the_record(h: &Harness) {
+    let created = h.custodian.create("test:conformance").await.unwrap();
+    let read = h.custodian.get(&created.address).await.unwrap();
+    assert_eq!(read.address, created.address);
+    assert_eq!(read.public_key, created.public_key);
+    assert_eq!(read.scheme, Scheme::Secp256k1);
+    assert_eq!(read.created_by.as_deref(), Some("test:conformance"));
+    assert_eq!(read.schema_version, record::CURRENT_SCHEMA);
+    assert_eq!(read.seal(), Some(h.custodian.sealer().id()));
+    assert!(!read.is_legacy());
+    read.verify_public_key().unwrap();
+    let raw = h.store.get(&created.address).await.unwrap().unwrap();
+    assert_eq!(raw.address(), Some(created.address.to_storage().as_str()));
+}
+
+async fn a_missing_address_is_not_found(h: &Harness) {
+    let address = Address::from_bytes([0x42; 20]);
+    assert!(h.store.get(&address).await.unwrap().is_none());
+    let err = h.custodian.get(&address).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert!(err.to_string().contains(&address.to_string()), "{err}");
+}
+
+async fn a_colliding_create_fails_and_leaves_the_original(h: &Harness) {
+    let key = PrivateKey::generate_os();
+    let original = h.custodian.create_with_key(key.clone(), "first").await.unwrap();
+    let err = h.custodian.create_with_key(key.clone(), "second").await.unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+    assert!(err.to_string().contains("nothing was overwritten"), "{err}");
+
+    // A raw item with the same address is refused too.
+    let mut clash = Item::default();
+    clash.insert("address", Attr::S(original.address.to_storage()));
+    clash.insert("created_by", Attr::S("intruder".into()));
+    assert!(matches!(h.store.create(&clash).await, Err(Error::AlreadyExists { .. })));
+
+    let kept = h.custodian.get(&original.address).await.unwrap();
+    assert_eq!(kept.created_by.as_deref(), Some("first"));
+    let (_, opened) = h.custodian.reveal(&original.address).await.unwrap();
+    assert_eq!(opened.reveal_text(), key.reveal_hex());
+}
+
+async fn sixty_four_concurrent_creates_are_all_kept(h: &Harness) {
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let custodian = h.custodian.clone();
+            tokio::spawn(async move { custodian.create(&format!("task-{i}")).await })
+        })
+        .collect();
+    let mut created = HashSet::new();
+    for task in tasks {
+        created.insert(task.await.unwrap().unwrap().address);
+    }
+    assert_eq!(created.len(), 64);
+    let stored = all_addresses(h.store.as_ref()).await;
+    assert_eq!(stored, created);
+    for address in &created {
+        h.custodian.reveal(address).await.unwrap();
+    }
+}
+
+async fn paging_resumes_from_its_cursor(h: &Harness) {
+    let created = create_many(h, 30).await;
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = h.store.page(cursor.as_ref(), 7).await.unwrap();
+        assert!(page.items.len() <= 7);
+        seen.extend(page.items.iter().map(address_of));
+        pages += 1;
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 100, "paging does not end");
+    }
+    assert!(pages >= 5, "30 items in pages of 7 took {pages} pages");
+    let unique: HashSet<Address> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "an item came back twice");
+    assert_eq!(unique, created);
+}
+
+async fn a_parallel_scan_sees_every_item_once(h: &Harness) {
+    let created = create_many(h, 40).await;
+    for segments in [1, 3, 8] {
+        let mut rx = parallel_scan(Arc::clone(&h.store), segments, 5);
+        let mut seen = Vec::new();
+        while let Some(page) = rx.recv().await {
+            seen.extend(page.unwrap().iter().map(address_of));
+        }
+        let unique: HashSet<Address> = seen.iter().copied().collect();
+        assert_eq!(unique.len(), seen.len(), "{segments} segments: an item came back twice");
+        assert_eq!(unique, created, "{segments} segments");
+    }
+}
+
+async fn reveal_opens_the_key_that_was_sealed(h: &Harness) {
+    let key = PrivateKey::generate_os();
+    let record = h.custodian.create_with_key(key.clone(), "test").await.unwrap();
+    let (read, opened) = h.custodian.reveal(&record.address).await.unwrap();
+    assert_eq!(read.address, key.address());
+    let KeyMaterial::Secp256k1(opened) = opened else { panic!("a secp256k1 key") };
+    assert_eq!(*opened.reveal_bytes(), *key.reveal_bytes());
+}
+
+async fn a_sealed_key_copied_to_another_record_is_refused(h: &Harness) {
+    let victim = h.custodian.create("test").await.unwrap();
+    let target = PrivateKey::generate_os();
+    let mut item = sealed_item_for(h, &target).await;
+    item.insert(SEALED_PRIVATE_KEY, Attr::B(blob_of(&victim)));
+    h.store.create(&item).await.unwrap();
+
+    let err = h.custodian.reveal(&target.address()).await.unwrap_err();
+    assert!(matches!(err, Error::Unseal { .. }), "{err}");
+    assert!(err.to_string().contains(&target.address().to_string()), "{err}");
+}
+
+async fn a_key_that_derives_another_address_is_an_integrity_error(h: &Harness) {
+    // Sealed for B's record, but holding A's key: the seal opens, the
+    // derivation check must catch it.
+    let a = PrivateKey::generate_os();
+    let b = PrivateKey::generate_os();
+    let b_address = b.address();
+    let blob = h
+        .custodian
+        .sealer()
+        .seal(SealContext { address: &b_address, table: h.store.table() }, &a)
+        .await
+        .unwrap();
+    let mut item = sealed_item_for(h, &b).await;
+    item.insert(SEALED_PRIVATE_KEY, Attr::B(blob));
+    h.store.create(&item).await.unwrap();
+
+    let err = h.custodian.reveal(&b_address).await.unwrap_err();
+    assert!(matches!(err, Error::Integrity { .. }), "{err}");
+    let message = err.to_string();
+    assert!(message.contains(&b_address.to_string()), "{message}");
+    assert!(!message.contains(&a.reveal_hex()[2..]), "{message}");
+}
+
+async fn a_tampered_sealed_key_is_refused(h: &Harness) {
+    let key = PrivateKey::generate_os();
+    let mut item = sealed_item_for(h, &key).await;
+    let Some(Attr::B(blob)) = item.get(SEALED_PRIVATE_KEY).cloned() else { panic!("sealed") };
+    let mut tampered = blob;
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x80;
+    item.insert(SEALED_PRIVATE_KEY, Attr::B(tampered));
+    h.store.create(&item).await.unwrap();
+    let err = h.custodian.reveal(&key.address()).await.unwrap_err();
+    assert!(matches!(err, Error::Unseal { .. }), "{err}");
+}
+
+async fn legacy_node_rows_are_read_and_verified(h: &Harness) {
+    let (item, secret_b64) = legacy_item([3u8; 32]);
+    let address = Address::parse(item.address().unwrap()).unwrap();
+    h.store.create(&item).await.unwrap();
+
+    let (record, key) = h.custodian.reveal(&address).await.unwrap();
+    assert!(record.is_legacy());
+    assert_eq!(record.scheme, Scheme::Ed25519);
+    assert_eq!(record.schema_version, 0);
+    assert_eq!(record.seal(), None);
+    record.verify_public_key().unwrap();
+    assert!(matches!(key, KeyMaterial::LegacyEd25519(_)));
+    assert_eq!(key.reveal_text().as_str(), secret_b64);
+    assert!(!format!("{record:?}").contains(&secret_b64));
+
+    // A legacy row whose key does not derive its address.
+    let (mut forged, _) = legacy_item([4u8; 32]);
+    let (other, _) = legacy_item([5u8; 32]);
+    forged.insert(PUBLIC_KEY, other.get(PUBLIC_KEY).unwrap().clone());
+    let forged_address = Address::parse(forged.address().unwrap()).unwrap();
+    h.store.create(&forged).await.unwrap();
+    let err = h.custodian.reveal(&forged_address).await.unwrap_err();
+    assert!(matches!(err, Error::Integrity { .. }), "{err}");
+}
+
+async fn no_private_key_is_stored_in_any_attribute(h: &Harness) {
+    let created = create_many(h, 10).await;
+    let mut secrets = Vec::new();
+    for address in &created {
+        let (_, key) = h.custodian.reveal(address).await.unwrap();
+        let KeyMaterial::Secp256k1(key) = key else { panic!("secp256k1") };
+        secrets.push(*key.reveal_bytes());
+    }
+    let mut rx = parallel_scan(Arc::clone(&h.store), 2, 100);
+    let mut scanned = 0;
+    while let Some(page) = rx.recv().await {
+        for item in page.unwrap() {
+            scanned += 1;
+            assert!(item.get(LEGACY_PRIVATE_KEY).is_none());
+            for (name, value) in &item.0 {
+                let haystack: Vec<u8> = match value {
+                    Attr::S(s) | Attr::N(s) => s.to_ascii_lowercase().into_bytes(),
+                    Attr::B(b) => b.clone(),
+                    Attr::Bool(_) => continue,
+                };
+                for secret in &secrets {
+                    for needle in [
+                        secret.to_vec(),
+                        hex::encode(secret).into_bytes(),
+                        BASE64.encode(secret).to_ascii_lowercase().into_bytes(),
+                    ] {
+                        assert!(
+                            !haystack.windows(needle.len()).any(|w| w == needle.as_slice()),
+                            "a private key appears in attribute `{name}`"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(scanned, 10);
+}
+
+async fn describe_counts_and_init_is_idempotent(h: &Harness) {
+    create_many(h, 3).await;
+    let report = h.store.describe().await.unwrap();
+    assert_eq!(report.table, h.store.table());
+    if !report.item_count_is_estimate {
+        assert_eq!(report.item_count, Some(3));
+    }
+    assert!(report.is_healthy(), "{report:?}");
+    let again = h.store.init().await.unwrap();
+    assert!(!again.created);
+    assert!(again.report.is_healthy(), "{:?}", again.report);
+}
+
+async fn a_malformed_item_is_reported_not_hidden(h: &Harness) {
+    let address = Address::from_bytes([0x17; 20]);
+    let mut item = Item::default();
+    item.insert("address", Attr::S(address.to_storage()));
+    item.insert(PUBLIC_KEY, Attr::S("0x04".into()));
+    h.store.create(&item).await.unwrap();
+    let err = h.custodian.get(&address).await.unwrap_err();
+    assert!(matches!(err, Error::MalformedRecord { .. }), "{err}");
+    assert!(err.to_string().contains("no private key attribute"), "{err}");
+}
+
+// Helpers.
+
+fn address_of(item: &Item) -> Address {
+    Address::parse(item.address().expect("an address")).expect("a valid address")
+}
+
+async fn all_addresses(store: &dyn AccountStore) -> HashSet<Address> {
+    let mut out = HashSet::new();
+    let mut cursor = None;
+    loop {
+        let page = store.page(cursor.as_ref(), 25).await.unwrap();
+        out.extend(page.items.iter().map(address_of));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return out,
+        }
+    }
+}
+
+async fn create_many(h: &Harness, n: usize) -> HashSet<Address> {
+    let mut out = HashSet::new();
+    for _ in 0..n {
+        out.insert(h.custodian.create("test").await.unwrap().address);
+    }
+    out
+}
+
+fn blob_of(record: &AccountRecord) -> Vec<u8> {
+    match &record.key {
+        rossignol_core::store::StoredKey::Sealed { blob, .. } => blob.clone(),
+        other => panic!("expected a sealed key, got {other:?}"),
+    }
+}
+
+/// The item a correct create of `key` would write, without writing it.
+async fn sealed_item_for(h: &Harness, key: &PrivateKey) -> Item {
+    let address = key.address();
+    let blob = h
+        .custodian
+        .sealer()
+        .seal(SealContext { address: &address, table: h.store.table() }, key)
+        .await
+        .unwrap();
+    AccountRecord {
+        address,
+        scheme: Scheme::Secp256k1,
+        public_key: record::format_public_key(&key.public_key_uncompressed()),
+        key: rossignol_core::store::StoredKey::Sealed { seal: h.custodian.sealer().id().to_owned(), blob },
+        created_at: None,
+        created_by: Some("test".into()),
+        schema_version: record::CURRENT_SCHEMA,
+    }
+    .to_item()
+    .unwrap()
+}
+
+/// A row as the Node service wrote it: base64 of the 64-byte ed25519
+/// secret key and of its public key; address = ripemd160(public key).
+fn legacy_item(seed: [u8; 32]) -> (Item, String) {
+    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let public = signing.verifying_key().to_bytes();
+    let secret_b64 = BASE64.encode(signing.to_keypair_bytes());
+    let address = record::legacy_address(&public);
+    let mut item = Item::default();
+    item.insert("address", Attr::S(address.to_storage()));
+    item.insert(LEGACY_PRIVATE_KEY, Attr::S(secret_b64.clone()));
+    item.insert(PUBLIC_KEY, Attr::S(BASE64.encode(public)));
+    (item, secret_b64)
+}
