@@ -21,13 +21,16 @@ pub struct AwsSettings {
 /// off exponentially with jitter on throttling and transient errors.
 const MAX_ATTEMPTS: u32 = 8;
 
+/// The retry policy of every client Rossignol builds.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_secs(5))
+}
+
 pub async fn load(settings: &AwsSettings) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-        RetryConfig::standard()
-            .with_max_attempts(MAX_ATTEMPTS)
-            .with_initial_backoff(Duration::from_millis(50))
-            .with_max_backoff(Duration::from_secs(5)),
-    );
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }

@@ -1,0 +1,303 @@
+//! The `rossignol` binary as scripts use it: output, exit codes, errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use rossignol_core::{Address, PrivateKey};
+use serde_json::Value;
+
+/// A sandbox: its own data and config directories, no user configuration.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        Sandbox { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("rossignol").unwrap();
+        cmd.env("ROSSIGNOL_DATA_DIR", self.path().join("data"))
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("HOME", self.path())
+            .env_remove("ROSSIGNOL_CONFIG")
+            .env_remove("ROSSIGNOL_ENV")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    }
+
+    fn config(&self, text: &str) -> PathBuf {
+        let path = self.path().join("rossignol.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn stdout(&self, args: &[&str]) -> String {
+        let output = self.cmd().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+}
+
+#[test]
+fn envs_lists_the_builtin_local_default() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.stdout(&["envs", "--json"]);
+    let envs = json_lines(&out);
+    assert_eq!(envs.len(), 1);
+    assert_eq!(envs[0]["name"], "local");
+    assert_eq!(envs[0]["default"], true);
+    assert_eq!(envs[0]["store"]["store"], "embedded");
+    sandbox.cmd().arg("envs").assert().success().stdout(predicate::str::contains("* local"));
+}
+
+#[test]
+fn create_list_get_and_reveal_on_the_embedded_default() {
+    let sandbox = Sandbox::new();
+    let created = json_lines(&sandbox.stdout(&["create", "--count", "3", "--json"]));
+    assert_eq!(created.len(), 3);
+    let addresses: Vec<String> = created.iter().map(|v| v["address"].as_str().unwrap().to_owned()).collect();
+    for address in &addresses {
+        assert_eq!(Address::parse(address).unwrap().to_string(), *address, "EIP-55 form");
+    }
+
+    let listed = json_lines(&sandbox.stdout(&["list", "--json"]));
+    assert_eq!(listed.len(), 3);
+    for record in &listed {
+        assert!(addresses.contains(&record["address"].as_str().unwrap().to_owned()));
+        assert!(record.get("private_key").is_none());
+        assert_eq!(record["scheme"], "secp256k1");
+        assert_eq!(record["legacy_plaintext"], false);
+        assert!(record["seal"].as_str().unwrap().starts_with("local:"));
+    }
+
+    let shown = json_lines(&sandbox.stdout(&["get", &addresses[0], "--json"]));
+    assert!(shown[0].get("private_key").is_none());
+    let text = sandbox.stdout(&["get", &addresses[0]]);
+    assert!(text.contains("public_key") && !text.contains("private_key"), "{text}");
+
+    // Lowercase input works too; the key derives the address.
+    let lower = addresses[0].to_ascii_lowercase();
+    let revealed = json_lines(&sandbox.stdout(&["get", &lower, "--reveal", "--json"]));
+    let hex_key = revealed[0]["private_key"].as_str().unwrap();
+    let key = PrivateKey::from_bytes(&hex::decode(hex_key.strip_prefix("0x").unwrap()).unwrap()).unwrap();
+    assert_eq!(key.address().to_string(), addresses[0]);
+
+    let text = sandbox.stdout(&["get", &addresses[0], "--reveal"]);
+    assert!(text.contains(hex_key), "{text}");
+}
+
+#[test]
+fn list_stops_at_its_limit_and_resumes_after() {
+    let sandbox = Sandbox::new();
+    sandbox.stdout(&["create", "-n", "5"]);
+    let output = sandbox.cmd().args(["list", "--limit", "2", "--json"]).output().unwrap();
+    assert!(output.status.success());
+    let first = json_lines(&String::from_utf8(output.stdout).unwrap());
+    assert_eq!(first.len(), 2);
+    let hint = String::from_utf8(output.stderr).unwrap();
+    let after = hint.split("--after ").nth(1).expect("a resume hint").trim().to_owned();
+    let rest = json_lines(&sandbox.stdout(&["list", "--after", &after, "--json"]));
+    assert_eq!(rest.len(), 3);
+    let all: std::collections::HashSet<String> =
+        first.iter().chain(&rest).map(|v| v["address"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(all.len(), 5);
+}
+
+#[test]
+fn bad_input_exits_2_with_one_clear_sentence() {
+    let sandbox = Sandbox::new();
+    for (address, expected) in [
+        ("0x123", "exactly 40"),
+        ("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "must start with `0x`"),
+        ("0x5aaeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "checksum"),
+        ("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeZ", "not a hex digit"),
+    ] {
+        sandbox
+            .cmd()
+            .args(["get", address])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::starts_with("error: ").and(predicate::str::contains(expected)));
+    }
+    sandbox.cmd().args(["create", "--count", "0"]).assert().code(2);
+    sandbox
+        .cmd()
+        .args(["--env", "nowhere", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("known: local"));
+}
+
+#[test]
+fn an_unknown_account_exits_1() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .cmd()
+        .args(["get", "0x0000000000000000000000000000000000000001"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no account with address"));
+}
+
+#[test]
+fn a_read_only_environment_refuses_create() {
+    let sandbox = Sandbox::new();
+    let config =
+        sandbox.config("default = \"vault\"\n[environments.vault]\nstore = \"embedded\"\nread_only = true\n");
+    sandbox
+        .cmd()
+        .arg("--config")
+        .arg(&config)
+        .arg("create")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("environment vault is read-only; create is refused"));
+    // Reading is still allowed.
+    sandbox.cmd().arg("--config").arg(&config).arg("list").assert().success();
+    assert!(
+        !sandbox.path().join("data/vault.key").exists() || sandbox.path().join("data/vault.redb").exists()
+    );
+}
+
+#[test]
+fn a_broken_config_exits_2_and_names_the_problem() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.config("[environments.staging]\ntable = \"rossignol_staging\"\n");
+    sandbox.cmd().env("ROSSIGNOL_CONFIG", &config).arg("envs").assert().code(2).stderr(
+        predicate::str::contains("environment `staging`").and(predicate::str::contains("kms_key_id")),
+    );
+    sandbox
+        .cmd()
+        .args(["--config", "/nonexistent/rossignol.toml", "envs"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read /nonexistent/rossignol.toml"));
+}
+
+/// DynamoDB Local, when `scripts/test` started it (always in CI).
+fn dynamodb_endpoint() -> Option<String> {
+    const VAR: &str = "ROSSIGNOL_TEST_DYNAMODB_ENDPOINT";
+    match std::env::var(VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("DynamoDB Local is required in CI, but {VAR} is not set; run `scripts/test`")
+        }
+        _ => {
+            eprintln!("SKIPPED: DynamoDB Local is not running ({VAR} is unset); `scripts/test` starts it");
+            None
+        }
+    }
+}
+
+async fn raw_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-central-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}
+
+fn random_table() -> String {
+    format!("cli_{}", &hex::encode(PrivateKey::generate_os().reveal_bytes().as_slice())[..12])
+}
+
+#[test]
+fn init_create_and_reveal_on_dynamodb_local_store_no_key_in_the_clear() {
+    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let sandbox = Sandbox::new();
+    let table = random_table();
+    let config = sandbox.config(&format!(
+        "default = \"dev\"\n[environments.dev]\ntable = \"{table}\"\nregion = \"eu-central-1\"\n\
+         endpoint_url = \"{endpoint}\"\nlocal_key_file = \"dev.key\"\n"
+    ));
+    let run = |args: &[&str]| {
+        let output = sandbox.cmd().arg("--config").arg(&config).args(args).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+
+    let (code, out, err) = run(&["list"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(err.contains("run `rossignol init`"), "{err}");
+
+    let (code, out, err) = run(&["init"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("created the table"), "{out}");
+    assert!(out.contains("encryption at rest: not reported by this endpoint"), "{out}");
+    assert!(out.contains("point-in-time recovery: not reported by this endpoint"), "{out}");
+    let (_, out, _) = run(&["init"]);
+    assert!(out.contains("the table exists"), "{out}");
+
+    let (code, out, err) = run(&["create", "-n", "4", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let addresses: Vec<String> =
+        json_lines(&out).iter().map(|v| v["address"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(addresses.len(), 4);
+    let mut keys = Vec::new();
+    for address in &addresses {
+        let (code, out, err) = run(&["get", address, "--reveal", "--json"]);
+        assert_eq!(code, Some(0), "{err}");
+        keys.push(json_lines(&out)[0]["private_key"].as_str().unwrap()[2..].to_owned());
+    }
+
+    // A raw scan of the table, as the aws CLI would do it.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = runtime.block_on(raw_client(&endpoint));
+    let items = runtime.block_on(client.scan().table_name(&table).send()).unwrap().items.unwrap_or_default();
+    assert_eq!(items.len(), 4);
+    let dump = format!("{items:?}").to_ascii_lowercase();
+    for key in &keys {
+        assert!(!dump.contains(key), "a private key is in the clear in the table");
+    }
+    for item in &items {
+        assert!(!item.contains_key("private_key"));
+        let sealed = item["sealed_private_key"].as_b().unwrap().as_ref();
+        for key in &keys {
+            let bytes = hex::decode(key).unwrap();
+            assert!(!sealed.windows(32).any(|w| w == bytes.as_slice()));
+        }
+    }
+    let _ = runtime.block_on(client.delete_table().table_name(&table).send());
+}
+
+#[test]
+fn missing_aws_credentials_are_named() {
+    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let sandbox = Sandbox::new();
+    let config = sandbox.config(&format!(
+        "default = \"dev\"\n[environments.dev]\ntable = \"{}\"\nregion = \"eu-central-1\"\n\
+         endpoint_url = \"{endpoint}\"\nlocal_key_file = \"dev.key\"\n",
+        random_table()
+    ));
+    sandbox
+        .cmd()
+        .arg("--config")
+        .arg(&config)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", sandbox.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", sandbox.path().join("none"))
+        .arg("list")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no AWS credentials were found"));
+}
