@@ -3,7 +3,7 @@
 use futures::StreamExt as _;
 use rossignol_core::config::{Config, Environment};
 use rossignol_core::store::{AccountRecord, Cursor};
-use rossignol_core::{Address, Custodian};
+use rossignol_core::{Address, Custodian, Requester};
 use serde::Serialize;
 
 use crate::Failure;
@@ -52,6 +52,11 @@ fn envs(config: &Config, json: bool, out: &mut Out) -> Result<(), Failure> {
         if json { out.json(&view)? } else { out.line(&view.row())? }
     }
     Ok(())
+}
+
+/// A fresh id for the access trail: 16 random hex digits.
+fn request_id() -> String {
+    hex::encode(rossignol_core::secret::random_bytes::<8>())
 }
 
 fn who() -> String {
@@ -118,7 +123,13 @@ async fn get(
     let address = parse_address(address)?;
     let custodian = env.connect().await?;
     let (record, key) = if reveal {
-        let (record, key) = custodian.reveal(&address).await?;
+        let requester = Requester {
+            action: "cli-reveal".into(),
+            request_id: request_id(),
+            actor: Some(who()),
+            ..Requester::default()
+        };
+        let (record, key) = custodian.reveal(&address, &requester).await?;
         (record, Some(key))
     } else {
         let record = custodian.get(&address).await?;
@@ -191,18 +202,28 @@ async fn list(
 
 async fn init(env: &Environment, json: bool, out: &mut Out) -> Result<(), Failure> {
     let custodian = env.connect().await?;
-    let outcome = custodian.store().init().await?;
+    let outcome = custodian.init().await?;
+    let report = &outcome.accounts.report;
     if json {
         out.json(&outcome)?;
     } else {
-        out.line(if outcome.created { "created the table" } else { "the table exists; checked it" })?;
-        for line in report_lines(&outcome.report) {
+        out.line(if outcome.accounts.created {
+            "created the table"
+        } else {
+            "the table exists; checked it"
+        })?;
+        for line in report_lines(report) {
             out.line(&line)?;
         }
+        out.line(&format!(
+            "access trail: {} ({})",
+            outcome.access_trail,
+            if outcome.access_trail_created { "created" } else { "exists" }
+        ))?;
     }
-    if outcome.report.is_healthy() {
+    if report.is_healthy() {
         Ok(())
     } else {
-        Err(Failure::failed(format!("table {} has settings to fix (marked FIX above)", outcome.report.table)))
+        Err(Failure::failed(format!("table {} has settings to fix (marked FIX above)", report.table)))
     }
 }

@@ -242,6 +242,7 @@ fn init_create_and_reveal_on_dynamodb_local_store_no_key_in_the_clear() {
     assert!(out.contains("created the table"), "{out}");
     assert!(out.contains("encryption at rest: not reported by this endpoint"), "{out}");
     assert!(out.contains("point-in-time recovery: not reported by this endpoint"), "{out}");
+    assert!(out.contains(&format!("access trail: {table}_access (created)")), "{out}");
     let (_, out, _) = run(&["init"]);
     assert!(out.contains("the table exists"), "{out}");
 
@@ -274,7 +275,17 @@ fn init_create_and_reveal_on_dynamodb_local_store_no_key_in_the_clear() {
             assert!(!sealed.windows(32).any(|w| w == bytes.as_slice()));
         }
     }
-    let _ = runtime.block_on(client.delete_table().table_name(&table).send());
+    // Each reveal was recorded in the access trail first.
+    let trail = runtime
+        .block_on(client.scan().table_name(format!("{table}_access")).send())
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    assert_eq!(trail.len(), 4);
+    assert!(trail.iter().all(|item| item["action"].as_s().unwrap() == "cli-reveal"));
+    for name in [format!("{table}_access"), table] {
+        let _ = runtime.block_on(client.delete_table().table_name(name).send());
+    }
 }
 
 #[test]

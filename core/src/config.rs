@@ -13,12 +13,13 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::access::AccessTrail;
 use crate::aws::{self, AwsSettings};
 use crate::custodian::Custodian;
 use crate::error::{Error, Result};
 use crate::seal::{KmsSealer, LocalSealer, Sealer};
 use crate::store::AccountStore;
-use crate::store::dynamo::DynamoStore;
+use crate::store::dynamo::{DynamoStore, DynamoTrail};
 use crate::store::embedded::EmbeddedStore;
 
 pub const LOCAL: &str = "local";
@@ -54,6 +55,7 @@ struct EnvironmentFile {
     kms_key_id: Option<String>,
     local_key_file: Option<PathBuf>,
     sse_kms_key_id: Option<String>,
+    access_table: Option<String>,
     #[serde(default)]
     read_only: bool,
 }
@@ -66,6 +68,8 @@ pub enum StoreSpec {
         aws: AwsSpec,
         /// A customer-managed key for table encryption (`init`).
         sse_kms_key_id: Option<String>,
+        /// The access trail's table; `<table>_access` by default.
+        access_table: String,
     },
     Embedded {
         path: PathBuf,
@@ -240,7 +244,9 @@ fn resolve(
                 endpoint_url: env.endpoint_url,
                 kms_endpoint_url: env.kms_endpoint_url,
             };
-            (StoreSpec::Dynamodb { aws, sse_kms_key_id: env.sse_kms_key_id }, table)
+            let access_table = env.access_table.unwrap_or_else(|| DynamoTrail::default_table(&table));
+            validate_table_name(&access_table)?;
+            (StoreSpec::Dynamodb { aws, sse_kms_key_id: env.sse_kms_key_id, access_table }, table)
         }
         StoreKind::Embedded => {
             if let Some(field) = [
@@ -249,6 +255,7 @@ fn resolve(
                 ("endpoint_url", env.endpoint_url.is_some()),
                 ("kms_endpoint_url", env.kms_endpoint_url.is_some()),
                 ("sse_kms_key_id", env.sse_kms_key_id.is_some()),
+                ("access_table", env.access_table.is_some()),
             ]
             .iter()
             .find_map(|(field, set)| set.then_some(field))
@@ -289,9 +296,13 @@ impl Environment {
 
     /// Builds the store and sealer. Nothing is contacted yet.
     pub async fn connect(&self) -> Result<Custodian> {
-        let (store, kms_client): (Arc<dyn AccountStore>, Option<aws_sdk_kms::Client>) = match &self.store {
-            StoreSpec::Embedded { path } => (Arc::new(EmbeddedStore::open(path, &self.table)?), None),
-            StoreSpec::Dynamodb { aws: spec, sse_kms_key_id } => {
+        type Parts = (Arc<dyn AccountStore>, Arc<dyn AccessTrail>, Option<aws_sdk_kms::Client>);
+        let (store, trail, kms_client): Parts = match &self.store {
+            StoreSpec::Embedded { path } => {
+                let store = Arc::new(EmbeddedStore::open(path, &self.table)?);
+                (store.clone(), store, None)
+            }
+            StoreSpec::Dynamodb { aws: spec, sse_kms_key_id, access_table } => {
                 let sdk =
                     aws::load(&AwsSettings { region: spec.region.clone(), profile: spec.profile.clone() })
                         .await;
@@ -305,15 +316,16 @@ impl Environment {
                 if let Some(url) = &spec.endpoint_url {
                     dynamo = dynamo.endpoint_url(url);
                 }
-                let store =
-                    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo.build()), &self.table)
-                        .with_custom_endpoint(spec.endpoint_url.clone())
-                        .with_sse_kms_key(sse_kms_key_id.clone());
+                let client = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
+                let store = DynamoStore::new(client.clone(), &self.table)
+                    .with_custom_endpoint(spec.endpoint_url.clone())
+                    .with_sse_kms_key(sse_kms_key_id.clone());
+                let trail = DynamoTrail::new(client, access_table).with_sse_kms_key(sse_kms_key_id.clone());
                 let mut kms = aws_sdk_kms::config::Builder::from(&sdk);
                 if let Some(url) = &spec.kms_endpoint_url {
                     kms = kms.endpoint_url(url);
                 }
-                (Arc::new(store), Some(aws_sdk_kms::Client::from_conf(kms.build())))
+                (Arc::new(store), Arc::new(trail), Some(aws_sdk_kms::Client::from_conf(kms.build())))
             }
         };
         let sealer: Arc<dyn Sealer> = match (&self.seal, kms_client) {
@@ -323,7 +335,7 @@ impl Environment {
                 return Err(Error::Config("the embedded store seals with a local key".into()));
             }
         };
-        Ok(Custodian::new(store, sealer))
+        Ok(Custodian::new(store, sealer, trail))
     }
 }
 

@@ -6,29 +6,59 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+use crate::access::{self, AccessRecord, AccessTrail};
 use crate::account::Address;
 use crate::error::{Error, Result};
 use crate::seal::{SealContext, Sealer};
 use crate::secret::{KeyMaterial, PrivateKey};
 use crate::store::record::{self, CURRENT_SCHEMA};
-use crate::store::{AccountRecord, AccountStore, Scheme, StoredKey};
+use crate::store::{AccountRecord, AccountStore, InitOutcome, Scheme, StoredKey};
 
-/// An account store with the sealer that protects its keys.
+/// An account store, the sealer that protects its keys, and the trail
+/// every reveal is written to.
 #[derive(Clone)]
 pub struct Custodian {
     store: Arc<dyn AccountStore>,
     sealer: Arc<dyn Sealer>,
+    trail: Arc<dyn AccessTrail>,
+}
+
+/// What `init` did for an environment.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EnvironmentInit {
+    pub accounts: InitOutcome,
+    pub access_trail: String,
+    pub access_trail_created: bool,
+}
+
+/// Who is asking to see a key, for the access trail.
+#[derive(Debug, Clone, Default)]
+pub struct Requester {
+    /// What is revealing: `getter`, `cli-reveal`, `console-reveal`, ...
+    pub action: String,
+    pub request_id: String,
+    pub api_key_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub actor: Option<String>,
 }
 
 impl fmt::Debug for Custodian {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Custodian").field("store", &self.store).field("seal", &self.sealer.id()).finish()
+        f.debug_struct("Custodian")
+            .field("store", &self.store)
+            .field("seal", &self.sealer.id())
+            .field("trail", &self.trail.name())
+            .finish()
     }
 }
 
 impl Custodian {
-    pub fn new(store: Arc<dyn AccountStore>, sealer: Arc<dyn Sealer>) -> Self {
-        Custodian { store, sealer }
+    pub fn new(store: Arc<dyn AccountStore>, sealer: Arc<dyn Sealer>, trail: Arc<dyn AccessTrail>) -> Self {
+        Custodian { store, sealer, trail }
+    }
+
+    pub fn trail(&self) -> &Arc<dyn AccessTrail> {
+        &self.trail
     }
 
     pub fn store(&self) -> &Arc<dyn AccountStore> {
@@ -110,8 +140,39 @@ impl Custodian {
         }
     }
 
-    /// Reads and opens the account at `address`.
-    pub async fn reveal(&self, address: &Address) -> Result<(AccountRecord, KeyMaterial)> {
+    /// Creates (or checks) the accounts table and the access trail.
+    pub async fn init(&self) -> Result<EnvironmentInit> {
+        let accounts = self.store.init().await?;
+        let access_trail_created = self.trail.init().await?;
+        Ok(EnvironmentInit { accounts, access_trail: self.trail.name().to_owned(), access_trail_created })
+    }
+
+    /// Reads the account, appends who asked to the access trail, then opens
+    /// its key. Fails closed: if the trail cannot be written, nothing is
+    /// opened and the error is [`Error::AccessTrail`].
+    pub async fn reveal(
+        &self,
+        address: &Address,
+        requester: &Requester,
+    ) -> Result<(AccountRecord, KeyMaterial)> {
+        let record = self.get(address).await?;
+        let access = AccessRecord {
+            address: record.address,
+            at: Utc::now(),
+            action: requester.action.clone(),
+            request_id: requester.request_id.clone(),
+            api_key_id: requester.api_key_id.clone(),
+            source_ip: requester.source_ip.clone(),
+            actor: requester.actor.clone(),
+        };
+        self.trail.append(&access).await.map_err(|e| access::unavailable(self.trail.as_ref(), e))?;
+        let key = self.open(&record).await?;
+        Ok((record, key))
+    }
+
+    /// Reads and opens the account at `address` without recording it: for
+    /// checks that never let the key leave this process (a deep audit).
+    pub async fn open_unrecorded(&self, address: &Address) -> Result<(AccountRecord, KeyMaterial)> {
         let record = self.get(address).await?;
         let key = self.open(&record).await?;
         Ok((record, key))

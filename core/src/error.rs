@@ -27,6 +27,9 @@ pub enum Error {
     #[error("could not open the sealed key of account {address}: {reason}")]
     Unseal { address: String, reason: String },
 
+    #[error("the access trail {trail} could not record this reveal, so nothing was revealed: {reason}")]
+    AccessTrail { trail: String, reason: String },
+
     #[error("could not seal a key: {0}")]
     Seal(String),
 
@@ -73,6 +76,12 @@ impl Error {
     /// configuration), as opposed to an operation that failed.
     pub fn is_usage(&self) -> bool {
         matches!(self, Error::InvalidAddress(_) | Error::Config(_) | Error::ReadOnly { .. })
+    }
+
+    /// True when trying again later may succeed: throttling, an access
+    /// trail or a service that is unavailable.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Throttled { .. } | Error::AccessTrail { .. })
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {

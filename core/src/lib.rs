@@ -1,6 +1,7 @@
 //! Rossignol's domain: accounts, sealing, stores and audit. No terminal,
 //! no Lambda runtime.
 
+pub mod access;
 pub mod account;
 pub mod aws;
 pub mod error;
@@ -14,4 +15,4 @@ pub use secret::{KeyMaterial, LegacyKey, PrivateKey};
 pub mod config;
 pub mod custodian;
 
-pub use custodian::Custodian;
+pub use custodian::{Custodian, Requester};

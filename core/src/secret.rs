@@ -13,6 +13,14 @@ use crate::account::Address;
 
 const REDACTED: &str = "[REDACTED]";
 
+/// `N` bytes from the OS CSPRNG (nonces, request ids).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand_core::RngCore as _;
+    let mut out = [0u8; N];
+    rand_core::OsRng.fill_bytes(&mut out);
+    out
+}
+
 /// A secp256k1 private key. `k256::SecretKey` zeroizes its scalar on drop.
 #[derive(Clone)]
 pub struct PrivateKey(k256::SecretKey);

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use rossignol_core::seal::SealContext;
 use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEALED_PRIVATE_KEY};
 use rossignol_core::store::{AccountRecord, AccountStore, Attr, Item, Scheme, parallel_scan};
-use rossignol_core::{Address, Error, KeyMaterial, PrivateKey};
+use rossignol_core::{Address, Error, KeyMaterial, PrivateKey, Requester};
 use support::Harness;
 
 macro_rules! conformance {
@@ -52,6 +52,7 @@ conformance!(
     no_private_key_is_stored_in_any_attribute,
     describe_counts_and_init_is_idempotent,
     a_malformed_item_is_reported_not_hidden,
+    every_reveal_is_recorded_first_newest_first,
 );
 
 async fn create_then_get_returns_the_record(h: &Harness) {
@@ -92,7 +93,7 @@ async fn a_colliding_create_fails_and_leaves_the_original(h: &Harness) {
 
     let kept = h.custodian.get(&original.address).await.unwrap();
     assert_eq!(kept.created_by.as_deref(), Some("first"));
-    let (_, opened) = h.custodian.reveal(&original.address).await.unwrap();
+    let (_, opened) = h.custodian.open_unrecorded(&original.address).await.unwrap();
     assert_eq!(opened.reveal_text(), key.reveal_hex());
 }
 
@@ -111,7 +112,7 @@ async fn sixty_four_concurrent_creates_are_all_kept(h: &Harness) {
     let stored = all_addresses(h.store.as_ref()).await;
     assert_eq!(stored, created);
     for address in &created {
-        h.custodian.reveal(address).await.unwrap();
+        h.custodian.open_unrecorded(address).await.unwrap();
     }
 }
 
@@ -154,7 +155,7 @@ async fn a_parallel_scan_sees_every_item_once(h: &Harness) {
 async fn reveal_opens_the_key_that_was_sealed(h: &Harness) {
     let key = PrivateKey::generate_os();
     let record = h.custodian.create_with_key(key.clone(), "test").await.unwrap();
-    let (read, opened) = h.custodian.reveal(&record.address).await.unwrap();
+    let (read, opened) = h.custodian.open_unrecorded(&record.address).await.unwrap();
     assert_eq!(read.address, key.address());
     let KeyMaterial::Secp256k1(opened) = opened else { panic!("a secp256k1 key") };
     assert_eq!(*opened.reveal_bytes(), *key.reveal_bytes());
@@ -167,7 +168,7 @@ async fn a_sealed_key_copied_to_another_record_is_refused(h: &Harness) {
     item.insert(SEALED_PRIVATE_KEY, Attr::B(blob_of(&victim)));
     h.store.create(&item).await.unwrap();
 
-    let err = h.custodian.reveal(&target.address()).await.unwrap_err();
+    let err = h.custodian.open_unrecorded(&target.address()).await.unwrap_err();
     assert!(matches!(err, Error::Unseal { .. }), "{err}");
     assert!(err.to_string().contains(&target.address().to_string()), "{err}");
 }
@@ -188,7 +189,7 @@ async fn a_key_that_derives_another_address_is_an_integrity_error(h: &Harness) {
     item.insert(SEALED_PRIVATE_KEY, Attr::B(blob));
     h.store.create(&item).await.unwrap();
 
-    let err = h.custodian.reveal(&b_address).await.unwrap_err();
+    let err = h.custodian.open_unrecorded(&b_address).await.unwrap_err();
     assert!(matches!(err, Error::Integrity { .. }), "{err}");
     let message = err.to_string();
     assert!(message.contains(&b_address.to_string()), "{message}");
@@ -204,7 +205,7 @@ async fn a_tampered_sealed_key_is_refused(h: &Harness) {
     tampered[last] ^= 0x80;
     item.insert(SEALED_PRIVATE_KEY, Attr::B(tampered));
     h.store.create(&item).await.unwrap();
-    let err = h.custodian.reveal(&key.address()).await.unwrap_err();
+    let err = h.custodian.open_unrecorded(&key.address()).await.unwrap_err();
     assert!(matches!(err, Error::Unseal { .. }), "{err}");
 }
 
@@ -213,7 +214,7 @@ async fn legacy_node_rows_are_read_and_verified(h: &Harness) {
     let address = Address::parse(item.address().unwrap()).unwrap();
     h.store.create(&item).await.unwrap();
 
-    let (record, key) = h.custodian.reveal(&address).await.unwrap();
+    let (record, key) = h.custodian.open_unrecorded(&address).await.unwrap();
     assert!(record.is_legacy());
     assert_eq!(record.scheme, Scheme::Ed25519);
     assert_eq!(record.schema_version, 0);
@@ -229,7 +230,7 @@ async fn legacy_node_rows_are_read_and_verified(h: &Harness) {
     forged.insert(PUBLIC_KEY, other.get(PUBLIC_KEY).unwrap().clone());
     let forged_address = Address::parse(forged.address().unwrap()).unwrap();
     h.store.create(&forged).await.unwrap();
-    let err = h.custodian.reveal(&forged_address).await.unwrap_err();
+    let err = h.custodian.open_unrecorded(&forged_address).await.unwrap_err();
     assert!(matches!(err, Error::Integrity { .. }), "{err}");
 }
 
@@ -237,7 +238,7 @@ async fn no_private_key_is_stored_in_any_attribute(h: &Harness) {
     let created = create_many(h, 10).await;
     let mut secrets = Vec::new();
     for address in &created {
-        let (_, key) = h.custodian.reveal(address).await.unwrap();
+        let (_, key) = h.custodian.open_unrecorded(address).await.unwrap();
         let KeyMaterial::Secp256k1(key) = key else { panic!("secp256k1") };
         secrets.push(*key.reveal_bytes());
     }
@@ -363,4 +364,39 @@ fn legacy_item(seed: [u8; 32]) -> (Item, String) {
     item.insert(LEGACY_PRIVATE_KEY, Attr::S(secret_b64.clone()));
     item.insert(PUBLIC_KEY, Attr::S(BASE64.encode(public)));
     (item, secret_b64)
+}
+
+async fn every_reveal_is_recorded_first_newest_first(h: &Harness) {
+    let record = h.custodian.create("test").await.unwrap();
+    let other = h.custodian.create("test").await.unwrap();
+    for i in 0..3 {
+        let requester = Requester {
+            action: "getter".into(),
+            request_id: format!("req-{i}"),
+            api_key_id: Some("key-1".into()),
+            source_ip: Some("203.0.113.7".into()),
+            actor: None,
+        };
+        let (_, key) = h.custodian.reveal(&record.address, &requester).await.unwrap();
+        assert!(matches!(key, KeyMaterial::Secp256k1(_)));
+    }
+    let requester =
+        Requester { action: "cli-reveal".into(), request_id: "req-x".into(), ..Default::default() };
+    h.custodian.reveal(&other.address, &requester).await.unwrap();
+
+    let trail = h.custodian.trail().latest(&record.address, 10).await.unwrap();
+    assert_eq!(trail.len(), 3);
+    let ids: Vec<&str> = trail.iter().map(|a| a.request_id.as_str()).collect();
+    assert_eq!(ids, ["req-2", "req-1", "req-0"]);
+    assert!(trail.iter().all(|a| a.address == record.address && a.action == "getter"));
+    assert_eq!(trail[0].api_key_id.as_deref(), Some("key-1"));
+    assert_eq!(trail[0].source_ip.as_deref(), Some("203.0.113.7"));
+    assert!(trail[0].at >= trail[1].at);
+    assert_eq!(h.custodian.trail().latest(&record.address, 2).await.unwrap().len(), 2);
+    assert_eq!(h.custodian.trail().latest(&other.address, 10).await.unwrap().len(), 1);
+
+    // An unknown account is not found, and nothing is recorded for it.
+    let nobody = Address::from_bytes([0x33; 20]);
+    assert!(matches!(h.custodian.reveal(&nobody, &requester).await, Err(Error::NotFound { .. })));
+    assert!(h.custodian.trail().latest(&nobody, 10).await.unwrap().is_empty());
 }

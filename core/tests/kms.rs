@@ -87,10 +87,10 @@ async fn a_custodian_on_dynamodb_sealed_with_kms_binds_each_record() {
     let Some((sealer, _, _)) = sealer().await else { return };
     let Some(table) = TestTable::new("kms").await else { return };
     let store: Arc<dyn AccountStore> = Arc::new(table.store.clone());
-    let custodian = Custodian::new(Arc::clone(&store), Arc::new(sealer));
+    let custodian = Custodian::new(Arc::clone(&store), Arc::new(sealer), Arc::new(table.trail.clone()));
 
     let a = custodian.create("test").await.unwrap();
-    let (_, key) = custodian.reveal(&a.address).await.unwrap();
+    let (_, key) = custodian.open_unrecorded(&a.address).await.unwrap();
     assert!(matches!(key, KeyMaterial::Secp256k1(_)));
 
     // A's sealed key copied onto B's record: KMS refuses the context.
@@ -106,6 +106,6 @@ async fn a_custodian_on_dynamodb_sealed_with_kms_binds_each_record() {
     );
     forged.insert("sealed_private_key", Attr::B(blob.clone()));
     store.create(&forged).await.unwrap();
-    let err = custodian.reveal(&fresh.address()).await.unwrap_err();
+    let err = custodian.open_unrecorded(&fresh.address()).await.unwrap_err();
     assert!(matches!(err, Error::Unseal { .. }), "{err}");
 }

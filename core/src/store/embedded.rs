@@ -17,10 +17,13 @@ use redb::{
 };
 
 use super::{AccountStore, CheckStatus, Cursor, InitOutcome, Item, Page, Segment, SettingCheck, TableReport};
+use crate::access::{AccessRecord, AccessTrail};
 use crate::account::Address;
 use crate::error::{Error, Result};
 
 const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
+/// The access trail: `address#accessed` -> item JSON.
+const ACCESS: TableDefinition<&str, &[u8]> = TableDefinition::new("access");
 
 /// Cheap to clone: clones share one open database.
 #[derive(Clone)]
@@ -57,8 +60,9 @@ impl EmbeddedStore {
         })?;
         let table: String = table.into();
         let store = EmbeddedStore { db: Arc::new(db), path: Arc::new(path.to_owned()), table: table.into() };
-        // Create the table up front so readers never meet a missing one.
-        store.write(|_| Ok(()))?;
+        // Create both tables up front so readers never meet a missing one.
+        store.write(ACCOUNTS, |_| Ok(()))?;
+        store.write(ACCESS, |_| Ok(()))?;
         Ok(store)
     }
 
@@ -66,10 +70,15 @@ impl EmbeddedStore {
         Error::Embedded { path: self.path.display().to_string(), message: e.to_string() }
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut redb::Table<&str, &[u8]>) -> Result<T>) -> Result<T> {
+    /// One write transaction on `definition`, committed if `f` succeeds.
+    fn write<T>(
+        &self,
+        definition: TableDefinition<&str, &[u8]>,
+        f: impl FnOnce(&mut redb::Table<&str, &[u8]>) -> Result<T>,
+    ) -> Result<T> {
         let txn = self.db.begin_write().map_err(|e| self.err(e))?;
         let out = {
-            let mut table = txn.open_table(ACCOUNTS).map_err(|e| self.err(e))?;
+            let mut table = txn.open_table(definition).map_err(|e| self.err(e))?;
             f(&mut table)?
         };
         txn.commit().map_err(|e| self.err(e))?;
@@ -127,7 +136,7 @@ impl AccountStore for EmbeddedStore {
             .to_owned();
         let bytes = serde_json::to_vec(item).map_err(|e| self.err(e))?;
         self.blocking(move |store| {
-            store.write(|table| {
+            store.write(ACCOUNTS, |table| {
                 if table.get(key.as_str()).map_err(|e| store.err(e))?.is_some() {
                     return Err(Error::AlreadyExists {
                         address: key.clone(),
@@ -208,6 +217,53 @@ impl AccountStore for EmbeddedStore {
     async fn init(&self) -> Result<InitOutcome> {
         // `open` already created the file and the table.
         Ok(InitOutcome { created: false, report: self.describe().await? })
+    }
+}
+
+#[async_trait]
+impl AccessTrail for EmbeddedStore {
+    fn name(&self) -> &str {
+        "the embedded access trail"
+    }
+
+    async fn append(&self, record: &AccessRecord) -> Result<()> {
+        let key = format!("{}#{}", record.address.to_storage(), record.sort_key());
+        let bytes = serde_json::to_vec(&record.to_item()).map_err(|e| self.err(e))?;
+        let address = record.address.to_string();
+        self.blocking(move |store| {
+            store.write(ACCESS, |table| {
+                if table.get(key.as_str()).map_err(|e| store.err(e))?.is_some() {
+                    return Err(Error::AlreadyExists { address, table: "access".into() });
+                }
+                table.insert(key.as_str(), bytes.as_slice()).map_err(|e| store.err(e))?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn latest(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>> {
+        // `#` sorts before `$`, so this range is exactly the address's keys.
+        let low = format!("{}#", address.to_storage());
+        let high = format!("{}$", address.to_storage());
+        self.blocking(move |store| {
+            let txn = store.db.begin_read().map_err(|e| store.err(e))?;
+            let table = txn.open_table(ACCESS).map_err(|e| store.err(e))?;
+            let mut out = Vec::new();
+            for entry in table.range::<&str>(low.as_str()..high.as_str()).map_err(|e| store.err(e))?.rev() {
+                let (key, value) = entry.map_err(|e| store.err(e))?;
+                out.push(AccessRecord::from_item(&store.decode(key.value(), value.value())?)?);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn init(&self) -> Result<bool> {
+        Ok(false)
     }
 }
 

@@ -4,7 +4,7 @@
 
 pub mod dynamo;
 pub mod embedded;
-mod item;
+pub(crate) mod item;
 pub mod record;
 
 use std::fmt;

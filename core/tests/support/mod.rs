@@ -7,9 +7,10 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, Region};
 use rand_core::{OsRng, RngCore};
 use rossignol_core::Custodian;
+use rossignol_core::access::AccessTrail;
 use rossignol_core::seal::{LocalSealer, Sealer};
 use rossignol_core::store::AccountStore;
-use rossignol_core::store::dynamo::DynamoStore;
+use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
 use rossignol_core::store::embedded::EmbeddedStore;
 
 pub const DYNAMODB_ENDPOINT: &str = "ROSSIGNOL_TEST_DYNAMODB_ENDPOINT";
@@ -55,9 +56,11 @@ pub fn random_suffix() -> String {
     hex::encode(bytes)
 }
 
-/// A DynamoDB Local table with a random name, deleted on drop.
+/// A DynamoDB Local table and its access trail table, with random names,
+/// deleted on drop.
 pub struct TestTable {
     pub store: DynamoStore,
+    pub trail: DynamoTrail,
     pub client: aws_sdk_dynamodb::Client,
     pub name: String,
 }
@@ -71,7 +74,9 @@ impl TestTable {
         let name = format!("{prefix}_{}", random_suffix());
         let store = DynamoStore::new(client.clone(), &name).with_custom_endpoint(Some(endpoint));
         store.init().await.expect("init creates the test table");
-        Some(TestTable { store, client, name })
+        let trail = DynamoTrail::new(client.clone(), DynamoTrail::default_table(&name));
+        trail.init().await.expect("init creates the access table");
+        Some(TestTable { store, trail, client, name })
     }
 
     /// A table name that nothing has created.
@@ -80,7 +85,8 @@ impl TestTable {
         let client = dynamo_client(&endpoint).await;
         let name = format!("{prefix}_{}", random_suffix());
         let store = DynamoStore::new(client.clone(), &name).with_custom_endpoint(Some(endpoint));
-        Some(TestTable { store, client, name })
+        let trail = DynamoTrail::new(client.clone(), DynamoTrail::default_table(&name));
+        Some(TestTable { store, trail, client, name })
     }
 }
 
@@ -91,7 +97,9 @@ impl Drop for TestTable {
         // Drop cannot await; a short-lived runtime on its own thread can.
         let _ = std::thread::spawn(move || {
             if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                let _ = runtime.block_on(client.delete_table().table_name(name).send());
+                for table in [DynamoTrail::default_table(&name), name] {
+                    let _ = runtime.block_on(client.delete_table().table_name(table).send());
+                }
             }
         })
         .join();
@@ -109,23 +117,29 @@ pub struct Harness {
 impl Harness {
     pub fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store: Arc<dyn AccountStore> = Arc::new(
+        let store = Arc::new(
             EmbeddedStore::open(&dir.path().join("accounts.redb"), "rossignol_test").expect("opens"),
         );
-        Self::build(store, None, Some(dir))
+        Self::build(store.clone(), store, None, Some(dir))
     }
 
     pub async fn dynamodb() -> Option<Self> {
         let table = TestTable::new("conformance").await?;
         let store: Arc<dyn AccountStore> = Arc::new(table.store.clone());
-        Some(Self::build(store, Some(table), None))
+        let trail: Arc<dyn AccessTrail> = Arc::new(table.trail.clone());
+        Some(Self::build(store, trail, Some(table), None))
     }
 
-    fn build(store: Arc<dyn AccountStore>, table: Option<TestTable>, dir: Option<tempfile::TempDir>) -> Self {
+    fn build(
+        store: Arc<dyn AccountStore>,
+        trail: Arc<dyn AccessTrail>,
+        table: Option<TestTable>,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
         let mut key = [0u8; 32];
         OsRng.fill_bytes(&mut key);
         let sealer: Arc<dyn Sealer> = Arc::new(LocalSealer::from_key(&key));
-        let custodian = Custodian::new(Arc::clone(&store), sealer);
+        let custodian = Custodian::new(Arc::clone(&store), sealer, trail);
         Harness { store, custodian, _table: table, _dir: dir }
     }
 }

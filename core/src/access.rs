@@ -1,0 +1,102 @@
+//! The access trail: an append-only record of every time a key was
+//! revealed. Reveals write it first and fail closed: no record, no key.
+//!
+//! On DynamoDB it is a table of its own (`<table>_access` by default) with
+//! partition key `address` and sort key `accessed` = RFC 3339 time `#`
+//! request id, so an account's trail reads back newest first with one
+//! query. The embedded store keeps it in its own file.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::account::Address;
+use crate::error::{Error, Result};
+use crate::store::item::{Attr, Item};
+
+pub const ACCESSED: &str = "accessed";
+
+/// One reveal (or other key use) of one account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccessRecord {
+    pub address: Address,
+    pub at: DateTime<Utc>,
+    /// What happened: `getter`, `cli-reveal`, `console-reveal`, ...
+    pub action: String,
+    pub request_id: String,
+    /// The API Gateway key id, when the call came through one.
+    pub api_key_id: Option<String>,
+    pub source_ip: Option<String>,
+    /// Who, when known otherwise (an operator's login, a tool).
+    pub actor: Option<String>,
+}
+
+impl AccessRecord {
+    /// The sort key: time first, so a trail sorts chronologically; the
+    /// request id makes it unique.
+    pub fn sort_key(&self) -> String {
+        format!("{}#{}", self.at.to_rfc3339_opts(SecondsFormat::Micros, true), self.request_id)
+    }
+
+    pub fn to_item(&self) -> Item {
+        let mut item = Item::default();
+        item.insert("address", Attr::S(self.address.to_storage()));
+        item.insert(ACCESSED, Attr::S(self.sort_key()));
+        item.insert("action", Attr::S(self.action.clone()));
+        item.insert("request_id", Attr::S(self.request_id.clone()));
+        for (name, value) in
+            [("api_key_id", &self.api_key_id), ("source_ip", &self.source_ip), ("actor", &self.actor)]
+        {
+            if let Some(value) = value {
+                item.insert(name, Attr::S(value.clone()));
+            }
+        }
+        item
+    }
+
+    pub fn from_item(item: &Item) -> Result<Self> {
+        let raw = item.address().unwrap_or("<missing>").to_owned();
+        let malformed = |reason: &str| Error::MalformedRecord { address: raw.clone(), reason: reason.into() };
+        let text = |name: &str| item.get(name).and_then(Attr::as_s).map(str::to_owned);
+        let address =
+            Address::parse(&raw).map_err(|_| malformed("an access record with an invalid address"))?;
+        let accessed = text(ACCESSED).ok_or_else(|| malformed("an access record without `accessed`"))?;
+        let at = accessed
+            .split('#')
+            .next()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .ok_or_else(|| malformed("an access record whose `accessed` is not a time"))?
+            .with_timezone(&Utc);
+        Ok(AccessRecord {
+            address,
+            at,
+            action: text("action").unwrap_or_default(),
+            request_id: text("request_id").unwrap_or_default(),
+            api_key_id: text("api_key_id"),
+            source_ip: text("source_ip"),
+            actor: text("actor"),
+        })
+    }
+}
+
+/// Where access records go.
+#[async_trait]
+pub trait AccessTrail: Send + Sync + fmt::Debug {
+    /// Where the trail is kept, for messages.
+    fn name(&self) -> &str;
+
+    /// Appends one record. Never overwrites an existing one.
+    async fn append(&self, record: &AccessRecord) -> Result<()>;
+
+    /// The account's latest records, newest first.
+    async fn latest(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>>;
+
+    /// Creates the trail's table if missing. True if it created it.
+    async fn init(&self) -> Result<bool>;
+}
+
+/// Wraps a failed append so callers answer "unavailable" and reveal nothing.
+pub(crate) fn unavailable(trail: &dyn AccessTrail, source: Error) -> Error {
+    Error::AccessTrail { trail: trail.name().to_owned(), reason: source.to_string() }
+}
