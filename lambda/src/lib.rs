@@ -1,0 +1,8 @@
+//! Rossignol's Lambdas: the setter creates sealed accounts, the getter
+//! reveals one to the app's backend, recorded in the access trail first.
+
+pub mod handlers;
+pub mod settings;
+
+pub use handlers::{Service, handle};
+pub use settings::{Entry, Settings, StartupError};

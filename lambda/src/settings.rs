@@ -1,0 +1,159 @@
+//! What the Lambda reads at cold start: which entry point, and its
+//! configuration from environment variables. Anything missing or malformed
+//! stops the cold start with a message that names it.
+
+use std::fmt;
+
+/// The two entry points of the one binary, picked by the function's
+/// handler setting (`_HANDLER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Setter,
+    Getter,
+}
+
+impl Entry {
+    pub fn parse(handler: Option<&str>) -> Result<Self, StartupError> {
+        match handler.map(str::trim) {
+            Some("setter") => Ok(Entry::Setter),
+            Some("getter") => Ok(Entry::Getter),
+            Some(other) => Err(StartupError(format!(
+                "the handler is {other:?}; set the function's handler (_HANDLER) to `setter` or `getter`"
+            ))),
+            None => Err(StartupError(
+                "_HANDLER is not set; set the function's handler to `setter` or `getter`".into(),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entry::Setter => "setter",
+            Entry::Getter => "getter",
+        }
+    }
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A cold-start failure. The message names the variable and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("rossignol-lambda cannot start: {0}")]
+pub struct StartupError(pub String);
+
+pub const TABLE: &str = "DYNAMO_DB_TABLE_NAME";
+pub const KMS_KEY: &str = "ROSSIGNOL_KMS_KEY_ID";
+pub const ACCESS_TABLE: &str = "ROSSIGNOL_ACCESS_TABLE_NAME";
+pub const API_KEY_SHA256: &str = "ROSSIGNOL_API_KEY_SHA256";
+
+/// The Lambda's configuration.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub entry: Entry,
+    pub table: String,
+    pub kms_key_id: String,
+    pub access_table: String,
+    /// When set, `X-Api-Key` must hash to this.
+    pub api_key_sha256: Option<[u8; 32]>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("entry", &self.entry)
+            .field("table", &self.table)
+            .field("kms_key_id", &self.kms_key_id)
+            .field("access_table", &self.access_table)
+            .field("api_key_check", &self.api_key_sha256.is_some())
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Reads the settings through `var` (the process environment in `main`).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, StartupError> {
+        let entry = Entry::parse(var("_HANDLER").as_deref())?;
+        let required = |name: &str, what: &str| {
+            var(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| StartupError(format!("{name} is not set; set it to {what}")))
+        };
+        let table = required(TABLE, "the accounts table, e.g. rossignol_staging")?;
+        let kms_key_id = required(KMS_KEY, "the KMS key that seals the keys, e.g. alias/rossignol-staging")?;
+        let access_table =
+            var(ACCESS_TABLE).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| format!("{table}_access"));
+        let api_key_sha256 = match var(API_KEY_SHA256).filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(hex_digest) => {
+                let mut digest = [0u8; 32];
+                hex::decode_to_slice(hex_digest.trim(), &mut digest).map_err(|_| {
+                    StartupError(format!(
+                        "{API_KEY_SHA256} must be the 64 hex digits of the SHA-256 of the API key (`printf %s KEY | sha256sum`)"
+                    ))
+                })?;
+                Some(digest)
+            }
+        };
+        Ok(Settings { entry, table, kms_key_id, access_table, api_key_sha256 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, StartupError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn the_handler_picks_the_entry_point() {
+        let base = [(TABLE, "rossignol_staging"), (KMS_KEY, "alias/k")];
+        for (handler, entry) in [("setter", Entry::Setter), ("getter", Entry::Getter)] {
+            let vars: Vec<_> = base.iter().copied().chain([("_HANDLER", handler)]).collect();
+            let s = settings(&vars).unwrap();
+            assert_eq!(s.entry, entry);
+            assert_eq!(s.access_table, "rossignol_staging_access");
+            assert_eq!(s.api_key_sha256, None);
+        }
+        let vars: Vec<_> = base.iter().copied().chain([("_HANDLER", "index.setter")]).collect();
+        let err = settings(&vars).unwrap_err().to_string();
+        assert!(err.contains("\"index.setter\"") && err.contains("`setter` or `getter`"), "{err}");
+        assert!(settings(&base).unwrap_err().to_string().contains("_HANDLER is not set"));
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let err = settings(&[("_HANDLER", "getter"), (KMS_KEY, "k")]).unwrap_err().to_string();
+        assert!(err.contains("DYNAMO_DB_TABLE_NAME is not set"), "{err}");
+        let err = settings(&[("_HANDLER", "getter"), (TABLE, "t_1")]).unwrap_err().to_string();
+        assert!(err.contains("ROSSIGNOL_KMS_KEY_ID is not set"), "{err}");
+    }
+
+    #[test]
+    fn the_optional_variables_are_read_and_checked() {
+        let digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let s = settings(&[
+            ("_HANDLER", "getter"),
+            (TABLE, "t_1"),
+            (KMS_KEY, "k"),
+            (ACCESS_TABLE, "trail"),
+            (API_KEY_SHA256, digest),
+        ])
+        .unwrap();
+        assert_eq!(s.access_table, "trail");
+        assert_eq!(s.api_key_sha256.map(hex::encode).as_deref(), Some(digest));
+        assert!(!format!("{s:?}").contains(digest));
+        let err =
+            settings(&[("_HANDLER", "getter"), (TABLE, "t_1"), (KMS_KEY, "k"), (API_KEY_SHA256, "xyz")])
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("64 hex digits"), "{err}");
+    }
+}
