@@ -312,3 +312,39 @@ fn missing_aws_credentials_are_named() {
         .code(1)
         .stderr(predicate::str::contains("no AWS credentials were found"));
 }
+
+#[test]
+fn an_aws_profile_from_the_config_supplies_credentials_and_region() {
+    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let sandbox = Sandbox::new();
+    let aws_config = sandbox.path().join("aws-config");
+    let aws_credentials = sandbox.path().join("aws-credentials");
+    std::fs::write(&aws_config, "[profile hey]\nregion = eu-central-1\n").unwrap();
+    std::fs::write(&aws_credentials, "[hey]\naws_access_key_id = test\naws_secret_access_key = test\n")
+        .unwrap();
+    // No region and no credentials but the profile's.
+    let config = sandbox.config(&format!(
+        "default = \"dev\"\n[environments.dev]\ntable = \"{}\"\nprofile = \"hey\"\n\
+         endpoint_url = \"{endpoint}\"\nlocal_key_file = \"dev.key\"\n",
+        random_table()
+    ));
+    let run = |args: &[&str]| {
+        sandbox
+            .cmd()
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", &aws_config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &aws_credentials)
+            .assert()
+    };
+    run(&["init"]).success();
+    run(&["create", "-n", "2"]).success();
+    run(&["list"]).success().stdout(predicate::str::contains("secp256k1").count(2));
+}
