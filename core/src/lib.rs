@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod audit;
 pub mod aws;
 pub mod error;
 pub mod seal;

@@ -155,6 +155,25 @@ impl Sealer for LocalSealer {
     }
 }
 
+/// Checks a blob's shape without opening it: length, version, and that its
+/// header names the key its record's `seal` names.
+pub(crate) fn check_shape(seal_id: &str, blob: &[u8]) -> Result<(), String> {
+    if blob.len() != BLOB_LEN {
+        return Err(format!("a local seal is {BLOB_LEN} bytes; this one is {}", blob.len()));
+    }
+    if blob[0] != VERSION {
+        return Err(format!("unknown local seal version {}", blob[0]));
+    }
+    let named = seal_id.strip_prefix("local:").unwrap_or_default();
+    if hex::encode(&blob[1..HEADER_LEN]) != named {
+        return Err(format!(
+            "its header names local key {}, its record names {seal_id}",
+            hex::encode(&blob[1..HEADER_LEN])
+        ));
+    }
+    Ok(())
+}
+
 fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; 32]>> {
     let display = path.display();
     let metadata = fs::metadata(path).map_err(|e| Error::io(format!("reading local key {display}"), e))?;

@@ -37,3 +37,21 @@ pub trait Sealer: Send + Sync + fmt::Debug {
     /// Callers must still check that the key derives `ctx.address`.
     async fn open(&self, ctx: SealContext<'_>, seal_id: &str, blob: &[u8]) -> Result<PrivateKey>;
 }
+
+/// Checks a sealed key's shape for its seal, without opening it: what an
+/// audit can tell about every record cheaply.
+pub fn check_shape(seal_id: &str, blob: &[u8]) -> std::result::Result<(), String> {
+    /// KMS ciphertexts of a 32-byte key are a few hundred bytes.
+    const KMS_MAX: usize = 6144;
+    if seal_id.starts_with("local:") {
+        local::check_shape(seal_id, blob)
+    } else if seal_id.starts_with("kms:") {
+        match blob.len() {
+            0 => Err("the KMS ciphertext is empty".into()),
+            n if n > KMS_MAX => Err(format!("the KMS ciphertext is {n} bytes, far more than a key needs")),
+            _ => Ok(()),
+        }
+    } else {
+        Err(format!("{seal_id:?} is not a seal Rossignol writes (local:... or kms:...)"))
+    }
+}

@@ -1,0 +1,356 @@
+//! The integrity audit: every record of a table checked with a parallel
+//! scan, and the table's settings. A deep audit also opens every key and
+//! checks that it derives its address.
+//!
+//! Findings are problems with a record (or a setting that is wrong);
+//! warnings are what could not be checked (a setting the endpoint does not
+//! report).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::custodian::Custodian;
+use crate::error::{Error, Result};
+use crate::seal;
+use crate::store::record::{CURRENT_SCHEMA, LEGACY_PRIVATE_KEY, SEALED_PRIVATE_KEY};
+use crate::store::{AccountRecord, CheckStatus, Item, StoredKey, parallel_scan};
+
+/// Items per scan request.
+const PAGE_SIZE: usize = 1000;
+/// Pages being checked at once.
+const PAGES_IN_FLIGHT: usize = 8;
+
+#[derive(Debug, Clone, Copy)]
+pub struct AuditOptions {
+    /// Also open every sealed key and check that it derives the address.
+    pub deep: bool,
+    /// Parallel scan segments.
+    pub segments: u32,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions { deep: false, segments: 8 }
+    }
+}
+
+/// Where a running audit is.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub checked: u64,
+    pub findings: u64,
+    /// The table's item count, when the store gives one (an estimate on
+    /// DynamoDB).
+    pub total: Option<u64>,
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// Records checked per second so far.
+    pub fn rate(&self) -> f64 {
+        let seconds = self.elapsed.as_secs_f64();
+        if seconds > 0.0 { self.checked as f64 / seconds } else { 0.0 }
+    }
+
+    /// Time left at the current rate, when the total is known.
+    pub fn eta(&self) -> Option<Duration> {
+        let total = self.total?;
+        let rate = self.rate();
+        (rate > 0.0).then(|| Duration::from_secs_f64(total.saturating_sub(self.checked) as f64 / rate))
+    }
+}
+
+/// What is wrong with a record or setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// The item cannot be read as an account record.
+    Malformed,
+    /// The stored public key does not derive the address.
+    AddressMismatch,
+    /// No sealed key (and no legacy key) is stored.
+    MissingSealedKey,
+    /// The sealed key's shape is wrong for its seal.
+    MalformedSealedKey,
+    /// A private key is stored in plaintext (a Node-era row, or a stray
+    /// attribute beside a sealed key).
+    PlaintextKeyAtRest,
+    /// Sealed by a key this environment does not know.
+    UnknownSeal,
+    UnknownSchema,
+    /// Deep: the sealed key does not open for this record.
+    UnsealFailed,
+    /// Deep: the opened key derives another address.
+    KeyMismatch,
+    /// A table setting is wrong.
+    TableSetting,
+}
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Malformed => "malformed",
+            FindingKind::AddressMismatch => "address_mismatch",
+            FindingKind::MissingSealedKey => "missing_sealed_key",
+            FindingKind::MalformedSealedKey => "malformed_sealed_key",
+            FindingKind::PlaintextKeyAtRest => "plaintext_key_at_rest",
+            FindingKind::UnknownSeal => "unknown_seal",
+            FindingKind::UnknownSchema => "unknown_schema",
+            FindingKind::UnsealFailed => "unseal_failed",
+            FindingKind::KeyMismatch => "key_mismatch",
+            FindingKind::TableSetting => "table_setting",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            FindingKind::Malformed => "malformed record",
+            FindingKind::AddressMismatch => "address does not match its public key",
+            FindingKind::MissingSealedKey => "no sealed key",
+            FindingKind::MalformedSealedKey => "malformed sealed key",
+            FindingKind::PlaintextKeyAtRest => "plaintext key at rest: re-seal",
+            FindingKind::UnknownSeal => "unknown seal",
+            FindingKind::UnknownSchema => "unknown schema version",
+            FindingKind::UnsealFailed => "sealed key does not open",
+            FindingKind::KeyMismatch => "key derives another address",
+            FindingKind::TableSetting => "table setting",
+        }
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// The record's address as stored (or the table, for a setting).
+    pub address: String,
+    pub kind: FindingKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    /// What could not be checked: a setting, or a record.
+    pub subject: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AuditReport {
+    pub checked: u64,
+    /// Records with no finding.
+    pub ok: u64,
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<Warning>,
+    /// Records per seal (`plaintext` for legacy rows), to follow a rotation.
+    pub seals: BTreeMap<String, u64>,
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+    pub deep: bool,
+    pub cancelled: bool,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What checking one page gave.
+#[derive(Default)]
+struct PageResult {
+    checked: u64,
+    ok: u64,
+    findings: Vec<Finding>,
+    seals: BTreeMap<String, u64>,
+}
+
+/// Runs the audit. `progress` receives updates as pages are checked; setting
+/// `cancel` stops it between pages, with a report of what was checked.
+pub async fn run(
+    custodian: &Custodian,
+    options: AuditOptions,
+    progress: watch::Sender<Progress>,
+    cancel: Arc<AtomicBool>,
+) -> Result<AuditReport> {
+    let started = Instant::now();
+    let mut report = AuditReport { deep: options.deep, ..AuditReport::default() };
+    let table = custodian.store().describe().await?;
+    for check in &table.checks {
+        match check.status {
+            CheckStatus::Ok => {}
+            CheckStatus::Wrong => report.findings.push(Finding {
+                address: table.table.clone(),
+                kind: FindingKind::TableSetting,
+                detail: format!("{}: {}", check.setting, check.detail),
+            }),
+            CheckStatus::NotReported => report.warnings.push(Warning {
+                subject: format!("{} of {}", check.setting, table.table),
+                detail: format!("unknown: {}", check.detail),
+            }),
+        }
+    }
+    let mut state = Progress { total: table.item_count, ..Progress::default() };
+    progress.send_replace(state.clone());
+
+    let mut pages = parallel_scan(Arc::clone(custodian.store()), options.segments, PAGE_SIZE);
+    let mut checking: JoinSet<PageResult> = JoinSet::new();
+    let mut scan_error = None;
+    let mut scanning = true;
+    while scanning || !checking.is_empty() {
+        if cancel.load(Ordering::Relaxed) {
+            report.cancelled = true;
+            break;
+        }
+        let room = checking.len() < PAGES_IN_FLIGHT;
+        tokio::select! {
+            page = pages.recv(), if scanning && room => match page {
+                Some(Ok(items)) => {
+                    let custodian = custodian.clone();
+                    checking.spawn(async move { check_page(&custodian, items, options.deep).await });
+                }
+                Some(Err(e)) => {
+                    scan_error = Some(e);
+                    scanning = false;
+                }
+                None => scanning = false,
+            },
+            Some(done) = checking.join_next(), if !checking.is_empty() => {
+                let page = done.map_err(|e| Error::Service {
+                    service: "audit",
+                    operation: "check",
+                    message: e.to_string(),
+                })?;
+                report.checked += page.checked;
+                report.ok += page.ok;
+                report.findings.extend(page.findings);
+                for (seal, n) in page.seals {
+                    *report.seals.entry(seal).or_default() += n;
+                }
+                state.checked = report.checked;
+                state.findings = report.findings.len() as u64;
+                state.elapsed = started.elapsed();
+                progress.send_replace(state.clone());
+            }
+        }
+    }
+    checking.abort_all();
+    if let Some(e) = scan_error {
+        return Err(e);
+    }
+    report.findings.sort_by(|a, b| (a.kind, &a.address).cmp(&(b.kind, &b.address)));
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+async fn check_page(custodian: &Custodian, items: Vec<Item>, deep: bool) -> PageResult {
+    let mut result = PageResult::default();
+    let known_seal = custodian.sealer().id().to_owned();
+    for item in items {
+        result.checked += 1;
+        let address = item.address().unwrap_or("<no address>").to_owned();
+        let (problems, seal) = check_item(custodian, &item, &known_seal, deep).await;
+        if let Some(seal) = seal {
+            *result.seals.entry(seal).or_default() += 1;
+        }
+        if problems.is_empty() {
+            result.ok += 1;
+        }
+        result.findings.extend(problems.into_iter().map(|(kind, detail)| Finding {
+            address: address.clone(),
+            kind,
+            detail,
+        }));
+    }
+    result
+}
+
+/// The problems of one item, and the name of its seal (`plaintext` for a
+/// legacy row) when it has one.
+async fn check_item(
+    custodian: &Custodian,
+    item: &Item,
+    known_seal: &str,
+    deep: bool,
+) -> (Vec<(FindingKind, String)>, Option<String>) {
+    let mut problems = Vec::new();
+    let sealed = item.get(SEALED_PRIVATE_KEY).is_some();
+    let plaintext = item.get(LEGACY_PRIVATE_KEY).is_some();
+    if !sealed && !plaintext {
+        problems.push((FindingKind::MissingSealedKey, "the record holds no sealed_private_key".into()));
+        return (problems, None);
+    }
+    let record = match AccountRecord::from_item(item) {
+        Ok(record) => record,
+        Err(e) => {
+            problems.push((FindingKind::Malformed, e.to_string()));
+            return (problems, None);
+        }
+    };
+    if sealed && plaintext {
+        problems.push((
+            FindingKind::PlaintextKeyAtRest,
+            format!("a plaintext `{LEGACY_PRIVATE_KEY}` attribute sits beside the sealed key; remove it"),
+        ));
+    }
+    if let Err(e) = record.verify_public_key() {
+        problems.push((FindingKind::AddressMismatch, reason_of(&e)));
+    }
+    let seal = match &record.key {
+        StoredKey::LegacyPlaintext(_) => {
+            problems.push((
+                FindingKind::PlaintextKeyAtRest,
+                "a Node-era row holds its key in plaintext: re-seal it".into(),
+            ));
+            "plaintext".to_owned()
+        }
+        StoredKey::Sealed { seal: seal_id, blob } => {
+            if let Err(detail) = seal::check_shape(seal_id, blob) {
+                problems.push((FindingKind::MalformedSealedKey, detail));
+            }
+            if seal_id != known_seal {
+                problems.push((
+                    FindingKind::UnknownSeal,
+                    format!("sealed by {seal_id}; this environment seals with {known_seal}"),
+                ));
+            }
+            if record.schema_version != CURRENT_SCHEMA {
+                problems.push((
+                    FindingKind::UnknownSchema,
+                    format!(
+                        "schema version {} (this Rossignol knows {CURRENT_SCHEMA})",
+                        record.schema_version
+                    ),
+                ));
+            }
+            seal_id.clone()
+        }
+    };
+    // Opening is only meaningful for a record that passed every cheap check
+    // (a legacy row's plaintext finding aside: its key is still verified).
+    if deep && problems.iter().all(|(kind, _)| *kind == FindingKind::PlaintextKeyAtRest) {
+        match custodian.open(&record).await {
+            Ok(_) => {}
+            Err(e @ Error::Integrity { .. }) => problems.push((FindingKind::KeyMismatch, reason_of(&e))),
+            Err(e) => problems.push((FindingKind::UnsealFailed, reason_of(&e))),
+        }
+    }
+    (problems, Some(seal))
+}
+
+/// The reason part of an error about one record (the address is already
+/// the finding's).
+fn reason_of(error: &Error) -> String {
+    match error {
+        Error::Integrity { reason, .. } | Error::Unseal { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
