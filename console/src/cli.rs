@@ -29,10 +29,16 @@ pub struct Global {
     /// Configuration file (default: $ROSSIGNOL_CONFIG, else ~/.config/rossignol/config.toml)
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Treat every environment as read-only for this run
+    #[arg(long, global = true)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show the environment, its table and account count
+    Status,
     /// List the configured environments
     Envs {
         #[arg(long)]
@@ -69,6 +75,18 @@ pub enum Command {
         #[arg(long, value_name = "ADDRESS")]
         after: Option<String>,
         /// JSON Lines, one record per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every record and the table's settings; exit 1 if anything is wrong
+    Audit {
+        /// Also open every sealed key and check that it derives its address
+        #[arg(long)]
+        deep: bool,
+        /// Parallel scan segments
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+        segments: u32,
+        /// A JSON summary: checked, ok, findings, warnings, seals
         #[arg(long)]
         json: bool,
     },

@@ -14,24 +14,33 @@ use crate::output::{EnvView, Out, RecordView, report_lines};
 const LIST_PAGE: usize = 200;
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
-    let config = Config::load(cli.global.config.as_deref())?;
+    let mut config = Config::load(cli.global.config.as_deref())?;
+    if cli.global.read_only {
+        for env in config.environments.values_mut() {
+            env.read_only = true;
+        }
+    }
     let env = config.environment(cli.global.env.as_deref())?;
+    let Some(command) = cli.command else {
+        return crate::tui::run(&config, env).await;
+    };
     let mut out = Out::new();
-    let result = match cli.command {
-        None => status(env, &mut out).await,
-        Some(Command::Envs { json }) => envs(&config, json, &mut out),
-        Some(Command::Create { count, concurrency, json }) => {
+    let result = match command {
+        Command::Status => status(env, &mut out).await,
+        Command::Envs { json } => envs(&config, json, &mut out),
+        Command::Create { count, concurrency, json } => {
             create(env, count, concurrency.into(), json, &mut out).await
         }
-        Some(Command::Get { address, reveal, json }) => get(env, &address, reveal, json, &mut out).await,
-        Some(Command::List { limit, after, json }) => list(env, limit, after, json, &mut out).await,
-        Some(Command::Init { json }) => init(env, json, &mut out).await,
+        Command::Get { address, reveal, json } => get(env, &address, reveal, json, &mut out).await,
+        Command::List { limit, after, json } => list(env, limit, after, json, &mut out).await,
+        Command::Init { json } => init(env, json, &mut out).await,
+        Command::Audit { deep, segments, json } => audit(env, deep, segments, json, &mut out).await,
     };
     out.flush()?;
     result
 }
 
-/// `rossignol` alone: where it points and what it holds.
+/// `rossignol status`: where it points and what it holds.
 async fn status(env: &Environment, out: &mut Out) -> Result<(), Failure> {
     let custodian = env.connect().await?;
     out.line(&format!(
@@ -43,7 +52,9 @@ async fn status(env: &Environment, out: &mut Out) -> Result<(), Failure> {
     for line in report_lines(&custodian.store().describe().await?) {
         out.line(&line)?;
     }
-    out.line("commands: rossignol create | get ADDRESS | list | init | envs   (rossignol --help for more)")
+    out.line(
+        "commands: rossignol create | get ADDRESS | list | init | envs | audit   (rossignol --help for more)",
+    )
 }
 
 fn envs(config: &Config, json: bool, out: &mut Out) -> Result<(), Failure> {
@@ -225,5 +236,54 @@ async fn init(env: &Environment, json: bool, out: &mut Out) -> Result<(), Failur
         Ok(())
     } else {
         Err(Failure::failed(format!("table {} has settings to fix (marked FIX above)", report.table)))
+    }
+}
+
+async fn audit(
+    env: &Environment,
+    deep: bool,
+    segments: u32,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    use std::io::IsTerminal as _;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use rossignol_core::audit::{self, AuditOptions, Progress};
+
+    let custodian = env.connect().await?;
+    let (tx, mut rx) = tokio::sync::watch::channel(Progress::default());
+    // A live progress line, only for a person watching.
+    let show = std::io::stderr().is_terminal();
+    let progress = tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            if show {
+                eprint!("\r\x1b[2K{}", crate::output::progress_line(&rx.borrow()));
+            }
+        }
+        if show {
+            eprint!("\r\x1b[2K");
+        }
+    });
+    let report =
+        audit::run(&custodian, AuditOptions { deep, segments }, tx, Arc::new(AtomicBool::new(false))).await;
+    let _ = progress.await;
+    let report = report?;
+    if json {
+        out.json(&report)?;
+    } else {
+        for line in crate::output::audit_lines(&report) {
+            out.line(&line)?;
+        }
+    }
+    if report.findings.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::failed(format!(
+            "the audit found {} problem(s) in table {}; see the findings above",
+            report.findings.len(),
+            custodian.table()
+        )))
     }
 }

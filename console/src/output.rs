@@ -125,15 +125,65 @@ pub fn report_lines(report: &TableReport) -> Vec<String> {
     lines
 }
 
+/// One line of audit progress: checked, rate, ETA.
+pub fn progress_line(progress: &rossignol_core::audit::Progress) -> String {
+    let total = progress.total.map(|t| format!(" of ~{t}")).unwrap_or_default();
+    let eta = progress.eta().map(|d| format!(", about {}s left", d.as_secs())).unwrap_or_default();
+    format!(
+        "audited {}{total} records ({:.0}/s{eta}), {} finding(s)",
+        progress.checked,
+        progress.rate(),
+        progress.findings
+    )
+}
+
+/// The audit's summary, findings and warnings, for people.
+pub fn audit_lines(report: &rossignol_core::audit::AuditReport) -> Vec<String> {
+    let seconds = report.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 { report.checked as f64 / seconds } else { 0.0 };
+    let mut lines = vec![format!(
+        "{} audit: {} records checked in {seconds:.1} s ({rate:.0}/s): {} ok, {} finding(s), {} warning(s){}",
+        if report.deep { "deep" } else { "shallow" },
+        report.checked,
+        report.ok,
+        report.findings.len(),
+        report.warnings.len(),
+        if report.cancelled { " (cancelled)" } else { "" }
+    )];
+    if !report.seals.is_empty() {
+        let seals: Vec<String> = report.seals.iter().map(|(seal, n)| format!("{seal}: {n}")).collect();
+        lines.push(format!("seals: {}", seals.join(", ")));
+    }
+    if !report.findings.is_empty() {
+        lines.push("findings:".into());
+        for f in &report.findings {
+            lines.push(format!("  {}  {} ({})", f.address, f.kind, f.detail));
+        }
+    }
+    if !report.warnings.is_empty() {
+        lines.push("warnings:".into());
+        for w in &report.warnings {
+            lines.push(format!("  {}: {}", w.subject, w.detail));
+        }
+    }
+    lines
+}
+
 /// Stdout, line by line. A closed pipe (`| head`) ends the command quietly.
 #[derive(Debug)]
 pub struct Out {
     stdout: io::StdoutLock<'static>,
 }
 
+impl Default for Out {
+    fn default() -> Self {
+        Out { stdout: io::stdout().lock() }
+    }
+}
+
 impl Out {
     pub fn new() -> Self {
-        Out { stdout: io::stdout().lock() }
+        Self::default()
     }
 
     pub fn line(&mut self, text: &str) -> Result<(), Failure> {

@@ -348,3 +348,60 @@ fn an_aws_profile_from_the_config_supplies_credentials_and_region() {
     run(&["create", "-n", "2"]).success();
     run(&["list"]).success().stdout(predicate::str::contains("secp256k1").count(2));
 }
+
+#[test]
+fn audit_reports_findings_and_exits_1_only_when_there_are_some() {
+    let sandbox = Sandbox::new();
+    sandbox.stdout(&["create", "-n", "3"]);
+    let report: Value = serde_json::from_str(&sandbox.stdout(&["audit", "--deep", "--json"])).unwrap();
+    assert_eq!(report["checked"], 3);
+    assert_eq!(report["ok"], 3);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(report["deep"], true);
+
+    // A Node-era plaintext row, written straight into the embedded store.
+    {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let store = rossignol_core::store::embedded::EmbeddedStore::open(
+            &sandbox.path().join("data/local.redb"),
+            "rossignol_local",
+        )
+        .unwrap();
+        let mut item = rossignol_core::store::Item::default();
+        item.insert("address", rossignol_core::store::Attr::S(format!("0x{}", "ab".repeat(20))));
+        item.insert("private_key", rossignol_core::store::Attr::S("c2VjcmV0".into()));
+        item.insert("public_key", rossignol_core::store::Attr::S("cHVibGlj".into()));
+        runtime.block_on(rossignol_core::store::AccountStore::create(&store, &item)).unwrap();
+    }
+    let output = sandbox.cmd().args(["audit", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["checked"], 4);
+    let kinds: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"plaintext_key_at_rest"), "{kinds:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("the audit found"));
+    let text = sandbox.cmd().arg("audit").output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("plaintext key at rest: re-seal"), "{text}");
+    assert!(text.contains("seals: "), "{text}");
+}
+
+#[test]
+fn console_settings_are_checked_before_the_screen_opens() {
+    let sandbox = Sandbox::new();
+    for (text, expected) in [
+        ("[keys]\nreveel = \"v\"\n", "no such action"),
+        ("[keys]\nreveal = \"c\"\n", "already the key for create"),
+        ("[theme]\nlocal = \"ultraviolet\"\n", "not a colour"),
+    ] {
+        let config = sandbox.config(text);
+        sandbox
+            .cmd()
+            .arg("--config")
+            .arg(&config)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(expected));
+    }
+}

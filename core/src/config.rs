@@ -31,6 +31,10 @@ struct ConfigFile {
     default: Option<String>,
     #[serde(default)]
     environments: BTreeMap<String, EnvironmentFile>,
+    #[serde(default)]
+    keys: BTreeMap<String, String>,
+    #[serde(default)]
+    theme: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -114,6 +118,11 @@ pub struct Config {
     pub default: String,
     pub environments: BTreeMap<String, Environment>,
     pub source: Source,
+    /// The console's key remapping, `action = "key"`, as written; the
+    /// console validates it.
+    pub keys: BTreeMap<String, String>,
+    /// The console's colour per environment, `name = "colour"`, as written.
+    pub theme: BTreeMap<String, String>,
 }
 
 /// The data directory: `$ROSSIGNOL_DATA_DIR`, else `$XDG_DATA_HOME/rossignol`
@@ -179,7 +188,7 @@ impl Config {
                 "{origin}: `default = \"{default}\"` names no environment; define [environments.{default}] or change it"
             )));
         }
-        Ok(Config { default, environments, source })
+        Ok(Config { default, environments, source, keys: file.keys, theme: file.theme })
     }
 
     /// The named environment, or the default.
@@ -367,6 +376,8 @@ mod tests {
         assert!(matches!(&staging.seal, SealSpec::Kms { key_id } if key_id == "alias/rossignol-staging"));
         assert!(config.environment(Some("production")).unwrap().read_only);
         assert!(config.environment(Some("local")).is_ok());
+        assert_eq!(config.keys.get("reveal").map(String::as_str), Some("v"));
+        assert_eq!(config.theme.get("staging").map(String::as_str), Some("yellow"));
     }
 
     #[test]

@@ -1,0 +1,107 @@
+//! Keys on the list and details screens, and in the filter field.
+
+use ratatui::crossterm::event::KeyEvent;
+
+use super::dialogs::{self, Popup};
+use super::model::{Input, RevealPurpose};
+use super::{Action, App, Connection, Effect, Screen};
+use crate::tui::{keys, strings};
+
+pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
+    if app.popup.is_some() {
+        return dialogs::on_key(app, key);
+    }
+    if app.list.editing {
+        on_filter_key(app, key);
+        return None;
+    }
+    // Remapping applies to commands, never to typing.
+    let key = app.keymap.translate(key)?;
+    if keys::HELP.matches(&key) {
+        app.popup = Some(Popup::Help);
+    } else if keys::QUIT.matches(&key) {
+        app.ask_quit();
+    } else if keys::COMMAND.matches(&key) {
+        app.popup = Some(Popup::Command(Input::default()));
+    } else if keys::SWITCH_ENV.matches(&key) {
+        app.popup = Some(Popup::Command(Input::with("env ")));
+    } else if keys::REVEAL.matches(&key) {
+        app.ask_reveal(RevealPurpose::Show);
+    } else if keys::COPY_KEY.matches(&key) {
+        app.ask_reveal(RevealPurpose::Copy);
+    } else if keys::COPY_ADDRESS.matches(&key) {
+        app.copy_address();
+    } else if keys::CREATE.matches(&key) {
+        app.ask_create();
+    } else if keys::AUDIT.matches(&key) {
+        app.start_audit();
+    } else if let Screen::Details(details) = &app.screen {
+        if keys::BACK.matches(&key) {
+            if details.from_audit && app.audit.is_some() {
+                app.popup = Some(Popup::Audit);
+            }
+            app.screen = Screen::List;
+        }
+    } else {
+        on_list_key(app, key);
+    }
+    None
+}
+
+fn on_list_key(app: &mut App, key: KeyEvent) {
+    let half = (app.list.viewport / 2).max(1) as isize;
+    let page = app.list.viewport.max(1) as isize;
+    if keys::DOWN.matches(&key) {
+        app.list.move_by(1);
+    } else if keys::UP.matches(&key) {
+        app.list.move_by(-1);
+    } else if keys::TOP.matches(&key) {
+        app.list.top();
+    } else if keys::BOTTOM.matches(&key) {
+        app.list.bottom();
+    } else if keys::HALF_DOWN.matches(&key) {
+        app.list.move_by(half);
+    } else if keys::PAGE_UP.matches(&key) {
+        app.list.move_by(-page);
+    } else if keys::FILTER.matches(&key) {
+        app.list.editing = true;
+    } else if keys::DETAILS.matches(&key) {
+        match app.list.selected_row().map(|r| r.address().to_owned()) {
+            Some(address) => app.open_details(address),
+            None => app.error(strings::NOTHING_SELECTED),
+        }
+    } else if keys::REFRESH.matches(&key) {
+        if app.connection == Connection::Ready {
+            app.reload();
+        } else {
+            app.connect();
+        }
+        return;
+    } else if keys::BACK.matches(&key) {
+        app.list.clear_filter();
+    }
+    app.request_page();
+}
+
+fn on_filter_key(app: &mut App, key: KeyEvent) {
+    if keys::BACK.matches(&key) {
+        app.list.clear_filter();
+    } else if keys::SUBMIT.matches(&key) {
+        app.list.editing = false;
+    } else if keys::ERASE.matches(&key) {
+        app.list.filter.pop();
+        lookup_if_address(app);
+    } else if let Some(c) = keys::typed(&key) {
+        app.list.filter.push(c);
+        lookup_if_address(app);
+    } else if keys::DOWN.matches(&key) || keys::UP.matches(&key) {
+        app.list.move_by(if keys::DOWN.matches(&key) { 1 } else { -1 });
+    }
+    app.request_page();
+}
+
+fn lookup_if_address(app: &mut App) {
+    if let Some(address) = app.list.filter_changed() {
+        app.effects.push(Effect::Lookup { address });
+    }
+}

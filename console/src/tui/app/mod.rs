@@ -1,0 +1,384 @@
+//! The console's state and the one place it changes: `update(&mut App,
+//! Action)`. No drawing, no I/O: store work is asked for by pushing an
+//! [`Effect`], which the worker carries out and answers with an action.
+
+pub mod dialogs;
+mod input;
+pub mod jobs;
+pub mod list;
+pub mod model;
+mod results;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::KeyEvent;
+use rossignol_core::config::Environment;
+use rossignol_core::store::Cursor;
+
+use self::dialogs::{Confirm, Pending, Popup};
+use self::jobs::{AuditJob, CreateJob};
+use self::list::List;
+use self::model::{AccountView, RevealPurpose, Row, Secret, TrailEntry};
+use crate::tui::audit::{AuditReport, Progress};
+use crate::tui::{safety, strings};
+
+/// How long a revealed key stays on screen.
+pub const REVEAL_FOR: Duration = Duration::from_secs(30);
+/// Screen rows that are not list rows: header (4), table borders and
+/// column names (3), status line and footer (2).
+pub const CHROME_ROWS: u16 = 9;
+
+/// Store work for the worker. Results come back as actions.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Connect { env: Box<Environment>, generation: u64 },
+    Describe,
+    LoadPage { after: Option<Cursor> },
+    Lookup { address: String },
+    Open { address: String },
+    Reveal { address: String, purpose: RevealPurpose },
+    Create { count: u64 },
+    Audit,
+    CancelAudit,
+    CopyText(String),
+    CopySecret(Secret),
+}
+
+/// Everything that can happen to the console.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Resize {
+        height: u16,
+    },
+    Tick(Instant),
+    Connected {
+        generation: u64,
+        result: Result<(), String>,
+    },
+    Described {
+        generation: u64,
+        result: Result<Option<u64>, String>,
+    },
+    Page {
+        generation: u64,
+        result: Result<(Vec<Row>, Option<Cursor>), String>,
+    },
+    LookedUp {
+        generation: u64,
+        address: String,
+        result: Result<Option<Row>, String>,
+    },
+    Opened {
+        generation: u64,
+        address: String,
+        record: Result<Row, String>,
+        trail: Result<Vec<TrailEntry>, String>,
+    },
+    Revealed {
+        generation: u64,
+        address: String,
+        purpose: RevealPurpose,
+        result: Result<Secret, String>,
+    },
+    Created {
+        generation: u64,
+        address: String,
+    },
+    CreateFinished {
+        generation: u64,
+        error: Option<String>,
+    },
+    AuditProgress {
+        generation: u64,
+        progress: Progress,
+    },
+    AuditFinished {
+        generation: u64,
+        result: Result<AuditReport, String>,
+    },
+    Copied {
+        what: &'static str,
+        result: Result<(), String>,
+    },
+    /// Switch to the named environment.
+    SwitchEnv(String),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Ready,
+    Failed(String),
+}
+
+/// The account trail as loaded for the details screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trail {
+    Loading,
+    Loaded(Vec<TrailEntry>),
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Details {
+    pub address: String,
+    /// Opened from the audit's findings: Esc goes back to them.
+    pub from_audit: bool,
+    pub view: Option<AccountView>,
+    pub error: Option<String>,
+    pub trail: Trail,
+}
+
+#[derive(Debug, Clone)]
+pub enum Screen {
+    List,
+    Details(Box<Details>),
+}
+
+/// A line under the list: what just happened, or what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub env: Environment,
+    pub environments: BTreeMap<String, Environment>,
+    /// Bumped on every (re)connect; results of an older one are dropped.
+    pub generation: u64,
+    pub connection: Connection,
+    pub count: Option<u64>,
+    pub list: List,
+    pub screen: Screen,
+    pub popup: Option<Popup>,
+    pub status: Option<Status>,
+    pub create: Option<CreateJob>,
+    pub audit: Option<AuditJob>,
+    pub now: Instant,
+    pub quit: bool,
+    /// Work for the worker, drained by the event loop.
+    pub effects: Vec<Effect>,
+    /// The operator's key remapping (`[keys]`).
+    pub keymap: crate::tui::keys::Keymap,
+    /// The operator's colour per environment (`[theme]`).
+    pub colours: BTreeMap<String, ratatui::style::Color>,
+}
+
+impl App {
+    /// A console on `env`; it starts by connecting.
+    pub fn new(environments: BTreeMap<String, Environment>, env: Environment, now: Instant) -> Self {
+        let mut app = App {
+            env,
+            environments,
+            generation: 0,
+            connection: Connection::Connecting,
+            count: None,
+            list: List::default(),
+            screen: Screen::List,
+            popup: None,
+            status: None,
+            create: None,
+            audit: None,
+            now,
+            quit: false,
+            effects: Vec::new(),
+            keymap: crate::tui::keys::Keymap::default(),
+            colours: BTreeMap::new(),
+        };
+        app.connect();
+        app
+    }
+
+    fn connect(&mut self) {
+        self.generation += 1;
+        self.connection = Connection::Connecting;
+        self.count = None;
+        let viewport = self.list.viewport;
+        self.list = List { viewport, ..List::default() };
+        self.screen = Screen::List;
+        self.effects.push(Effect::Connect { env: Box::new(self.env.clone()), generation: self.generation });
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { text: text.into(), error: false });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { text: text.into(), error: true });
+    }
+
+    /// Create or audit still running.
+    pub fn busy(&self) -> bool {
+        self.create.as_ref().is_some_and(CreateJob::running)
+            || self.audit.as_ref().is_some_and(AuditJob::running)
+    }
+
+    /// The address the current screen is about.
+    pub fn focused_address(&self) -> Option<String> {
+        match &self.screen {
+            Screen::Details(details) => Some(details.address.clone()),
+            Screen::List => self.list.selected_row().map(|r| r.address().to_owned()),
+        }
+    }
+
+    fn request_page(&mut self) {
+        if self.connection != Connection::Ready {
+            return;
+        }
+        if let Some(after) = self.list.next_request() {
+            self.effects.push(Effect::LoadPage { after });
+        }
+    }
+
+    fn reload(&mut self) {
+        let viewport = self.list.viewport;
+        self.list = List { viewport, ..List::default() };
+        self.effects.push(Effect::Describe);
+        self.request_page();
+    }
+
+    /// Asks before showing or copying a key; Cancel has the focus.
+    pub fn ask_reveal(&mut self, purpose: RevealPurpose) {
+        let Some(address) = self.focused_address() else {
+            return self.error(strings::NOTHING_SELECTED);
+        };
+        self.popup = Some(Popup::Confirm(Confirm::new(
+            Pending::Reveal { address, purpose },
+            safety::typed_confirmation(&self.env),
+        )));
+    }
+
+    /// A refused action: a dialog, so that the reason can be read whole.
+    pub fn refuse(&mut self, reason: String) {
+        self.error(reason.clone());
+        self.popup = Some(Popup::Error { title: strings::REFUSED, message: reason });
+    }
+
+    pub fn ask_create(&mut self) {
+        if let Some(reason) = safety::refuse_write(&self.env, "create") {
+            return self.refuse(reason);
+        }
+        if self.create.as_ref().is_some_and(CreateJob::running) {
+            self.popup = Some(Popup::Create);
+            return;
+        }
+        if self.busy() {
+            return self.error(strings::BUSY);
+        }
+        self.popup = Some(Popup::CreatePrompt(model::Input::with("1")));
+    }
+
+    pub fn start_audit(&mut self) {
+        if self.connection != Connection::Ready {
+            return self.error(strings::NOT_CONNECTED);
+        }
+        if self.audit.as_ref().is_some_and(AuditJob::running) {
+            self.popup = Some(Popup::Audit);
+            return;
+        }
+        self.audit = Some(AuditJob::new(self.count));
+        self.popup = Some(Popup::Audit);
+        self.effects.push(Effect::Audit);
+    }
+
+    pub fn open_details(&mut self, address: String) {
+        let view = self.list.rows.iter().find(|r| r.address() == address).and_then(Row::account).cloned();
+        self.screen = Screen::Details(Box::new(Details {
+            address: address.clone(),
+            from_audit: false,
+            view,
+            error: None,
+            trail: Trail::Loading,
+        }));
+        self.effects.push(Effect::Open { address });
+    }
+
+    fn copy_address(&mut self) {
+        match self.focused_address() {
+            Some(address) => self.effects.push(Effect::CopyText(address)),
+            None => self.error(strings::NOTHING_SELECTED),
+        }
+    }
+
+    pub fn ask_quit(&mut self) {
+        if self.busy() {
+            self.popup = Some(Popup::Confirm(Confirm::new(Pending::Quit, None)));
+        } else {
+            self.quit = true;
+        }
+    }
+
+    pub fn switch_env(&mut self, name: &str) {
+        let Some(env) = self.environments.get(name).cloned() else {
+            let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
+            return self.error(strings::unknown_env(name, &known));
+        };
+        if self.busy() {
+            return self.error(strings::BUSY);
+        }
+        self.popup = None;
+        self.env = env;
+        self.create = None;
+        self.audit = None;
+        self.connect();
+        self.info(strings::switching(name));
+    }
+
+    /// A confirmed destructive or sensitive action.
+    pub fn confirmed(&mut self, pending: Pending) {
+        self.popup = None;
+        match pending {
+            Pending::Reveal { address, purpose } => {
+                self.popup = Some(Popup::Revealing { address: address.clone() });
+                self.effects.push(Effect::Reveal { address, purpose });
+            }
+            Pending::Create { count } => {
+                if let Some(reason) = safety::refuse_write(&self.env, "create") {
+                    return self.refuse(reason);
+                }
+                self.create = Some(CreateJob::new(count, self.now));
+                self.popup = Some(Popup::Create);
+                self.effects.push(Effect::Create { count });
+            }
+            Pending::Quit => {
+                if self.audit.as_ref().is_some_and(AuditJob::running) {
+                    self.effects.push(Effect::CancelAudit);
+                }
+                self.quit = true;
+            }
+        }
+    }
+}
+
+/// Applies one action. Returns a follow-up action, if any.
+pub fn update(app: &mut App, action: Action) -> Option<Action> {
+    match action {
+        Action::Key(key) => return input::on_key(app, key),
+        Action::Resize { height } => {
+            app.list.viewport = usize::from(height.saturating_sub(CHROME_ROWS).max(1));
+            app.list.scroll();
+        }
+        Action::Tick(now) => {
+            app.now = now;
+            if let Some(Popup::Revealed { until, .. }) = &app.popup
+                && now >= *until
+            {
+                app.popup = None;
+                app.info(strings::KEY_HIDDEN);
+            }
+        }
+        Action::SwitchEnv(name) => app.switch_env(&name),
+        Action::Quit => app.ask_quit(),
+        Action::Copied { what, result } => match result {
+            Ok(()) => app.info(strings::copied(what)),
+            Err(e) => app.error(strings::copy_failed(&e)),
+        },
+        result => results::on_result(app, result),
+    }
+    None
+}

@@ -1,0 +1,140 @@
+//! What the console holds about accounts: views without key material, and
+//! the one type that carries a revealed key.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use rossignol_core::access::AccessRecord;
+use rossignol_core::store::AccountRecord;
+use zeroize::Zeroizing;
+
+/// An account as listed and detailed: every attribute but the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountView {
+    /// EIP-55.
+    pub address: String,
+    pub scheme: &'static str,
+    pub public_key: String,
+    pub seal: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub created_by: Option<String>,
+    pub schema_version: u32,
+    pub legacy: bool,
+}
+
+impl From<&AccountRecord> for AccountView {
+    fn from(record: &AccountRecord) -> Self {
+        AccountView {
+            address: record.address.to_string(),
+            scheme: record.scheme.as_str(),
+            public_key: record.public_key.clone(),
+            seal: record.seal().map(str::to_owned),
+            created_at: record.created_at,
+            created_by: record.created_by.clone(),
+            schema_version: record.schema_version,
+            legacy: record.is_legacy(),
+        }
+    }
+}
+
+/// One row of the list: an account, or a stored item that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Account(AccountView),
+    Malformed { address: String, error: String },
+}
+
+impl Row {
+    pub fn address(&self) -> &str {
+        match self {
+            Row::Account(view) => &view.address,
+            Row::Malformed { address, .. } => address,
+        }
+    }
+
+    pub fn account(&self) -> Option<&AccountView> {
+        match self {
+            Row::Account(view) => Some(view),
+            Row::Malformed { .. } => None,
+        }
+    }
+}
+
+/// One access trail entry, as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailEntry {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub request_id: String,
+    pub who: String,
+}
+
+impl From<&AccessRecord> for TrailEntry {
+    fn from(record: &AccessRecord) -> Self {
+        let who = match (&record.api_key_id, &record.actor) {
+            (Some(key), Some(actor)) => format!("{actor} (api key {key})"),
+            (Some(key), None) => format!("api key {key}"),
+            (None, Some(actor)) => actor.clone(),
+            (None, None) => "-".to_owned(),
+        };
+        TrailEntry {
+            at: record.at,
+            action: record.action.clone(),
+            request_id: record.request_id.clone(),
+            who,
+        }
+    }
+}
+
+/// A revealed private key. Zeroized on drop; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(text: Zeroizing<String>) -> Self {
+        Secret(text)
+    }
+
+    /// The key text, for the one place that shows or copies it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// As many bullets as the key has characters.
+    pub fn masked(&self) -> String {
+        "•".repeat(self.0.chars().count().min(66))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+/// What a confirmed reveal is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevealPurpose {
+    Show,
+    Copy,
+}
+
+/// A field being typed into.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Input {
+    pub text: String,
+}
+
+impl Input {
+    pub fn with(text: &str) -> Self {
+        Input { text: text.to_owned() }
+    }
+
+    pub fn push(&mut self, c: char) {
+        self.text.push(c);
+    }
+
+    pub fn pop(&mut self) {
+        self.text.pop();
+    }
+}

@@ -1,0 +1,121 @@
+//! Results from the worker.
+
+use super::dialogs::Popup;
+use super::list::Direct;
+use super::model::{RevealPurpose, Row, Secret};
+use super::{Action, App, Connection, Effect, REVEAL_FOR, Screen, Trail};
+use crate::tui::strings;
+
+/// Results from the worker. Results of an older connection are dropped.
+pub fn on_result(app: &mut App, action: Action) {
+    let current = app.generation;
+    match action {
+        Action::Connected { generation, result } if generation == current => match result {
+            Ok(()) => {
+                app.connection = Connection::Ready;
+                app.effects.push(Effect::Describe);
+                app.request_page();
+            }
+            Err(e) => {
+                app.connection = Connection::Failed(e.clone());
+                app.popup =
+                    Some(Popup::Error { title: strings::CONNECT_FAILED, message: strings::connect_hint(&e) });
+            }
+        },
+        Action::Described { generation, result } if generation == current => match result {
+            Ok(count) => app.count = count,
+            Err(e) => app.error(strings::count_failed(&e)),
+        },
+        Action::Page { generation, result } if generation == current => match result {
+            Ok((rows, next)) => {
+                app.list.append(rows, next);
+                app.request_page();
+            }
+            Err(e) => {
+                app.list.failed(e.clone());
+                app.error(strings::page_failed(&e));
+            }
+        },
+        Action::LookedUp { generation, address, result } if generation == current => {
+            if matches!(&app.list.direct, Some(Direct::Loading(a)) if *a == address) {
+                app.list.direct = Some(match result {
+                    Ok(Some(row)) => Direct::Found(Box::new(row)),
+                    Ok(None) => Direct::Missing(address),
+                    Err(e) => Direct::Failed(e),
+                });
+            }
+        }
+        Action::Opened { generation, address, record, trail } if generation == current => {
+            if let Screen::Details(details) = &mut app.screen
+                && details.address == address
+            {
+                match record {
+                    Ok(Row::Account(view)) => details.view = Some(view),
+                    Ok(Row::Malformed { error, .. }) | Err(error) => details.error = Some(error),
+                }
+                details.trail = match trail {
+                    Ok(entries) => Trail::Loaded(entries),
+                    Err(e) => Trail::Failed(e),
+                };
+            }
+        }
+        Action::Revealed { generation, address, purpose, result } if generation == current => {
+            on_revealed(app, address, purpose, result)
+        }
+        Action::Created { generation, address } if generation == current => {
+            if let Some(job) = &mut app.create {
+                job.created.push(address);
+            }
+        }
+        Action::CreateFinished { generation, error } if generation == current => {
+            if let Some(job) = &mut app.create {
+                job.finish(error.clone());
+                let done = job.created.len();
+                match error {
+                    Some(e) => app.error(strings::create_failed(done, &e)),
+                    None => app.info(strings::created(done)),
+                }
+                app.reload();
+            }
+        }
+        Action::AuditProgress { generation, progress } if generation == current => {
+            if let Some(job) = &mut app.audit {
+                job.progress = progress;
+            }
+        }
+        Action::AuditFinished { generation, result } if generation == current => {
+            if let Some(job) = &mut app.audit {
+                job.finish(result);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn on_revealed(app: &mut App, address: String, purpose: RevealPurpose, result: Result<Secret, String>) {
+    // The reveal (or its failed attempt) is in the trail now: show it.
+    if matches!(&app.screen, Screen::Details(d) if d.address == address) {
+        app.effects.push(Effect::Open { address: address.clone() });
+    }
+    let waiting = matches!(&app.popup, Some(Popup::Revealing { address: a }) if *a == address);
+    match result {
+        Err(e) => {
+            app.popup =
+                Some(Popup::Error { title: strings::REVEAL_FAILED, message: strings::reveal_failed(&e) });
+        }
+        Ok(secret) => match purpose {
+            RevealPurpose::Copy => {
+                if waiting {
+                    app.popup = None;
+                }
+                app.effects.push(Effect::CopySecret(secret));
+            }
+            // A reveal the operator has since dismissed is not shown.
+            RevealPurpose::Show if waiting => {
+                app.popup =
+                    Some(Popup::Revealed { address: address.clone(), secret, until: app.now + REVEAL_FOR });
+            }
+            RevealPurpose::Show => {}
+        },
+    }
+}

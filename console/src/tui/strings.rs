@@ -1,0 +1,164 @@
+//! Every sentence the console shows, in one place.
+
+pub const APP: &str = "ROSSIGNOL";
+pub const NOTHING_SELECTED: &str = "no account is selected; move to one with j/k first";
+pub const BUSY: &str = "a create or an audit is still running; wait for it, or cancel the audit with Esc";
+pub const NOT_CONNECTED: &str = "not connected to the store yet; wait, or press R to retry";
+pub const KEY_HIDDEN: &str = "the private key is hidden again";
+pub const CANCELLED: &str = "cancelled; nothing was done";
+pub const CONNECT_FAILED: &str = "Cannot connect";
+pub const REVEAL_FAILED: &str = "Nothing was revealed";
+pub const REFUSED: &str = "Refused";
+pub const CREATE_IN_BACKGROUND: &str = "creating goes on in the background; press c to watch it";
+pub const FINDING_HAS_NO_ACCOUNT: &str = "this finding names no account that can be opened";
+pub const LOADING_MORE: &str = "… loading more";
+pub const MORE_BELOW: &str = "… more accounts follow; scroll to load them";
+pub const NO_ACCOUNTS: &str = "no accounts yet; press c to create some";
+pub const NO_ACCOUNTS_READ_ONLY: &str = "no accounts in this read-only environment";
+pub const NO_MATCH: &str = "no loaded account matches; scroll or press G to load more, Esc to clear";
+pub const CONNECTING: &str = "connecting…";
+pub const NOT_CONNECTED_SHORT: &str = "not connected: press R to retry, e to switch";
+pub const LEGACY: &str = "legacy";
+pub const MALFORMED: &str = "MALFORMED";
+pub const READ_ONLY: &str = " READ-ONLY ";
+pub const WRITABLE: &str = "writable";
+pub const PRODUCTION: &str = " PRODUCTION ";
+pub const CANCEL: &str = " Cancel ";
+pub const REVEALING: &str = "Writing the access trail, then opening the key…";
+pub const NO_TRAIL: &str = "no access recorded";
+pub const NO_FINDINGS: &str = "no findings: every record checked out";
+pub const AUDIT_CANCELLING: &str = "cancelling… (finishing the records in flight)";
+pub const HELP_TITLE: &str = " Keys ";
+pub const HELP_DIALOGS: &str = "In dialogs";
+pub const CLOSE_HINT: &str = "Esc to close";
+pub const DETAILS_TITLE: &str = " Account ";
+pub const TRAIL_TITLE: &str = " Access trail (latest 20) ";
+pub const KEY_MASKED_HINT: &str = "press r to reveal (recorded in the access trail)";
+
+pub fn unknown_env(name: &str, known: &[&str]) -> String {
+    format!("no environment named `{name}`; known: {}", known.join(", "))
+}
+
+pub fn switching(name: &str) -> String {
+    format!("switched to environment {name}")
+}
+
+pub fn copied(what: &str) -> String {
+    format!("copied the {what} to the clipboard")
+}
+
+pub fn copy_failed(error: &str) -> String {
+    format!("could not copy: {error}")
+}
+
+pub fn connect_hint(error: &str) -> String {
+    format!("{error}\n\nPress R to retry, e to switch environment, or q to quit.")
+}
+
+pub fn count_failed(error: &str) -> String {
+    format!("could not count the accounts: {error}")
+}
+
+pub fn page_failed(error: &str) -> String {
+    format!("could not load accounts: {error}; press R to reload")
+}
+
+pub fn create_failed(done: usize, error: &str) -> String {
+    format!("created {done} account(s), then failed: {error}")
+}
+
+pub fn created(done: usize) -> String {
+    format!("created {done} account(s)")
+}
+
+pub fn reveal_failed(error: &str) -> String {
+    format!("{error}\n\nNo key was shown or copied. Press Esc to go back.")
+}
+
+pub fn type_to_confirm(name: &str) -> String {
+    format!("type `{name}` to confirm, then choose Confirm")
+}
+
+pub fn bad_count(text: &str, max: u64) -> String {
+    format!("{text:?} is not a count; type a number from 1 to {max}")
+}
+
+pub fn unknown_command(line: &str) -> String {
+    format!("unknown command `{line}`; try :env NAME, :audit, :create N, :help or :q")
+}
+
+pub fn accounts(count: Option<u64>) -> String {
+    match count {
+        Some(n) => format!("{n} accounts"),
+        None => "counting…".to_owned(),
+    }
+}
+
+pub fn reveal_question(address: &str, env: &str) -> String {
+    format!("Reveal the private key of {address} in environment {env}?")
+}
+
+pub fn copy_key_question(address: &str, env: &str) -> String {
+    format!("Copy the private key of {address} in environment {env} to the clipboard?")
+}
+
+pub fn create_question(count: u64, env: &str) -> String {
+    format!("Create {count} new account(s) in environment {env}?")
+}
+
+pub const QUIT_QUESTION: &str =
+    "Work is still running. Quit anyway? (an audit is cancelled; creates in flight finish)";
+pub const RECORDED_NOTE: &str = "This is recorded in the access trail.";
+
+pub fn type_name_prompt(name: &str) -> String {
+    format!("Type the environment's name ({name}) to enable Confirm:")
+}
+
+pub fn confirm_button(pending_label: &str) -> String {
+    format!(" {pending_label} ")
+}
+
+pub fn hides_in(seconds: u64) -> String {
+    format!("hidden again in {seconds}s or on any key")
+}
+
+pub fn create_progress(done: usize, count: u64) -> String {
+    format!("{done} of {count} created")
+}
+
+pub fn create_title(env: &str) -> String {
+    format!(" Create accounts in {env} ")
+}
+
+pub const CREATE_PROMPT: &str = "How many accounts? (Enter to continue, Esc to cancel)";
+
+pub fn audit_line(checked: u64, total: Option<u64>, rate: f64, eta: Option<u64>, findings: u64) -> String {
+    let total = total.map_or_else(|| "?".to_owned(), |t| t.to_string());
+    let eta = eta.map_or_else(|| "-".to_owned(), |s| format!("{s}s"));
+    format!("{checked} of {total} checked · {rate:.0}/s · ETA {eta} · {findings} findings")
+}
+
+pub fn audit_title(env: &str) -> String {
+    format!(" Audit of {env} ")
+}
+
+pub fn audit_summary(
+    checked: u64,
+    ok: u64,
+    findings: usize,
+    warnings: usize,
+    secs: f64,
+    cancelled: bool,
+) -> String {
+    format!(
+        "{}{checked} checked, {ok} ok, {findings} findings, {warnings} warnings in {secs:.1}s",
+        if cancelled { "CANCELLED: " } else { "" }
+    )
+}
+
+pub fn audit_failed(error: &str) -> String {
+    format!("the audit failed: {error}")
+}
+
+pub const AUDIT_RUNNING_HINT: &str = "Esc cancels";
+pub const AUDIT_DONE_HINT: &str = "j/k move · Enter opens the account · Esc closes";

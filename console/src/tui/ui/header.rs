@@ -1,0 +1,63 @@
+//! The header: where the console points, always visible.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use rossignol_core::config::{SealSpec, StoreSpec};
+
+use super::theme::Theme;
+use crate::tui::app::{App, Connection};
+use crate::tui::{safety, strings};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let env = &app.env;
+    let mut first = vec![
+        Span::styled(format!(" {} ", strings::APP), theme.header()),
+        Span::raw(" env "),
+        Span::styled(format!(" {} ", env.name), theme.header()),
+        Span::raw("  "),
+    ];
+    if safety::is_production(env) {
+        first.push(Span::styled(strings::PRODUCTION, theme.danger()));
+        first.push(Span::raw(" "));
+    }
+    if env.read_only {
+        first.push(Span::styled(strings::READ_ONLY, theme.danger()));
+    } else {
+        first.push(Span::styled(strings::WRITABLE, theme.border()));
+    }
+    let count = match &app.connection {
+        Connection::Connecting => strings::CONNECTING.to_owned(),
+        Connection::Ready => strings::accounts(app.count),
+        Connection::Failed(_) => strings::NOT_CONNECTED_SHORT.to_owned(),
+    };
+    first.push(Span::raw(format!("  {count}")));
+
+    let mut second = vec![Span::raw(format!(" table {}", env.table))];
+    match &env.store {
+        StoreSpec::Dynamodb { aws, .. } => {
+            second.push(Span::raw(format!("  region {}", aws.region.as_deref().unwrap_or("default"))));
+            second.push(Span::raw(format!("  profile {}", aws.profile.as_deref().unwrap_or("default"))));
+            if let Some(url) = &aws.endpoint_url {
+                second.push(Span::raw(format!("  endpoint {url}")));
+            }
+        }
+        StoreSpec::Embedded { path } => second.push(Span::raw(format!("  embedded {}", path.display()))),
+    }
+    second.push(Span::raw(format!("  seal {}", seal(env))));
+
+    let mut block = Block::new().borders(Borders::ALL).border_style(theme.border());
+    if theme.guarded {
+        // Unmistakable: the whole header is red.
+        block = block.border_style(theme.danger()).style(theme.danger());
+    }
+    frame.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]).block(block), area);
+}
+
+fn seal(env: &rossignol_core::config::Environment) -> String {
+    match &env.seal {
+        SealSpec::Kms { key_id } => format!("kms {key_id}"),
+        SealSpec::Local { .. } => "local key".to_owned(),
+    }
+}

@@ -1,0 +1,310 @@
+//! Store I/O off the render loop. Each [`Effect`] runs on a tokio task and
+//! answers with an [`Action`]; a newer request of the same kind aborts the
+//! older one, and results carry the connection's generation so the app can
+//! drop stale ones.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use rossignol_core::store::{AccountRecord, Item};
+use rossignol_core::{Address, Custodian, Error, Requester};
+use tokio::sync::{mpsc, watch};
+use tokio::task::AbortHandle;
+use zeroize::Zeroizing;
+
+use crate::tui::app::list::PAGE_SIZE;
+use crate::tui::app::model::{AccountView, Row, Secret, TrailEntry};
+use crate::tui::app::{Action, Effect};
+use crate::tui::audit::{self, AuditOptions};
+use crate::tui::clipboard::{self, System};
+
+/// Writes in flight while creating.
+const CREATE_CONCURRENCY: usize = 8;
+/// The access trail entries shown in details.
+const TRAIL_LENGTH: usize = 20;
+/// At most this often, audit progress is passed on.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// One slot per kind of request: a new request replaces the one in its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Slot {
+    Connect,
+    Describe,
+    Page,
+    Lookup,
+    Open,
+    Reveal,
+    Create,
+    Audit,
+}
+
+/// Text for the terminal itself (OSC 52), written by the event loop
+/// between frames.
+pub type TerminalWrite = Zeroizing<String>;
+
+#[derive(Debug)]
+pub struct Worker {
+    actions: mpsc::UnboundedSender<Action>,
+    terminal: mpsc::UnboundedSender<TerminalWrite>,
+    custodian: Arc<Mutex<Option<(u64, Custodian)>>>,
+    generation: u64,
+    jobs: HashMap<Slot, AbortHandle>,
+    audit_cancel: Arc<AtomicBool>,
+    clipboard: System,
+    actor: String,
+}
+
+/// Who the access trail and `created_by` name: `console:$USER`.
+pub fn actor() -> String {
+    let user =
+        std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("console:{user}")
+}
+
+fn to_row(item: &Item) -> Row {
+    match AccountRecord::from_item(item) {
+        Ok(record) => Row::Account(AccountView::from(&record)),
+        Err(e) => {
+            Row::Malformed { address: item.address().unwrap_or("<missing>").to_owned(), error: e.to_string() }
+        }
+    }
+}
+
+impl Worker {
+    pub fn new(
+        actions: mpsc::UnboundedSender<Action>,
+        terminal: mpsc::UnboundedSender<TerminalWrite>,
+    ) -> Self {
+        Worker {
+            actions,
+            terminal,
+            custodian: Arc::default(),
+            generation: 0,
+            jobs: HashMap::new(),
+            audit_cancel: Arc::default(),
+            clipboard: System::default(),
+            actor: actor(),
+        }
+    }
+
+    fn custodian(&self) -> Option<Custodian> {
+        let guard = self.custodian.lock().ok()?;
+        guard.as_ref().filter(|(g, _)| *g == self.generation).map(|(_, c)| c.clone())
+    }
+
+    fn spawn<F>(&mut self, slot: Slot, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        if let Some(old) = self.jobs.remove(&slot) {
+            old.abort();
+        }
+        self.jobs.insert(slot, tokio::spawn(task).abort_handle());
+    }
+
+    /// Starts the work an effect asks for.
+    pub fn run(&mut self, effect: Effect) {
+        let tx = self.actions.clone();
+        let generation = self.generation;
+        if let Effect::Connect { env, generation } = effect {
+            return self.connect(*env, generation);
+        }
+        match effect {
+            Effect::CopyText(text) => return self.copy(text.into(), "address", false),
+            Effect::CopySecret(secret) => {
+                return self.copy(Zeroizing::new(secret.expose().to_owned()), "private key", true);
+            }
+            Effect::CancelAudit => return self.audit_cancel.store(true, Ordering::SeqCst),
+            _ => {}
+        }
+        let Some(custodian) = self.custodian() else { return };
+        match effect {
+            Effect::Describe => self.spawn(Slot::Describe, async move {
+                let result =
+                    custodian.store().describe().await.map(|r| r.item_count).map_err(|e| e.to_string());
+                let _ = tx.send(Action::Described { generation, result });
+            }),
+            Effect::LoadPage { after } => self.spawn(Slot::Page, async move {
+                let result = match custodian.store().page(after.as_ref(), PAGE_SIZE).await {
+                    Ok(page) => Ok((page.items.iter().map(to_row).collect(), page.next)),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = tx.send(Action::Page { generation, result });
+            }),
+            Effect::Lookup { address } => self.spawn(Slot::Lookup, async move {
+                let result = lookup(&custodian, &address).await;
+                let _ = tx.send(Action::LookedUp { generation, address, result });
+            }),
+            Effect::Open { address } => self.spawn(Slot::Open, async move {
+                let (record, trail) = open(&custodian, &address).await;
+                let _ = tx.send(Action::Opened { generation, address, record, trail });
+            }),
+            Effect::Reveal { address, purpose } => {
+                let requester = Requester {
+                    action: "console-reveal".into(),
+                    request_id: hex::encode(rossignol_core::secret::random_bytes::<8>()),
+                    actor: Some(self.actor.clone()),
+                    ..Requester::default()
+                };
+                self.spawn(Slot::Reveal, async move {
+                    let result = match Address::parse(&address) {
+                        Ok(parsed) => custodian
+                            .reveal(&parsed, &requester)
+                            .await
+                            .map(|(_, key)| Secret::new(key.reveal_text()))
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = tx.send(Action::Revealed { generation, address, purpose, result });
+                });
+            }
+            Effect::Create { count } => {
+                let actor = self.actor.clone();
+                self.spawn(Slot::Create, create(custodian, count, actor, generation, tx));
+            }
+            Effect::Audit => {
+                self.audit_cancel = Arc::default();
+                let cancel = Arc::clone(&self.audit_cancel);
+                self.spawn(Slot::Audit, run_audit(custodian, cancel, generation, tx));
+            }
+            Effect::Connect { .. } | Effect::CopyText(_) | Effect::CopySecret(_) | Effect::CancelAudit => {}
+        }
+    }
+
+    fn connect(&mut self, env: rossignol_core::config::Environment, generation: u64) {
+        for (_, job) in self.jobs.drain() {
+            job.abort();
+        }
+        self.audit_cancel.store(true, Ordering::SeqCst);
+        self.generation = generation;
+        let shared = Arc::clone(&self.custodian);
+        let tx = self.actions.clone();
+        self.spawn(Slot::Connect, async move {
+            let result = match env.connect().await {
+                Ok(custodian) => match shared.lock() {
+                    Ok(mut guard) => {
+                        *guard = Some((generation, custodian));
+                        Ok(())
+                    }
+                    Err(_) => Err("the console's connection state is broken; restart it".to_owned()),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(Action::Connected { generation, result });
+        });
+    }
+
+    fn copy(&self, text: Zeroizing<String>, what: &'static str, secret: bool) {
+        let tx = self.actions.clone();
+        let terminal = self.terminal.clone();
+        let system = self.clipboard.clone();
+        tokio::spawn(async move {
+            let via_system = if clipboard::has_display() {
+                let system = system.clone();
+                let text = text.clone();
+                tokio::task::spawn_blocking(move || system.set(&text))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()))
+            } else {
+                Err("no display".to_owned())
+            };
+            let used_system = via_system.is_ok();
+            let result = match via_system {
+                Ok(()) => Ok(()),
+                Err(_) => terminal.send(clipboard::osc52(&text)).map_err(|e| e.to_string()),
+            };
+            let _ = tx.send(Action::Copied { what, result });
+            if !secret {
+                return;
+            }
+            tokio::time::sleep(clipboard::CLEAR_AFTER).await;
+            if used_system {
+                let _ = tokio::task::spawn_blocking(move || system.clear_if(&text)).await;
+            } else {
+                let _ = terminal.send(Zeroizing::new(clipboard::OSC52_CLEAR.to_owned()));
+            }
+        });
+    }
+}
+
+async fn lookup(custodian: &Custodian, address: &str) -> Result<Option<Row>, String> {
+    let parsed = Address::parse(address).map_err(|e| e.to_string())?;
+    match custodian.get(&parsed).await {
+        Ok(record) => Ok(Some(Row::Account(AccountView::from(&record)))),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e @ Error::MalformedRecord { .. }) => {
+            Ok(Some(Row::Malformed { address: address.to_owned(), error: e.to_string() }))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn open(
+    custodian: &Custodian,
+    address: &str,
+) -> (Result<Row, String>, Result<Vec<TrailEntry>, String>) {
+    let parsed = match Address::parse(address) {
+        Ok(parsed) => parsed,
+        Err(e) => return (Err(e.to_string()), Err(e.to_string())),
+    };
+    let (record, trail) =
+        tokio::join!(custodian.get(&parsed), custodian.trail().latest(&parsed, TRAIL_LENGTH));
+    let record = match record {
+        Ok(record) => Ok(Row::Account(AccountView::from(&record))),
+        Err(e) => Err(e.to_string()),
+    };
+    let trail =
+        trail.map(|entries| entries.iter().map(TrailEntry::from).collect()).map_err(|e| e.to_string());
+    (record, trail)
+}
+
+async fn create(
+    custodian: Custodian,
+    count: u64,
+    actor: String,
+    generation: u64,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    let mut results = futures::stream::iter(0..count)
+        .map(|_| {
+            let custodian = custodian.clone();
+            let actor = actor.clone();
+            async move { custodian.create(&actor).await }
+        })
+        .buffer_unordered(CREATE_CONCURRENCY);
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(record) => {
+                let _ = tx.send(Action::Created { generation, address: record.address.to_string() });
+            }
+            Err(e) => {
+                let _ = tx.send(Action::CreateFinished { generation, error: Some(e.to_string()) });
+                return;
+            }
+        }
+    }
+    let _ = tx.send(Action::CreateFinished { generation, error: None });
+}
+
+async fn run_audit(
+    custodian: Custodian,
+    cancel: Arc<AtomicBool>,
+    generation: u64,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    let (progress_tx, mut progress_rx) = watch::channel(audit::Progress::default());
+    let forward = tx.clone();
+    let forwarder = tokio::spawn(async move {
+        while progress_rx.changed().await.is_ok() {
+            let progress = progress_rx.borrow_and_update().clone();
+            let _ = forward.send(Action::AuditProgress { generation, progress });
+            tokio::time::sleep(PROGRESS_EVERY).await;
+        }
+    });
+    let result = audit::run(&custodian, AuditOptions::default(), progress_tx, cancel).await;
+    forwarder.abort();
+    let _ = tx.send(Action::AuditFinished { generation, result: result.map_err(|e| e.to_string()) });
+}

@@ -1,0 +1,214 @@
+//! The real `rossignol` console in tmux, on the embedded store and on
+//! DynamoDB Local: open, create, filter, details, quit; and a read-only
+//! environment refusing create. Skipped with a note when tmux or DynamoDB
+//! Local is missing, except in CI.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A tmux server of its own running the console; killed on drop.
+struct Console {
+    socket: String,
+    _dir: tempfile::TempDir,
+}
+
+fn tmux_available() -> bool {
+    let found = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "tmux is required in CI (CI=true)");
+        eprintln!("note: tmux is not installed; skipping the console end-to-end test");
+    }
+    found
+}
+
+impl Console {
+    fn start(name: &str, config: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = format!("rossignol-{name}-{}", std::process::id());
+        let mut command: Vec<String> = vec![
+            "env".into(),
+            "-u".into(),
+            "ROSSIGNOL_CONFIG".into(),
+            "-u".into(),
+            "ROSSIGNOL_ENV".into(),
+            format!("ROSSIGNOL_DATA_DIR={}", dir.path().join("data").display()),
+            format!("XDG_CONFIG_HOME={}", dir.path().join("config").display()),
+            format!("HOME={}", dir.path().display()),
+            "USER=e2e".into(),
+            "AWS_EC2_METADATA_DISABLED=true".into(),
+            "AWS_ACCESS_KEY_ID=test".into(),
+            "AWS_SECRET_ACCESS_KEY=test".into(),
+            env!("CARGO_BIN_EXE_rossignol").into(),
+        ];
+        if let Some(text) = config {
+            let path = dir.path().join("rossignol.toml");
+            std::fs::write(&path, text).unwrap();
+            command.extend(["--config".into(), path.display().to_string()]);
+        }
+        let console = Console { socket, _dir: dir };
+        let output = console
+            .tmux(&["new-session", "-d", "-s", "console", "-x", "120", "-y", "40", "--"])
+            .args(&command)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "tmux: {}", String::from_utf8_lossy(&output.stderr));
+        console
+    }
+
+    fn tmux(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("tmux");
+        command.args(["-L", &self.socket, "-f", "/dev/null"]).args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.tmux(args).output().unwrap()
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "console"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", "console", key]);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "console", "-l", text]);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(start.elapsed() < WAIT, "waited for {text:?}; the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_exit(&self) {
+        let start = Instant::now();
+        while self.run(&["has-session", "-t", "console"]).status.success() {
+            assert!(start.elapsed() < WAIT, "the console did not quit:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The distinct addresses on screen, in order.
+fn addresses(screen: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for word in screen.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if word.len() == 42 && word.starts_with("0x") && !found.iter().any(|f| f == word) {
+            found.push(word.to_owned());
+        }
+    }
+    found
+}
+
+/// Open, create two accounts, filter to one, open its details, quit.
+fn create_filter_details_quit(name: &str, env: &str, config: Option<&str>) {
+    let console = Console::start(name, config);
+    console.wait_for("no accounts yet");
+    console.keys(&["c"]);
+    console.wait_for("How many accounts?");
+    console.keys(&["BSpace", "2", "Enter"]);
+    console.wait_for(&format!("Create 2 new account(s) in environment {env}?"));
+    console.keys(&["Tab", "Enter"]);
+    let screen = console.wait_for("2 of 2 created");
+    let created = addresses(&screen);
+    assert_eq!(created.len(), 2, "{screen}");
+    console.keys(&["Escape"]);
+    console.wait_for("Accounts (2 loaded)");
+
+    let wanted = &created[1];
+    console.keys(&["/"]);
+    console.type_text(&wanted[2..12].to_lowercase());
+    let screen = console.wait_for("1 match");
+    assert!(screen.contains(wanted.as_str()) && !screen.contains(created[0].as_str()), "{screen}");
+    console.keys(&["Enter", "Enter"]);
+    let screen = console.wait_for("Access trail");
+    assert!(screen.contains("public_key") && screen.contains("console:e2e"), "{screen}");
+    console.wait_for("no access recorded");
+
+    console.keys(&["Escape", "q"]);
+    console.wait_exit();
+}
+
+#[test]
+fn create_filter_details_quit_on_the_embedded_store() {
+    if !tmux_available() {
+        return;
+    }
+    create_filter_details_quit("main", "local", None);
+}
+
+#[test]
+fn create_filter_details_quit_on_dynamodb_local() {
+    if !tmux_available() {
+        return;
+    }
+    let endpoint = match std::env::var("ROSSIGNOL_TEST_DYNAMODB_ENDPOINT") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "DynamoDB Local is required in CI (CI=true)"
+            );
+            eprintln!("note: DynamoDB Local is not running; `scripts/test` starts it");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let table = format!("tui_{}", std::process::id());
+    let config = format!(
+        "default = \"dev\"\n[environments.dev]\ntable = \"{table}\"\nregion = \"eu-central-1\"\n\
+         endpoint_url = \"{endpoint}\"\nlocal_key_file = \"{}\"\n",
+        dir.path().join("dev.key").display()
+    );
+    let config_path = dir.path().join("rossignol.toml");
+    std::fs::write(&config_path, &config).unwrap();
+    let init = Command::new(env!("CARGO_BIN_EXE_rossignol"))
+        .arg("--config")
+        .arg(&config_path)
+        .arg("init")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "init: {}", String::from_utf8_lossy(&init.stderr));
+    create_filter_details_quit("dynamodb", "dev", Some(&config));
+}
+
+#[test]
+fn a_read_only_environment_refuses_create() {
+    if !tmux_available() {
+        return;
+    }
+    let config = "default = \"vault\"\n[environments.vault]\nstore = \"embedded\"\nread_only = true\n";
+    let console = Console::start("readonly", Some(config));
+    let screen = console.wait_for("READ-ONLY");
+    assert!(screen.contains("vault"), "{screen}");
+    console.wait_for("no accounts in this read-only environment");
+    console.keys(&["c"]);
+    console.wait_for("environment vault is read-only; create is refused");
+    console.keys(&["Escape", "q"]);
+    console.wait_exit();
+}

@@ -1,0 +1,240 @@
+//! Every screen, drawn on a fixed 100x30 `TestBackend` from fixed data.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod tui_support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{TimeZone as _, Utc};
+use ratatui::crossterm::event::KeyCode;
+use rossignol_console::tui::app::dialogs::Popup;
+use rossignol_console::tui::app::jobs::AuditJob;
+use rossignol_console::tui::app::model::{RevealPurpose, Row, Secret, TrailEntry};
+use rossignol_console::tui::app::{Action, Status};
+use rossignol_console::tui::audit::{AuditReport, Finding, Progress};
+use rossignol_core::audit::{FindingKind, Warning};
+use tui_support::*;
+use zeroize::Zeroizing;
+
+fn list_rows() -> Vec<Row> {
+    let mut rows = rows(1..=6);
+    if let Row::Account(view) = &mut rows[2] {
+        view.scheme = "ed25519";
+        view.seal = None;
+        view.legacy = true;
+        view.created_at = None;
+        view.created_by = None;
+        view.schema_version = 0;
+    }
+    rows.insert(
+        4,
+        Row::Malformed {
+            address: "0xnot-an-address".into(),
+            error: "record 0xnot-an-address is malformed: its address is invalid".into(),
+        },
+    );
+    rows
+}
+
+#[test]
+fn list() {
+    let mut app = console(local(), list_rows(), true);
+    send(&mut app, ch('j'));
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn list_loading_more() {
+    let mut app = console(local(), rows(1..=12), true);
+    send(&mut app, ch('G'));
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn filter() {
+    let mut app = console(local(), list_rows(), false);
+    send(&mut app, ch('/'));
+    type_text(&mut app, "7e5f");
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+fn details_app() -> rossignol_console::tui::app::App {
+    let mut app = console(local(), list_rows(), false);
+    send(&mut app, press(KeyCode::Enter));
+    let generation = app.generation;
+    let address = account(1).address;
+    let at = |s| Utc.with_ymd_and_hms(2026, 2, 3, 4, 5, s).unwrap();
+    let trail = vec![
+        TrailEntry {
+            at: at(9),
+            action: "console-reveal".into(),
+            request_id: "00112233aabbccdd".into(),
+            who: "console:alice".into(),
+        },
+        TrailEntry {
+            at: at(1),
+            action: "getter".into(),
+            request_id: "c0ffee-request".into(),
+            who: "api key k-123".into(),
+        },
+    ];
+    send(
+        &mut app,
+        Action::Opened { generation, address, record: Ok(Row::Account(account(1))), trail: Ok(trail) },
+    );
+    app
+}
+
+#[test]
+fn details() {
+    insta::assert_snapshot!(render(&details_app()).backend());
+}
+
+#[test]
+fn reveal_confirmation() {
+    let mut app = details_app();
+    send(&mut app, ch('r'));
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn reveal_confirmation_in_production_needs_the_name() {
+    let mut app = console(dynamo("production", true), rows(1..=3), false);
+    send(&mut app, ch('Y'));
+    type_text(&mut app, "prod");
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn revealed_key() {
+    let mut app = details_app();
+    app.popup = Some(Popup::Revealing { address: account(1).address });
+    let generation = app.generation;
+    send(
+        &mut app,
+        Action::Revealed {
+            generation,
+            address: account(1).address,
+            purpose: RevealPurpose::Show,
+            result: Ok(Secret::new(Zeroizing::new(key(1).reveal_hex().to_string()))),
+        },
+    );
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn create_prompt() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('c'));
+    send(&mut app, press(KeyCode::Backspace));
+    type_text(&mut app, "25");
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn create_progress() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('c'));
+    send(&mut app, press(KeyCode::Backspace));
+    type_text(&mut app, "4");
+    send(&mut app, press(KeyCode::Enter));
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    let generation = app.generation;
+    for n in [11, 12, 13] {
+        send(&mut app, Action::Created { generation, address: account(n).address });
+    }
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn audit_progress() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('a'));
+    let generation = app.generation;
+    let progress =
+        Progress { checked: 4_000, findings: 2, total: Some(10_000), elapsed: Duration::from_secs(8) };
+    send(&mut app, Action::AuditProgress { generation, progress });
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn audit_results() {
+    let mut app = console(local(), rows(1..=3), false);
+    let mut job = AuditJob::new(Some(10_000));
+    job.progress =
+        Progress { checked: 10_000, findings: 2, total: Some(10_000), elapsed: Duration::from_secs(20) };
+    job.finish(Ok(AuditReport {
+        checked: 10_000,
+        ok: 9_998,
+        findings: vec![
+            Finding {
+                address: account(2).address.to_lowercase(),
+                kind: FindingKind::AddressMismatch,
+                detail: "its public key derives another address".into(),
+            },
+            Finding {
+                address: account(3).address.to_lowercase(),
+                kind: FindingKind::PlaintextKeyAtRest,
+                detail: "a legacy row with its key in plaintext".into(),
+            },
+        ],
+        warnings: vec![Warning {
+            subject: "point-in-time recovery of rossignol_local".into(),
+            detail: "unknown: not reported".into(),
+        }],
+        seals: BTreeMap::from([("local:0123456789abcdef".to_owned(), 9_999), ("plaintext".to_owned(), 1)]),
+        elapsed: Duration::from_secs(20),
+        cancelled: false,
+        ..AuditReport::default()
+    }));
+    job.selected = 1;
+    app.audit = Some(job);
+    app.popup = Some(Popup::Audit);
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn help() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('?'));
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn error_dialog() {
+    let mut app = console(dynamo("staging", false), Vec::new(), false);
+    app.popup = None;
+    send(&mut app, Action::SwitchEnv("staging".into()));
+    let generation = app.generation;
+    let error = "no AWS credentials were found (no profile); set a `profile` for this environment or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+    send(&mut app, Action::Connected { generation, result: Err(error.into()) });
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn status_error_and_read_only_production_header() {
+    let mut app = console(dynamo("production", true), rows(1..=3), false);
+    send(&mut app, ch('c'));
+    assert!(matches!(app.status, Some(Status { error: true, .. })));
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn guarded_headers_are_red_and_others_are_not() {
+    use ratatui::style::Color;
+    let header_bg = |app: &rossignol_console::tui::app::App| render(app).backend().buffer()[(50, 1)].bg;
+    assert_eq!(header_bg(&console(dynamo("production", true), rows(1..=3), false)), Color::Red);
+    assert_eq!(header_bg(&console(dynamo("prod-eu", false), rows(1..=3), false)), Color::Red);
+    assert_ne!(header_bg(&console(dynamo("staging", false), rows(1..=3), false)), Color::Red);
+    assert_ne!(header_bg(&console(local(), rows(1..=3), false)), Color::Red);
+}
+
+#[test]
+fn command_line() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch(':'));
+    type_text(&mut app, "env sta");
+    insta::assert_snapshot!(render(&app).backend());
+}

@@ -1,0 +1,394 @@
+//! The console's state changes, driven by actions with no terminal.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod tui_support;
+
+use std::time::Duration;
+
+use ratatui::crossterm::event::KeyCode;
+use rossignol_console::tui::app::dialogs::{Button, Pending, Popup};
+use rossignol_console::tui::app::list::{Direct, Paging};
+use rossignol_console::tui::app::model::{RevealPurpose, Secret};
+use rossignol_console::tui::app::{Action, Effect, REVEAL_FOR, Screen};
+use tui_support::*;
+use zeroize::Zeroizing;
+
+#[test]
+fn starts_by_connecting_then_loads_the_first_page() {
+    let mut app = rossignol_console::tui::app::App::new(environments(), local(), std::time::Instant::now());
+    assert!(matches!(app.effects.as_slice(), [Effect::Connect { generation: 1, .. }]));
+    app.effects.clear();
+    send(&mut app, Action::Connected { generation: 1, result: Ok(()) });
+    assert!(matches!(app.effects.as_slice(), [Effect::Describe, Effect::LoadPage { after: None }]));
+}
+
+#[test]
+fn j_k_g_and_half_pages_move_within_what_is_loaded() {
+    let mut app = console(local(), rows(1..=60), false);
+    send(&mut app, ch('j'));
+    send(&mut app, press(KeyCode::Down));
+    assert_eq!(app.list.selected, 2);
+    send(&mut app, ch('k'));
+    assert_eq!(app.list.selected, 1);
+    send(&mut app, ctrl('d'));
+    assert_eq!(app.list.selected, 1 + app.list.viewport / 2);
+    send(&mut app, ch('G'));
+    assert_eq!(app.list.selected, 59);
+    assert!(app.list.offset > 0, "the selection stays on screen");
+    send(&mut app, ctrl('u'));
+    assert_eq!(app.list.selected, 59 - app.list.viewport);
+    send(&mut app, ch('g'));
+    assert_eq!((app.list.selected, app.list.offset), (0, 0));
+    send(&mut app, ch('k'));
+    assert_eq!(app.list.selected, 0);
+}
+
+#[test]
+fn scrolling_near_the_end_loads_the_next_page_once() {
+    let mut app = console(local(), rows(1..=40), true);
+    send(&mut app, ch('j'));
+    assert!(app.effects.is_empty(), "far from the end: nothing to load");
+    for _ in 0..25 {
+        send(&mut app, ch('j'));
+    }
+    let loads = app.effects.iter().filter(|e| matches!(e, Effect::LoadPage { after: Some(_) })).count();
+    assert_eq!(loads, 1, "{:?}", app.effects);
+    assert!(app.list.is_loading());
+}
+
+#[test]
+fn capital_g_pages_to_the_end_then_selects_the_last() {
+    let mut app = console(local(), rows(1..=10), true);
+    // So few rows: the next page is already on its way.
+    assert!(app.list.is_loading());
+    send(&mut app, ch('G'));
+    assert!(app.list.want_end);
+    let generation = app.generation;
+    let cursor = rossignol_core::store::Cursor(account(20).address.to_lowercase());
+    send(&mut app, Action::Page { generation, result: Ok((rows(11..=20), Some(cursor))) });
+    assert!(matches!(app.effects.as_slice(), [Effect::LoadPage { after: Some(_) }]), "G keeps paging");
+    app.effects.clear();
+    send(&mut app, Action::Page { generation, result: Ok((rows(21..=25), None)) });
+    assert_eq!(app.list.selected, 24);
+    assert_eq!(app.list.paging, Paging::Done);
+    assert!(!app.list.want_end);
+    assert!(app.effects.is_empty());
+}
+
+#[test]
+fn results_of_an_older_connection_are_dropped() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, Action::SwitchEnv("staging".into()));
+    assert_eq!(app.env.name, "staging");
+    assert!(app.list.rows.is_empty());
+    send(&mut app, Action::Page { generation: 1, result: Ok((rows(4..=6), None)) });
+    assert!(app.list.rows.is_empty(), "a page from local must not show in staging");
+}
+
+#[test]
+fn filter_is_live_case_insensitive_and_esc_clears_it() {
+    let mut app = console(local(), rows(1..=9), false);
+    let target = account(3).address;
+    send(&mut app, ch('/'));
+    type_text(&mut app, &target[2..8].to_uppercase());
+    assert!(app.list.visible().iter().any(|r| r.address() == target));
+    assert!(app.list.visible().len() < 9);
+    send(&mut app, press(KeyCode::Esc));
+    assert!(app.list.filter.text.is_empty());
+    assert_eq!(app.list.visible().len(), 9);
+}
+
+#[test]
+fn a_full_address_in_the_filter_is_fetched_directly() {
+    let mut app = console(local(), rows(1..=3), false);
+    let wanted = account(42).address;
+    send(&mut app, ch('/'));
+    type_text(&mut app, &wanted);
+    assert!(
+        matches!(app.effects.as_slice(), [Effect::Lookup { address }] if *address == wanted),
+        "{:?}",
+        app.effects
+    );
+    let generation = app.generation;
+    let row = rows(42..=42).remove(0);
+    send(&mut app, Action::LookedUp { generation, address: wanted.clone(), result: Ok(Some(row)) });
+    assert!(matches!(app.list.direct, Some(Direct::Found(_))));
+    assert_eq!(app.list.visible().len(), 1);
+    assert_eq!(app.list.selected_row().unwrap().address(), wanted);
+}
+
+#[test]
+fn enter_opens_details_and_asks_for_the_trail() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('j'));
+    send(&mut app, press(KeyCode::Enter));
+    let Screen::Details(details) = &app.screen else { panic!("details expected") };
+    assert_eq!(details.address, account(2).address);
+    assert!(details.view.is_some(), "what the list knows shows at once");
+    assert!(matches!(app.effects.as_slice(), [Effect::Open { .. }]));
+    send(&mut app, press(KeyCode::Esc));
+    assert!(matches!(app.screen, Screen::List));
+}
+
+#[test]
+fn reveal_asks_first_with_cancel_focused() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('r'));
+    let Some(Popup::Confirm(confirm)) = &app.popup else { panic!("a confirmation expected") };
+    assert_eq!(confirm.focus, Button::Cancel);
+    assert!(confirm.required.is_none(), "local needs no typed name");
+    // Enter on the default does nothing.
+    send(&mut app, press(KeyCode::Enter));
+    assert!(app.popup.is_none());
+    assert!(app.effects.is_empty());
+}
+
+#[test]
+fn a_confirmed_reveal_shows_then_hides_on_any_key() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('r'));
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    let address = account(1).address;
+    assert!(matches!(app.effects.as_slice(),
+        [Effect::Reveal { address: a, purpose: RevealPurpose::Show }] if *a == address));
+    let secret = Secret::new(key(1).reveal_hex());
+    let generation = app.generation;
+    send(
+        &mut app,
+        Action::Revealed { generation, address, purpose: RevealPurpose::Show, result: Ok(secret) },
+    );
+    assert!(matches!(app.popup, Some(Popup::Revealed { .. })));
+    let shown = format!("{:?}", app);
+    assert!(!shown.contains(&key(1).reveal_hex()[2..]), "Debug must not show the key");
+    send(&mut app, ch('x'));
+    assert!(app.popup.is_none());
+    assert!(app.list.selected == 0, "the hiding key does nothing else");
+}
+
+#[test]
+fn a_revealed_key_hides_after_thirty_seconds() {
+    let mut app = console(local(), rows(1..=3), false);
+    app.popup = Some(Popup::Revealing { address: account(1).address });
+    let generation = app.generation;
+    send(
+        &mut app,
+        Action::Revealed {
+            generation,
+            address: account(1).address,
+            purpose: RevealPurpose::Show,
+            result: Ok(Secret::new(Zeroizing::new("0xsecret".into()))),
+        },
+    );
+    let start = app.now;
+    send(&mut app, Action::Tick(start + REVEAL_FOR - Duration::from_secs(1)));
+    assert!(matches!(app.popup, Some(Popup::Revealed { .. })));
+    send(&mut app, Action::Tick(start + REVEAL_FOR));
+    assert!(app.popup.is_none());
+}
+
+#[test]
+fn a_failed_reveal_shows_the_error_and_nothing_else() {
+    let mut app = console(local(), rows(1..=3), false);
+    app.popup = Some(Popup::Revealing { address: account(1).address });
+    let generation = app.generation;
+    send(
+        &mut app,
+        Action::Revealed {
+            generation,
+            address: account(1).address,
+            purpose: RevealPurpose::Copy,
+            result: Err("the access trail is down".into()),
+        },
+    );
+    assert!(
+        matches!(&app.popup, Some(Popup::Error { message, .. }) if message.contains("access trail is down"))
+    );
+    assert!(app.effects.is_empty(), "nothing copied");
+}
+
+#[test]
+fn production_needs_the_name_typed() {
+    let mut app = console(dynamo("production", true), rows(1..=3), false);
+    send(&mut app, ch('Y'));
+    let Some(Popup::Confirm(confirm)) = &app.popup else { panic!("a confirmation expected") };
+    assert_eq!(confirm.required.as_deref(), Some("production"));
+    assert!(matches!(confirm.pending, Pending::Reveal { purpose: RevealPurpose::Copy, .. }));
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    assert!(app.effects.is_empty(), "not armed before the name is typed");
+    assert!(app.status.as_ref().unwrap().error);
+    type_text(&mut app, "production");
+    send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(app.effects.as_slice(), [Effect::Reveal { purpose: RevealPurpose::Copy, .. }]));
+}
+
+#[test]
+fn a_name_like_prod_is_guarded_even_if_writable() {
+    let mut app = console(dynamo("prod-eu", false), rows(1..=3), false);
+    send(&mut app, ch('r'));
+    let Some(Popup::Confirm(confirm)) = &app.popup else { panic!("a confirmation expected") };
+    assert_eq!(confirm.required.as_deref(), Some("prod-eu"));
+}
+
+#[test]
+fn read_only_refuses_create() {
+    let mut app = console(dynamo("production", true), rows(1..=3), false);
+    send(&mut app, ch('c'));
+    assert!(matches!(&app.popup, Some(Popup::Error { message, .. }) if message.contains("read-only")));
+    let status = app.status.clone().unwrap();
+    assert!(status.error && status.text.contains("read-only"), "{status:?}");
+    send(&mut app, press(KeyCode::Esc));
+    send(&mut app, ch(':'));
+    type_text(&mut app, "create 5");
+    send(&mut app, press(KeyCode::Enter));
+    assert!(app.effects.is_empty());
+}
+
+#[test]
+fn create_asks_a_count_then_confirms_then_runs() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('c'));
+    assert!(matches!(app.popup, Some(Popup::CreatePrompt(_))));
+    send(&mut app, press(KeyCode::Backspace));
+    type_text(&mut app, "3");
+    send(&mut app, press(KeyCode::Enter));
+    let Some(Popup::Confirm(confirm)) = &app.popup else { panic!("a confirmation expected") };
+    assert_eq!(confirm.pending, Pending::Create { count: 3 });
+    assert_eq!(confirm.focus, Button::Cancel);
+    send(&mut app, press(KeyCode::Right));
+    send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(app.effects.as_slice(), [Effect::Create { count: 3 }]));
+    assert!(app.busy());
+    let generation = app.generation;
+    send(&mut app, Action::Created { generation, address: account(9).address });
+    send(&mut app, Action::CreateFinished { generation, error: None });
+    assert!(!app.busy());
+    assert_eq!(app.create.as_ref().unwrap().created, vec![account(9).address]);
+}
+
+#[test]
+fn quit_asks_while_work_runs() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('a'));
+    assert!(matches!(app.popup, Some(Popup::Audit)));
+    send(&mut app, press(KeyCode::Esc));
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::CancelAudit)), "Esc cancels a running audit");
+    app.popup = None;
+    send(&mut app, ch('q'));
+    assert!(!app.quit);
+    assert!(
+        matches!(&app.popup, Some(Popup::Confirm(c)) if c.pending == Pending::Quit && c.focus == Button::Cancel)
+    );
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    assert!(app.quit);
+}
+
+#[test]
+fn q_quits_at_once_when_idle() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn command_line_completes_and_switches_environment() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch(':'));
+    type_text(&mut app, "en");
+    send(&mut app, press(KeyCode::Tab));
+    type_text(&mut app, "st");
+    send(&mut app, press(KeyCode::Tab));
+    assert!(matches!(&app.popup, Some(Popup::Command(input)) if input.text == "env staging"));
+    send(&mut app, press(KeyCode::Enter));
+    assert_eq!(app.env.name, "staging");
+    assert!(matches!(app.effects.last(), Some(Effect::Connect { .. })));
+}
+
+#[test]
+fn unknown_environment_and_command_are_explained() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, Action::SwitchEnv("nope".into()));
+    assert!(app.status.as_ref().unwrap().text.contains("known: local, production, staging"));
+    send(&mut app, ch(':'));
+    type_text(&mut app, "frobnicate");
+    send(&mut app, press(KeyCode::Enter));
+    assert!(app.status.as_ref().unwrap().text.contains("unknown command"));
+}
+
+#[test]
+fn a_failed_page_and_connection_keep_the_console_usable() {
+    let mut app = console(local(), rows(1..=30), true);
+    for _ in 0..15 {
+        send(&mut app, ch('j'));
+    }
+    let generation = app.generation;
+    send(&mut app, Action::Page { generation, result: Err("DynamoDB Scan failed: timeout".into()) });
+    assert!(matches!(app.list.paging, Paging::Failed(..)));
+    assert_eq!(app.list.rows.len(), 30);
+    send(&mut app, ch('k'));
+    assert_eq!(app.list.selected, 14);
+
+    send(&mut app, Action::SwitchEnv("staging".into()));
+    let generation = app.generation;
+    send(&mut app, Action::Connected { generation, result: Err("no AWS credentials were found".into()) });
+    assert!(matches!(app.popup, Some(Popup::Error { .. })));
+    send(&mut app, press(KeyCode::Esc));
+    send(&mut app, ch('R'));
+    assert!(matches!(app.effects.last(), Some(Effect::Connect { .. })), "R reconnects");
+}
+
+#[test]
+fn a_finding_opens_its_account_and_esc_returns_to_the_findings() {
+    use rossignol_console::tui::audit::{AuditReport, Finding};
+    use rossignol_core::audit::FindingKind;
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('a'));
+    let generation = app.generation;
+    let finding = Finding {
+        address: account(2).address.to_lowercase(),
+        kind: FindingKind::AddressMismatch,
+        detail: "derives another address".into(),
+    };
+    let report = AuditReport { checked: 3, ok: 2, findings: vec![finding], ..AuditReport::default() };
+    send(&mut app, Action::AuditFinished { generation, result: Ok(report) });
+    assert!(!app.busy());
+    send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(&app.screen, Screen::Details(d) if d.from_audit));
+    assert!(app.popup.is_none());
+    send(&mut app, press(KeyCode::Esc));
+    assert!(matches!(app.popup, Some(Popup::Audit)));
+}
+
+#[test]
+fn a_full_address_in_any_case_is_fetched_in_checksum_form() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('/'));
+    type_text(&mut app, &account(7).address.to_uppercase().replace("0X", "0x"));
+    assert!(matches!(app.effects.as_slice(), [Effect::Lookup { address }] if *address == account(7).address));
+}
+
+#[test]
+fn y_copies_the_address() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('y'));
+    assert!(matches!(app.effects.as_slice(), [Effect::CopyText(a)] if *a == account(1).address));
+}
+
+#[test]
+fn remapped_keys_trigger_their_action_and_free_the_default() {
+    let mut app = console(local(), rows(1..=3), false);
+    let remap: std::collections::BTreeMap<String, String> =
+        [("reveal".to_owned(), "v".to_owned())].into_iter().collect();
+    app.keymap = rossignol_console::tui::keys::Keymap::from_config(&remap).unwrap();
+    send(&mut app, ch('r'));
+    assert!(app.popup.is_none(), "the default key no longer reveals");
+    send(&mut app, ch('v'));
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
+    // Typing in the filter is never remapped.
+    send(&mut app, press(KeyCode::Esc));
+    send(&mut app, ch('/'));
+    send(&mut app, ch('v'));
+    assert_eq!(app.list.filter.text, "v");
+}
