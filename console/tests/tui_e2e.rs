@@ -159,31 +159,33 @@ fn create_filter_details_quit_on_the_embedded_store() {
     create_filter_details_quit("main", "local", None);
 }
 
-#[test]
-fn create_filter_details_quit_on_dynamodb_local() {
-    if !tmux_available() {
-        return;
-    }
-    let endpoint = match std::env::var("ROSSIGNOL_TEST_DYNAMODB_ENDPOINT") {
-        Ok(url) if !url.is_empty() => url,
+/// DynamoDB Local's endpoint; `None` with a note outside CI.
+fn dynamodb_endpoint() -> Option<String> {
+    match std::env::var("ROSSIGNOL_TEST_DYNAMODB_ENDPOINT") {
+        Ok(url) if !url.is_empty() => Some(url),
         _ => {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
                 "DynamoDB Local is required in CI (CI=true)"
             );
             eprintln!("note: DynamoDB Local is not running; `scripts/test` starts it");
-            return;
+            None
         }
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let table = format!("tui_{}", std::process::id());
-    let config = format!(
-        "default = \"dev\"\n[environments.dev]\ntable = \"{table}\"\nregion = \"eu-central-1\"\n\
-         endpoint_url = \"{endpoint}\"\nlocal_key_file = \"{}\"\n",
-        dir.path().join("dev.key").display()
-    );
-    let config_path = dir.path().join("rossignol.toml");
-    std::fs::write(&config_path, &config).unwrap();
+    }
+}
+
+fn dynamodb_config(endpoint: &str, env: &str, table: &str, dir: &std::path::Path, read_only: bool) -> String {
+    format!(
+        "default = \"{env}\"\n[environments.{env}]\ntable = \"{table}\"\nregion = \"eu-central-1\"\n\
+         endpoint_url = \"{endpoint}\"\nlocal_key_file = \"{}\"\nread_only = {read_only}\n",
+        dir.join("dev.key").display()
+    )
+}
+
+/// Creates the tables with `rossignol init`, as an operator would.
+fn init(config: &str, dir: &std::path::Path) {
+    let config_path = dir.join("init.toml");
+    std::fs::write(&config_path, config.replace("read_only = true", "read_only = false")).unwrap();
     let init = Command::new(env!("CARGO_BIN_EXE_rossignol"))
         .arg("--config")
         .arg(&config_path)
@@ -194,16 +196,23 @@ fn create_filter_details_quit_on_dynamodb_local() {
         .output()
         .unwrap();
     assert!(init.status.success(), "init: {}", String::from_utf8_lossy(&init.stderr));
-    create_filter_details_quit("dynamodb", "dev", Some(&config));
 }
 
 #[test]
-fn a_read_only_environment_refuses_create() {
+fn create_filter_details_quit_on_dynamodb_local() {
     if !tmux_available() {
         return;
     }
-    let config = "default = \"vault\"\n[environments.vault]\nstore = \"embedded\"\nread_only = true\n";
-    let console = Console::start("readonly", Some(config));
+    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dynamodb_config(&endpoint, "dev", &format!("tui_{}", std::process::id()), dir.path(), false);
+    init(&config, dir.path());
+    create_filter_details_quit("dynamodb", "dev", Some(&config));
+}
+
+/// A read-only environment shows it and refuses create.
+fn read_only_refuses_create(name: &str, config: &str) {
+    let console = Console::start(name, Some(config));
     let screen = console.wait_for("READ-ONLY");
     assert!(screen.contains("vault"), "{screen}");
     console.wait_for("no accounts in this read-only environment");
@@ -211,4 +220,28 @@ fn a_read_only_environment_refuses_create() {
     console.wait_for("environment vault is read-only; create is refused");
     console.keys(&["Escape", "q"]);
     console.wait_exit();
+}
+
+#[test]
+fn a_read_only_environment_refuses_create() {
+    if !tmux_available() {
+        return;
+    }
+    read_only_refuses_create(
+        "readonly",
+        "default = \"vault\"\n[environments.vault]\nstore = \"embedded\"\nread_only = true\n",
+    );
+}
+
+#[test]
+fn a_read_only_dynamodb_environment_refuses_create() {
+    if !tmux_available() {
+        return;
+    }
+    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        dynamodb_config(&endpoint, "vault", &format!("tui_ro_{}", std::process::id()), dir.path(), true);
+    init(&config, dir.path());
+    read_only_refuses_create("readonly-dynamodb", &config);
 }
