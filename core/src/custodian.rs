@@ -81,12 +81,14 @@ impl Custodian {
     /// Seals `key` for its address and writes the record, never over an
     /// existing one.
     pub async fn create_with_key(&self, key: PrivateKey, created_by: &str) -> Result<AccountRecord> {
-        let address = key.address();
+        // One point multiplication serves both the address and the record.
+        let public = key.public_key_uncompressed();
+        let address = Address::from_uncompressed_point(&public);
         let blob = self.sealer.seal(SealContext { address: &address, table: self.table() }, &key).await?;
         let record = AccountRecord {
             address,
             scheme: Scheme::Secp256k1,
-            public_key: record::format_public_key(&key.public_key_uncompressed()),
+            public_key: record::format_public_key(&public),
             key: StoredKey::Sealed { seal: self.sealer.id().to_owned(), blob },
             created_at: Some(Utc::now()),
             created_by: Some(created_by.to_owned()),
@@ -112,13 +114,13 @@ impl Custodian {
             StoredKey::Sealed { seal, blob } => {
                 let ctx = SealContext { address: &record.address, table: self.table() };
                 let key = self.sealer.open(ctx, seal, blob).await?;
-                if key.address() != record.address {
-                    return Err(record.integrity(format!(
-                        "the sealed key derives {}, not the record's address",
-                        key.address()
-                    )));
+                let public = key.public_key_uncompressed();
+                let derived = Address::from_uncompressed_point(&public);
+                if derived != record.address {
+                    return Err(record
+                        .integrity(format!("the sealed key derives {derived}, not the record's address")));
                 }
-                if record::format_public_key(&key.public_key_uncompressed()) != record.public_key {
+                if record::format_public_key(&public) != record.public_key {
                     return Err(record.integrity("the sealed key does not match the stored public key"));
                 }
                 Ok(KeyMaterial::Secp256k1(key))

@@ -6,6 +6,7 @@ pub mod account;
 pub mod audit;
 pub mod aws;
 pub mod error;
+pub mod keygen;
 pub mod seal;
 pub mod secret;
 pub mod store;

@@ -1,0 +1,198 @@
+//! `rossignol-bench`: Rossignol against the raw store, side by side, in one
+//! run, against DynamoDB Local. Prints a Markdown table of rates or times,
+//! the raw baseline, the ratio and the target. `scripts/bench` starts the
+//! servers and runs it.
+
+mod cold_start;
+mod measure;
+mod report;
+mod setup;
+
+use std::process::Command;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use report::{Figure, Row, Target};
+
+#[derive(Debug, Parser)]
+#[command(about = "Measures Rossignol against the raw store, side by side")]
+struct Args {
+    /// DynamoDB Local's endpoint
+    #[arg(long, env = "ROSSIGNOL_BENCH_DYNAMODB_ENDPOINT")]
+    endpoint_url: String,
+    /// Operations for the create and get measurements
+    #[arg(long, default_value_t = 1000)]
+    ops: u64,
+    /// Accounts for the bulk create
+    #[arg(long, default_value_t = 10_000)]
+    bulk: u64,
+    /// Records in the audited table
+    #[arg(long, default_value_t = 100_000)]
+    audit_records: u64,
+    #[command(subcommand)]
+    tool: Option<Tool>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Tool {
+    /// A raw Scan of one page, as a whole process (the time-to-first-page baseline)
+    #[command(hide = true)]
+    RawScan {
+        #[arg(long)]
+        table: String,
+        #[arg(long)]
+        limit: i32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let client = setup::client(&args.endpoint_url).await;
+    if let Some(Tool::RawScan { table, limit }) = &args.tool {
+        let page = client.scan().table_name(table).limit(*limit).send().await?;
+        println!("{}", page.items.map_or(0, |items| items.len()));
+        return Ok(());
+    }
+    let rows = run(&args, &client).await?;
+    println!("{}", report::table(&rows));
+    for row in &rows {
+        println!("- {}: {}", row.operation, row.note);
+    }
+    Ok(())
+}
+
+async fn run(args: &Args, client: &aws_sdk_dynamodb::Client) -> anyhow::Result<Vec<Row>> {
+    let endpoint = &args.endpoint_url;
+    let key: [u8; 32] = rossignol_core::secret::random_bytes();
+    let dir = std::env::temp_dir().join(setup::unique("rossignol-bench"));
+    std::fs::create_dir_all(&dir)?;
+    let rossignol = setup::sibling("rossignol")?;
+    let lambda = setup::sibling("rossignol-lambda")?;
+    let mut rows = Vec::new();
+    let note = |text: &str| text.to_owned();
+
+    eprintln!("bench: create and get ({} operations each)", args.ops);
+    let ours_table = setup::unique("bench_ours");
+    let raw_table = setup::unique("bench_raw");
+    let store = setup::table(client, endpoint, &ours_table).await?;
+    setup::table(client, endpoint, &raw_table).await?;
+    let custodian = setup::custodian(client, store, &key);
+    let (ours, raw, addresses) = measure::create(&custodian, client, &raw_table, args.ops, 1).await?;
+    rows.push(Row {
+        operation: "create, sequential".into(),
+        ours: Figure::Rate(ours),
+        raw: Some(Figure::Rate(raw)),
+        target: Target::RateRatioAtLeast(0.8),
+        note: note("keygen + local seal + conditional PutItem vs plain PutItem of the same size; bound by the store's round trip"),
+    });
+    let (ours, raw, _) = measure::create(&custodian, client, &raw_table, args.ops * 2, 16).await?;
+    rows.push(Row {
+        operation: "create, 16 concurrent".into(),
+        ours: Figure::Rate(ours),
+        raw: Some(Figure::Rate(raw)),
+        target: Target::RateRatioAtLeast(0.8),
+        note: note("same, 16 in flight; bound by DynamoDB Local's write throughput"),
+    });
+    let (ours, raw) = measure::get_open(&custodian, client, &raw_table, &addresses).await?;
+    rows.push(Row {
+        operation: "get + open".into(),
+        ours: Figure::Rate(ours),
+        raw: Some(Figure::Rate(raw)),
+        target: Target::RateRatioAtLeast(0.8),
+        note: note("consistent GetItem + AES-GCM open + address check vs consistent GetItem"),
+    });
+
+    eprintln!("bench: bulk create ({} accounts)", args.bulk);
+    let bulk_table = setup::unique("bench_bulk");
+    setup::table(client, endpoint, &bulk_table).await?;
+    let bulk_raw = setup::unique("bench_bulk_raw");
+    setup::table(client, endpoint, &bulk_raw).await?;
+    let config = setup::config(&dir, endpoint, &bulk_table, &key)?;
+    let elapsed = measure::timed(Command::new(&rossignol).arg("--config").arg(&config).args([
+        "create",
+        "--count",
+        &args.bulk.to_string(),
+    ]))?;
+    let raw = measure::raw_bulk(client, &bulk_raw, args.bulk).await?;
+    rows.push(Row {
+        operation: format!("bulk create --count {}", args.bulk),
+        ours: Figure::Rate(args.bulk as f64 / elapsed.as_secs_f64()),
+        raw: Some(Figure::Rate(raw)),
+        target: Target::RateRatioAtLeast(0.8),
+        note: note("the whole `rossignol create` process vs conditional PutItem, 16 in flight"),
+    });
+
+    eprintln!("bench: seeding {} records for the audits", args.audit_records);
+    let audit_table = setup::unique("bench_audit");
+    let audit_store = setup::table(client, endpoint, &audit_table).await?;
+    let seeding = Instant::now();
+    setup::seed(client, &audit_store, &key, args.audit_records).await?;
+    eprintln!("bench: seeded in {:.1} s", seeding.elapsed().as_secs_f64());
+    let config = setup::config(&dir, endpoint, &audit_table, &key)?;
+    let audit = |deep: bool| {
+        let mut command = Command::new(&rossignol);
+        command.arg("--config").arg(&config).args(["audit", "--json"]);
+        if deep {
+            command.arg("--deep");
+        }
+        command
+    };
+    let ours = measure::timed(&mut audit(false))?;
+    let (count, raw) = measure::raw_scan(client, &audit_table, 8).await?;
+    anyhow::ensure!(count == args.audit_records, "the raw scan saw {count} records");
+    rows.push(Row {
+        operation: format!("audit, {} records", args.audit_records),
+        ours: Figure::Rate(count as f64 / ours.as_secs_f64()),
+        raw: Some(Figure::Rate(count as f64 / raw.as_secs_f64())),
+        target: Target::RateRatioAtLeast(0.8),
+        note: note("`rossignol audit` (parallel scan, 8 segments, every check) vs a counting parallel scan"),
+    });
+    let deep = measure::timed(&mut audit(true))?;
+    rows.push(Row {
+        operation: format!("deep audit, {} records", args.audit_records),
+        ours: Figure::Rate(count as f64 / deep.as_secs_f64()),
+        raw: None,
+        target: Target::RateAtLeast(25_000.0),
+        note: note(
+            "opens every key (AES-GCM) and derives its address (secp256k1 point multiplication): CPU-bound",
+        ),
+    });
+
+    eprintln!("bench: time to first page");
+    let ours = measure::median_of(5, || {
+        let mut command = Command::new(&rossignol);
+        command.arg("--config").arg(&config).args(["list", "--limit", "50"]);
+        command
+    })?;
+    let raw = measure::median_of(5, || {
+        let mut command = Command::new(std::env::current_exe().unwrap_or_default());
+        command.args(["--endpoint-url", endpoint, "raw-scan", "--table", &audit_table, "--limit", "50"]);
+        command
+    })?;
+    rows.push(Row {
+        operation: "time to first page (list --limit 50)".into(),
+        ours: Figure::Time(ours),
+        raw: Some(Figure::Time(raw)),
+        target: Target::TimeRatioAtMost(1.5),
+        note: note("whole processes, median of 5: `rossignol list --limit 50` vs a raw Scan of 50"),
+    });
+
+    eprintln!("bench: Lambda cold init");
+    let (time, rss) = cold_start::measure(&lambda, 7)?;
+    rows.push(Row {
+        operation: "Lambda cold init".into(),
+        ours: Figure::TimeAndMemory(time, rss),
+        raw: None,
+        target: Target::AtMost { millis: 30.0, mib: 24.0 },
+        note: note("process start to the first poll of the runtime API, median of 7; peak RSS by then"),
+    });
+
+    for table in [ours_table, raw_table, bulk_table, bulk_raw, audit_table] {
+        for name in [rossignol_core::store::dynamo::DynamoTrail::default_table(&table), table] {
+            let _ = client.delete_table().table_name(name).send().await;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(rows)
+}

@@ -1,0 +1,177 @@
+//! The measurements: each runs Rossignol and its raw baseline in the same
+//! run, interleaved in rounds so that a noisy neighbour hurts both alike.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::StreamExt as _;
+use rossignol_core::{Address, Custodian};
+
+use crate::setup::raw_item;
+
+/// Rounds each side is split into.
+const ROUNDS: u64 = 5;
+
+fn rate(n: u64, elapsed: Duration) -> f64 {
+    n as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// Creates `n` accounts and writes `n` raw items, `concurrency` at a time,
+/// in alternating rounds. Returns (ours, raw) rates and the new addresses.
+pub async fn create(
+    custodian: &Custodian,
+    client: &Client,
+    raw_table: &str,
+    n: u64,
+    concurrency: usize,
+) -> anyhow::Result<(f64, f64, Vec<Address>)> {
+    let (mut ours, mut raw) = (Duration::ZERO, Duration::ZERO);
+    let mut addresses = Vec::new();
+    let round = n / ROUNDS;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let created: Vec<_> = futures::stream::iter(0..round)
+            .map(|_| custodian.create("bench"))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        ours += start.elapsed();
+        for record in created {
+            addresses.push(record?.address);
+        }
+
+        let start = Instant::now();
+        let written: Vec<_> = futures::stream::iter(0..round)
+            .map(|_| client.put_item().table_name(raw_table).set_item(Some(raw_item())).send())
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        raw += start.elapsed();
+        for result in written {
+            result?;
+        }
+    }
+    Ok((rate(round * ROUNDS, ours), rate(round * ROUNDS, raw), addresses))
+}
+
+/// Reads and opens each account, against raw GetItem of the same keys in
+/// the raw table (which holds the same addresses' shapes).
+pub async fn get_open(
+    custodian: &Custodian,
+    client: &Client,
+    raw_table: &str,
+    addresses: &[Address],
+) -> anyhow::Result<(f64, f64)> {
+    // The raw table's own keys, so that its GetItems find items too.
+    let raw_keys: Vec<String> = client
+        .scan()
+        .table_name(raw_table)
+        .limit(i32::try_from(addresses.len()).unwrap_or(i32::MAX))
+        .send()
+        .await?
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|mut item| item.remove("address").and_then(|a| a.as_s().ok().cloned()))
+        .collect();
+    let n = addresses.len().min(raw_keys.len());
+    anyhow::ensure!(n > 0, "nothing to read");
+    let (mut ours, mut raw) = (Duration::ZERO, Duration::ZERO);
+    let per_round = n.div_ceil(ROUNDS as usize);
+    for (mine, theirs) in addresses[..n].chunks(per_round).zip(raw_keys[..n].chunks(per_round)) {
+        let start = Instant::now();
+        for address in mine {
+            custodian.open_unrecorded(address).await?;
+        }
+        ours += start.elapsed();
+        let start = Instant::now();
+        for key in theirs {
+            let item = client
+                .get_item()
+                .table_name(raw_table)
+                .key("address", AttributeValue::S(key.clone()))
+                .consistent_read(true)
+                .send()
+                .await?;
+            anyhow::ensure!(item.item.is_some(), "raw item {key} vanished");
+        }
+        raw += start.elapsed();
+    }
+    Ok((rate(n as u64, ours), rate(n as u64, raw)))
+}
+
+/// Raw conditional PutItem of `n` items, 16 in flight: the fastest write of
+/// new items that still never overwrites.
+pub async fn raw_bulk(client: &Client, table: &str, n: u64) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let written: Vec<_> = futures::stream::iter(0..n)
+        .map(|_| {
+            client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(raw_item()))
+                .condition_expression("attribute_not_exists(address)")
+                .send()
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let elapsed = start.elapsed();
+    for result in written {
+        result?;
+    }
+    Ok(rate(n, elapsed))
+}
+
+/// A parallel scan that only counts: the raw audit baseline.
+pub async fn raw_scan(client: &Client, table: &str, segments: i32) -> anyhow::Result<(u64, Duration)> {
+    let start = Instant::now();
+    let counts = futures::future::try_join_all((0..segments).map(|segment| async move {
+        let mut count = 0u64;
+        let mut start_key = None;
+        loop {
+            let output = client
+                .scan()
+                .table_name(table)
+                .segment(segment)
+                .total_segments(segments)
+                .limit(1000)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await?;
+            count += output.items.map_or(0, |items| items.len() as u64);
+            start_key = output.last_evaluated_key;
+            if start_key.is_none() {
+                return anyhow::Ok(count);
+            }
+        }
+    }))
+    .await?;
+    Ok((counts.iter().sum(), start.elapsed()))
+}
+
+/// Runs a process to completion; its wall time.
+pub fn timed(command: &mut Command) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    let output =
+        command.stdout(Stdio::null()).stderr(Stdio::piped()).output().context("starting a process")?;
+    let elapsed = start.elapsed();
+    // `rossignol audit` exits 1 when it finds problems; the bench seeds none.
+    anyhow::ensure!(
+        output.status.success(),
+        "{:?} failed: {}",
+        command,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(elapsed)
+}
+
+/// The median of `runs` timings of `command`.
+pub fn median_of(runs: usize, mut command: impl FnMut() -> Command) -> anyhow::Result<Duration> {
+    let mut times = (0..runs).map(|_| timed(&mut command())).collect::<anyhow::Result<Vec<_>>>()?;
+    times.sort();
+    Ok(times[times.len() / 2])
+}
