@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use futures::StreamExt as _;
 use rossignol_core::access::AccessTrail;
 use rossignol_core::seal::{LocalSealer, SealContext, Sealer};
+use rossignol_core::store::AccountStore;
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
-use rossignol_core::store::{AccountStore, Attr};
 use rossignol_core::{Custodian, PrivateKey};
 
 pub const REGION: &str = "eu-central-1";
@@ -94,20 +94,7 @@ pub async fn seed(client: &Client, store: &DynamoStore, key: &[u8; 32], n: u64) 
                         created_by: Some("bench-seed".into()),
                         schema_version: rossignol_core::store::record::CURRENT_SCHEMA,
                     };
-                    let item = record.to_item()?;
-                    let attributes = item
-                        .0
-                        .iter()
-                        .map(|(k, v)| {
-                            let value = match v {
-                                Attr::S(s) => AttributeValue::S(s.clone()),
-                                Attr::N(n) => AttributeValue::N(n.clone()),
-                                Attr::B(b) => AttributeValue::B(Blob::new(b.clone())),
-                                Attr::Bool(b) => AttributeValue::Bool(*b),
-                            };
-                            (k.clone(), value)
-                        })
-                        .collect();
+                    let attributes = rossignol_core::store::dynamo::to_attributes(&record.to_item()?);
                     let put = PutRequest::builder().set_item(Some(attributes)).build()?;
                     requests.push(WriteRequest::builder().put_request(put).build());
                 }

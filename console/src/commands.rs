@@ -65,15 +65,8 @@ fn envs(config: &Config, json: bool, out: &mut Out) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A fresh id for the access trail: 16 random hex digits.
-fn request_id() -> String {
-    hex::encode(rossignol_core::secret::random_bytes::<8>())
-}
-
 fn who() -> String {
-    let user =
-        std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-    format!("rossignol-cli:{user}")
+    crate::operator("rossignol-cli")
 }
 
 async fn create(
@@ -134,12 +127,7 @@ async fn get(
     let address = parse_address(address)?;
     let custodian = env.connect().await?;
     let (record, key) = if reveal {
-        let requester = Requester {
-            action: "cli-reveal".into(),
-            request_id: request_id(),
-            actor: Some(who()),
-            ..Requester::default()
-        };
+        let requester = Requester::operator("cli-reveal", who());
         let (record, key) = custodian.reveal(&address, &requester).await?;
         (record, Some(key))
     } else {

@@ -35,3 +35,11 @@ impl From<rossignol_core::Error> for Failure {
         Failure { code: if e.is_usage() { 2 } else { 1 }, message: e.to_string() }
     }
 }
+
+/// Who is at the keyboard, as the access trail and `created_by` name it:
+/// `TOOL:$USER` (`rossignol-cli:alice`, `console:alice`).
+pub fn operator(tool: &str) -> String {
+    let user =
+        std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("{tool}:{user}")
+}

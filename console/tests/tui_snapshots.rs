@@ -12,7 +12,7 @@ use rossignol_console::tui::app::dialogs::Popup;
 use rossignol_console::tui::app::jobs::AuditJob;
 use rossignol_console::tui::app::model::{RevealPurpose, Row, Secret, TrailEntry};
 use rossignol_console::tui::app::{Action, Status};
-use rossignol_console::tui::audit::{AuditReport, Finding, Progress};
+use rossignol_core::audit::{AuditReport, Finding, Progress};
 use rossignol_core::audit::{FindingKind, Warning};
 use tui_support::*;
 use zeroize::Zeroizing;
@@ -110,15 +110,10 @@ fn reveal_confirmation_in_production_needs_the_name() {
 fn revealed_key() {
     let mut app = details_app();
     app.popup = Some(Popup::Revealing { address: account(1).address });
-    let generation = app.generation;
-    send(
+    answer_reveal(
         &mut app,
-        Action::Revealed {
-            generation,
-            address: account(1).address,
-            purpose: RevealPurpose::Show,
-            result: Ok(Secret::new(Zeroizing::new(key(1).reveal_hex().to_string()))),
-        },
+        RevealPurpose::Show,
+        Ok(Secret::new(Zeroizing::new(key(1).reveal_hex().to_string()))),
     );
     insta::assert_snapshot!(render(&app).backend());
 }

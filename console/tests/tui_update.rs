@@ -153,11 +153,7 @@ fn a_confirmed_reveal_shows_then_hides_on_any_key() {
     assert!(matches!(app.effects.as_slice(),
         [Effect::Reveal { address: a, purpose: RevealPurpose::Show }] if *a == address));
     let secret = Secret::new(key(1).reveal_hex());
-    let generation = app.generation;
-    send(
-        &mut app,
-        Action::Revealed { generation, address, purpose: RevealPurpose::Show, result: Ok(secret) },
-    );
+    answer_reveal(&mut app, RevealPurpose::Show, Ok(secret));
     assert!(matches!(app.popup, Some(Popup::Revealed { .. })));
     let shown = format!("{:?}", app);
     assert!(!shown.contains(&key(1).reveal_hex()[2..]), "Debug must not show the key");
@@ -170,16 +166,7 @@ fn a_confirmed_reveal_shows_then_hides_on_any_key() {
 fn a_revealed_key_hides_after_thirty_seconds() {
     let mut app = console(local(), rows(1..=3), false);
     app.popup = Some(Popup::Revealing { address: account(1).address });
-    let generation = app.generation;
-    send(
-        &mut app,
-        Action::Revealed {
-            generation,
-            address: account(1).address,
-            purpose: RevealPurpose::Show,
-            result: Ok(Secret::new(Zeroizing::new("0xsecret".into()))),
-        },
-    );
+    answer_reveal(&mut app, RevealPurpose::Show, Ok(Secret::new(Zeroizing::new("0xsecret".into()))));
     let start = app.now;
     send(&mut app, Action::Tick(start + REVEAL_FOR - Duration::from_secs(1)));
     assert!(matches!(app.popup, Some(Popup::Revealed { .. })));
@@ -191,16 +178,7 @@ fn a_revealed_key_hides_after_thirty_seconds() {
 fn a_failed_reveal_shows_the_error_and_nothing_else() {
     let mut app = console(local(), rows(1..=3), false);
     app.popup = Some(Popup::Revealing { address: account(1).address });
-    let generation = app.generation;
-    send(
-        &mut app,
-        Action::Revealed {
-            generation,
-            address: account(1).address,
-            purpose: RevealPurpose::Copy,
-            result: Err("the access trail is down".into()),
-        },
-    );
+    answer_reveal(&mut app, RevealPurpose::Copy, Err("the access trail is down".into()));
     assert!(
         matches!(&app.popup, Some(Popup::Error { message, .. }) if message.contains("access trail is down"))
     );
@@ -341,8 +319,8 @@ fn a_failed_page_and_connection_keep_the_console_usable() {
 
 #[test]
 fn a_finding_opens_its_account_and_esc_returns_to_the_findings() {
-    use rossignol_console::tui::audit::{AuditReport, Finding};
     use rossignol_core::audit::FindingKind;
+    use rossignol_core::audit::{AuditReport, Finding};
     let mut app = console(local(), rows(1..=3), false);
     send(&mut app, ch('a'));
     let generation = app.generation;

@@ -23,6 +23,19 @@ pub struct Custodian {
     trail: Arc<dyn AccessTrail>,
 }
 
+impl Requester {
+    /// An operator's request from this machine (CLI, console), with a fresh
+    /// random request id.
+    pub fn operator(action: impl Into<String>, actor: impl Into<String>) -> Self {
+        Requester {
+            action: action.into(),
+            request_id: hex::encode(crate::secret::random_bytes::<8>()),
+            actor: Some(actor.into()),
+            ..Requester::default()
+        }
+    }
+}
+
 /// What `init` did for an environment.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EnvironmentInit {

@@ -2,43 +2,20 @@
 //! of problem.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use rossignol_core::audit::{self, AuditOptions, AuditReport, FindingKind, Progress};
 use rossignol_core::seal::SealContext;
-use rossignol_core::store::record::{self, CURRENT_SCHEMA};
-use rossignol_core::store::{AccountRecord, Attr, Item, Scheme, StoredKey};
+use rossignol_core::store::record;
+use rossignol_core::store::{Attr, Item};
 use rossignol_core::{Address, PrivateKey};
-use support::Harness;
+use support::{Harness, legacy_item, sealed_item};
 
-macro_rules! both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(&super::Harness::embedded()).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let Some(harness) = super::Harness::dynamodb().await else { return };
-                    super::$case(&harness).await;
-                }
-            )*
-        }
-    };
-}
-
-both_stores!(
+for_each_store!(
     a_clean_table_has_no_findings,
     each_seeded_problem_is_found,
     the_deep_audit_opens_every_key,
@@ -74,64 +51,41 @@ async fn a_clean_table_has_no_findings(h: &Harness) {
     }
 }
 
-/// A sealed item as a correct create writes it, for `key`.
-async fn item_for(h: &Harness, key: &PrivateKey) -> Item {
-    let address = key.address();
-    let ctx = SealContext { address: &address, table: h.store.table() };
-    let blob = h.custodian.sealer().seal(ctx, key).await.unwrap();
-    AccountRecord {
-        address,
-        scheme: Scheme::Secp256k1,
-        public_key: record::format_public_key(&key.public_key_uncompressed()),
-        key: StoredKey::Sealed { seal: h.custodian.sealer().id().to_owned(), blob },
-        created_at: None,
-        created_by: Some("test".into()),
-        schema_version: CURRENT_SCHEMA,
-    }
-    .to_item()
-    .unwrap()
-}
-
 async fn each_seeded_problem_is_found(h: &Harness) {
     let clean = h.custodian.create("test").await.unwrap().address;
 
     // A legacy plaintext row from the Node service.
-    let signing = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-    let public = signing.verifying_key().to_bytes();
-    let legacy = record::legacy_address(&public);
-    let mut item = Item::default();
-    item.insert("address", Attr::S(legacy.to_storage()));
-    item.insert("private_key", Attr::S(BASE64.encode(signing.to_keypair_bytes())));
-    item.insert("public_key", Attr::S(BASE64.encode(public)));
+    let (item, _) = legacy_item([7u8; 32]);
+    let legacy = Address::parse(item.address().unwrap()).unwrap();
     h.store.create(&item).await.unwrap();
 
     // A record whose public key does not match its address.
     let mismatched = PrivateKey::generate_os();
-    let mut item = item_for(h, &mismatched).await;
+    let mut item = sealed_item(h, &mismatched).await;
     let stranger = PrivateKey::generate_os();
     item.insert("public_key", Attr::S(record::format_public_key(&stranger.public_key_uncompressed())));
     h.store.create(&item).await.unwrap();
 
     // A sealed key copied from another record (found by the deep audit).
     let victim = PrivateKey::generate_os();
-    let victim_item = item_for(h, &victim).await;
+    let victim_item = sealed_item(h, &victim).await;
     let copier = PrivateKey::generate_os();
-    let mut item = item_for(h, &copier).await;
+    let mut item = sealed_item(h, &copier).await;
     item.insert("sealed_private_key", victim_item.get("sealed_private_key").unwrap().clone());
     h.store.create(&item).await.unwrap();
 
     // An unknown seal, an unknown schema, a malformed blob, no key at all,
     // and a plaintext attribute beside a sealed key.
     let unknown_seal = PrivateKey::generate_os();
-    let mut item = item_for(h, &unknown_seal).await;
+    let mut item = sealed_item(h, &unknown_seal).await;
     item.insert("seal", Attr::S("kms:alias/retired".into()));
     h.store.create(&item).await.unwrap();
     let future = PrivateKey::generate_os();
-    let mut item = item_for(h, &future).await;
+    let mut item = sealed_item(h, &future).await;
     item.insert("schema_version", Attr::N("9".into()));
     h.store.create(&item).await.unwrap();
     let truncated = PrivateKey::generate_os();
-    let mut item = item_for(h, &truncated).await;
+    let mut item = sealed_item(h, &truncated).await;
     item.insert("sealed_private_key", Attr::B(vec![1, 2, 3]));
     h.store.create(&item).await.unwrap();
     let keyless = Address::from_bytes([0x44; 20]);
@@ -140,7 +94,7 @@ async fn each_seeded_problem_is_found(h: &Harness) {
     item.insert("public_key", Attr::S("0x04".into()));
     h.store.create(&item).await.unwrap();
     let doubled = PrivateKey::generate_os();
-    let mut item = item_for(h, &doubled).await;
+    let mut item = sealed_item(h, &doubled).await;
     item.insert("private_key", Attr::S("bGVha2Vk".into()));
     h.store.create(&item).await.unwrap();
 
@@ -181,7 +135,7 @@ async fn the_deep_audit_opens_every_key(h: &Harness) {
     let a = PrivateKey::generate_os();
     let b = PrivateKey::generate_os();
     let b_address = b.address();
-    let mut item = item_for(h, &b).await;
+    let mut item = sealed_item(h, &b).await;
     let blob = h
         .custodian
         .sealer()

@@ -2,6 +2,7 @@
 //! One suite, every store: the embedded store always, DynamoDB Local when
 //! `scripts/test` started it (and always in CI).
 
+#[macro_use]
 mod support;
 
 use std::collections::HashSet;
@@ -13,31 +14,9 @@ use rossignol_core::seal::SealContext;
 use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEALED_PRIVATE_KEY};
 use rossignol_core::store::{AccountRecord, AccountStore, Attr, Item, Scheme, parallel_scan};
 use rossignol_core::{Address, Error, KeyMaterial, PrivateKey, Requester};
-use support::Harness;
+use support::{Harness, legacy_item, sealed_item};
 
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(&super::Harness::embedded()).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let Some(harness) = super::Harness::dynamodb().await else { return };
-                    super::$case(&harness).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+for_each_store!(
     create_then_get_returns_the_record,
     a_missing_address_is_not_found,
     a_colliding_create_fails_and_leaves_the_original,
@@ -164,7 +143,7 @@ async fn reveal_opens_the_key_that_was_sealed(h: &Harness) {
 async fn a_sealed_key_copied_to_another_record_is_refused(h: &Harness) {
     let victim = h.custodian.create("test").await.unwrap();
     let target = PrivateKey::generate_os();
-    let mut item = sealed_item_for(h, &target).await;
+    let mut item = sealed_item(h, &target).await;
     item.insert(SEALED_PRIVATE_KEY, Attr::B(blob_of(&victim)));
     h.store.create(&item).await.unwrap();
 
@@ -185,7 +164,7 @@ async fn a_key_that_derives_another_address_is_an_integrity_error(h: &Harness) {
         .seal(SealContext { address: &b_address, table: h.store.table() }, &a)
         .await
         .unwrap();
-    let mut item = sealed_item_for(h, &b).await;
+    let mut item = sealed_item(h, &b).await;
     item.insert(SEALED_PRIVATE_KEY, Attr::B(blob));
     h.store.create(&item).await.unwrap();
 
@@ -198,7 +177,7 @@ async fn a_key_that_derives_another_address_is_an_integrity_error(h: &Harness) {
 
 async fn a_tampered_sealed_key_is_refused(h: &Harness) {
     let key = PrivateKey::generate_os();
-    let mut item = sealed_item_for(h, &key).await;
+    let mut item = sealed_item(h, &key).await;
     let Some(Attr::B(blob)) = item.get(SEALED_PRIVATE_KEY).cloned() else { panic!("sealed") };
     let mut tampered = blob;
     let last = tampered.len() - 1;
@@ -328,42 +307,6 @@ fn blob_of(record: &AccountRecord) -> Vec<u8> {
         rossignol_core::store::StoredKey::Sealed { blob, .. } => blob.clone(),
         other => panic!("expected a sealed key, got {other:?}"),
     }
-}
-
-/// The item a correct create of `key` would write, without writing it.
-async fn sealed_item_for(h: &Harness, key: &PrivateKey) -> Item {
-    let address = key.address();
-    let blob = h
-        .custodian
-        .sealer()
-        .seal(SealContext { address: &address, table: h.store.table() }, key)
-        .await
-        .unwrap();
-    AccountRecord {
-        address,
-        scheme: Scheme::Secp256k1,
-        public_key: record::format_public_key(&key.public_key_uncompressed()),
-        key: rossignol_core::store::StoredKey::Sealed { seal: h.custodian.sealer().id().to_owned(), blob },
-        created_at: None,
-        created_by: Some("test".into()),
-        schema_version: record::CURRENT_SCHEMA,
-    }
-    .to_item()
-    .unwrap()
-}
-
-/// A row as the Node service wrote it: base64 of the 64-byte ed25519
-/// secret key and of its public key; address = ripemd160(public key).
-fn legacy_item(seed: [u8; 32]) -> (Item, String) {
-    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let public = signing.verifying_key().to_bytes();
-    let secret_b64 = BASE64.encode(signing.to_keypair_bytes());
-    let address = record::legacy_address(&public);
-    let mut item = Item::default();
-    item.insert("address", Attr::S(address.to_storage()));
-    item.insert(LEGACY_PRIVATE_KEY, Attr::S(secret_b64.clone()));
-    item.insert(PUBLIC_KEY, Attr::S(BASE64.encode(public)));
-    (item, secret_b64)
 }
 
 async fn every_reveal_is_recorded_first_newest_first(h: &Harness) {

@@ -10,9 +10,7 @@ fn init_logging() {
     // JSON lines for CloudWatch; the request id is a field of every line.
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ROSSIGNOL_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(log_filter("info"))
         .flatten_event(true)
         .with_target(false)
         .with_current_span(false)
@@ -46,4 +44,15 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `ROSSIGNOL_LOG` (default `info`), with the SDK and runtime capped
+/// so that no payload is ever logged.
+fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROSSIGNOL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    rossignol_core::aws::LOG_CEILINGS
+        .iter()
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive)
 }

@@ -97,7 +97,7 @@ impl Function {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_ENDPOINT_URL_DYNAMODB", &servers.dynamodb)
             .env("AWS_ENDPOINT_URL_KMS", &servers.kms)
-            .env("ROSSIGNOL_LOG", "debug")
+            .env("ROSSIGNOL_LOG", "trace")
             .envs(env.iter().copied())
             .stdout(out.try_clone().unwrap())
             .stderr(out)

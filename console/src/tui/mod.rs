@@ -5,7 +5,6 @@
 //! come back as actions, so drawing never waits on the network.
 
 pub mod app;
-pub mod audit;
 pub mod clipboard;
 pub mod keys;
 pub mod safety;

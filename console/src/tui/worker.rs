@@ -18,8 +18,8 @@ use zeroize::Zeroizing;
 use crate::tui::app::list::PAGE_SIZE;
 use crate::tui::app::model::{AccountView, Row, Secret, TrailEntry};
 use crate::tui::app::{Action, Effect};
-use crate::tui::audit::{self, AuditOptions};
 use crate::tui::clipboard::{self, System};
+use rossignol_core::audit::{self, AuditOptions};
 
 /// Writes in flight while creating.
 const CREATE_CONCURRENCY: usize = 8;
@@ -59,9 +59,7 @@ pub struct Worker {
 
 /// Who the access trail and `created_by` name: `console:$USER`.
 pub fn actor() -> String {
-    let user =
-        std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-    format!("console:{user}")
+    crate::operator("console")
 }
 
 fn to_row(item: &Item) -> Row {
@@ -143,12 +141,7 @@ impl Worker {
                 let _ = tx.send(Action::Opened { generation, address, record, trail });
             }),
             Effect::Reveal { address, purpose } => {
-                let requester = Requester {
-                    action: "console-reveal".into(),
-                    request_id: hex::encode(rossignol_core::secret::random_bytes::<8>()),
-                    actor: Some(self.actor.clone()),
-                    ..Requester::default()
-                };
+                let requester = Requester::operator("console-reveal", self.actor.clone());
                 self.spawn(Slot::Reveal, async move {
                     let result = match Address::parse(&address) {
                         Ok(parsed) => custodian

@@ -9,7 +9,7 @@ use chrono::{TimeZone as _, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use rossignol_console::tui::app::model::{AccountView, Row};
+use rossignol_console::tui::app::model::{AccountView, RevealPurpose, Row, Secret};
 use rossignol_console::tui::app::{Action, App, update};
 use rossignol_console::tui::ui;
 use rossignol_core::PrivateKey;
@@ -123,4 +123,10 @@ pub fn render(app: &App) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
     terminal.draw(|frame| ui::draw(frame, app)).unwrap();
     terminal
+}
+
+/// The worker's answer to a reveal of account 1, for the current connection.
+pub fn answer_reveal(app: &mut App, purpose: RevealPurpose, result: Result<Secret, String>) {
+    let generation = app.generation;
+    send(app, Action::Revealed { generation, address: account(1).address, purpose, result });
 }

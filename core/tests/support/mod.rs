@@ -1,8 +1,15 @@
 //! Shared test plumbing: reaching the real servers that `scripts/test`
 //! starts (DynamoDB Local, moto's KMS), and throwaway tables.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unused_macros, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rossignol_core::PrivateKey;
+use rossignol_core::seal::SealContext;
+use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY};
+use rossignol_core::store::{AccountRecord, Attr, Item, Scheme, StoredKey};
 
 use aws_config::{BehaviorVersion, Region};
 use rand_core::{OsRng, RngCore};
@@ -142,4 +149,64 @@ impl Harness {
         let custodian = Custodian::new(Arc::clone(&store), sealer, trail);
         Harness { store, custodian, _table: table, _dir: dir }
     }
+}
+
+/// Runs each named `async fn(&Harness)` against the embedded store, and
+/// against DynamoDB Local when it is running (always in CI).
+macro_rules! for_each_store {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(&super::Harness::embedded()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let Some(harness) = super::Harness::dynamodb().await else { return };
+                    super::$case(&harness).await;
+                }
+            )*
+        }
+    };
+}
+
+/// The item a correct create of `key` would write, without writing it.
+pub async fn sealed_item(h: &Harness, key: &PrivateKey) -> Item {
+    let address = key.address();
+    let blob = h
+        .custodian
+        .sealer()
+        .seal(SealContext { address: &address, table: h.store.table() }, key)
+        .await
+        .unwrap();
+    AccountRecord {
+        address,
+        scheme: Scheme::Secp256k1,
+        public_key: record::format_public_key(&key.public_key_uncompressed()),
+        key: StoredKey::Sealed { seal: h.custodian.sealer().id().to_owned(), blob },
+        created_at: None,
+        created_by: Some("test".into()),
+        schema_version: record::CURRENT_SCHEMA,
+    }
+    .to_item()
+    .unwrap()
+}
+
+/// A row as the Node service wrote it: base64 of the 64-byte ed25519
+/// secret key and of its public key; address = ripemd160(public key).
+pub fn legacy_item(seed: [u8; 32]) -> (Item, String) {
+    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let public = signing.verifying_key().to_bytes();
+    let secret_b64 = BASE64.encode(signing.to_keypair_bytes());
+    let address = record::legacy_address(&public);
+    let mut item = Item::default();
+    item.insert("address", Attr::S(address.to_storage()));
+    item.insert(LEGACY_PRIVATE_KEY, Attr::S(secret_b64.clone()));
+    item.insert(PUBLIC_KEY, Attr::S(BASE64.encode(public)));
+    (item, secret_b64)
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::tui::audit::{AuditReport, Progress};
+use rossignol_core::audit::{AuditReport, Progress};
 
 #[derive(Debug, Clone)]
 pub struct CreateJob {

@@ -20,8 +20,8 @@ use self::dialogs::{Confirm, Pending, Popup};
 use self::jobs::{AuditJob, CreateJob};
 use self::list::List;
 use self::model::{AccountView, RevealPurpose, Row, Secret, TrailEntry};
-use crate::tui::audit::{AuditReport, Progress};
 use crate::tui::{safety, strings};
+use rossignol_core::audit::{AuditReport, Progress};
 
 /// How long a revealed key stays on screen.
 pub const REVEAL_FOR: Duration = Duration::from_secs(30);

@@ -61,7 +61,12 @@ impl DynamoStore {
     }
 }
 
-pub(crate) fn to_attribute(attr: &Attr) -> AttributeValue {
+/// An item as DynamoDB attributes (for raw writes such as batch loads).
+pub fn to_attributes(item: &Item) -> HashMap<String, AttributeValue> {
+    item.0.iter().map(|(name, attr)| (name.clone(), to_attribute(attr))).collect()
+}
+
+fn to_attribute(attr: &Attr) -> AttributeValue {
     match attr {
         Attr::S(s) => AttributeValue::S(s.clone()),
         Attr::N(n) => AttributeValue::N(n.clone()),
@@ -107,8 +112,7 @@ impl AccountStore for DynamoStore {
 
     async fn create(&self, item: &Item) -> Result<()> {
         let address = item.address().unwrap_or_default().to_owned();
-        let attributes: HashMap<String, AttributeValue> =
-            item.0.iter().map(|(name, attr)| (name.clone(), to_attribute(attr))).collect();
+        let attributes = to_attributes(item);
         self.client
             .put_item()
             .table_name(&self.table)

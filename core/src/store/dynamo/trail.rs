@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
 
-use super::{SERVICE, table, to_attribute, to_item};
+use super::{SERVICE, table, to_attributes, to_item};
 use crate::access::{ACCESSED, AccessRecord, AccessTrail};
 use crate::account::Address;
 use crate::aws::sdk_error;
@@ -51,7 +51,7 @@ impl AccessTrail for DynamoTrail {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item.0.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()))
+            .set_item(Some(to_attributes(&item)))
             .condition_expression("attribute_not_exists(#accessed)")
             .expression_attribute_names("#accessed", ACCESSED)
             .send()
