@@ -93,6 +93,7 @@ pub async fn seed(client: &Client, store: &DynamoStore, key: &[u8; 32], n: u64) 
                         created_at: None,
                         created_by: Some("bench-seed".into()),
                         schema_version: rossignol_core::store::record::CURRENT_SCHEMA,
+                        disabled: None,
                     };
                     let attributes = rossignol_core::store::dynamo::to_attributes(&record.to_item()?);
                     let put = PutRequest::builder().set_item(Some(attributes)).build()?;

@@ -17,12 +17,12 @@ use crate::store::item::{Attr, Item};
 
 pub const ACCESSED: &str = "accessed";
 
-/// One reveal (or other key use) of one account.
+/// One reveal, signature or export of one account.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AccessRecord {
     pub address: Address,
     pub at: DateTime<Utc>,
-    /// What happened: `getter`, `cli-reveal`, `console-reveal`, ...
+    /// What happened: `getter`, `signer`, `cli-reveal`, `console-sign`, ...
     pub action: String,
     pub request_id: String,
     /// The API Gateway key id, when the call came through one.
@@ -30,6 +30,9 @@ pub struct AccessRecord {
     pub source_ip: Option<String>,
     /// Who, when known otherwise (an operator's login, a tool).
     pub actor: Option<String>,
+    /// For signatures: `0x` + keccak-256 of the bytes signed, never the
+    /// payload itself.
+    pub digest: Option<String>,
 }
 
 impl AccessRecord {
@@ -45,9 +48,12 @@ impl AccessRecord {
         item.insert(ACCESSED, Attr::S(self.sort_key()));
         item.insert("action", Attr::S(self.action.clone()));
         item.insert("request_id", Attr::S(self.request_id.clone()));
-        for (name, value) in
-            [("api_key_id", &self.api_key_id), ("source_ip", &self.source_ip), ("actor", &self.actor)]
-        {
+        for (name, value) in [
+            ("api_key_id", &self.api_key_id),
+            ("source_ip", &self.source_ip),
+            ("actor", &self.actor),
+            ("digest", &self.digest),
+        ] {
             if let Some(value) = value {
                 item.insert(name, Attr::S(value.clone()));
             }
@@ -76,6 +82,7 @@ impl AccessRecord {
             api_key_id: text("api_key_id"),
             source_ip: text("source_ip"),
             actor: text("actor"),
+            digest: text("digest"),
         })
     }
 }

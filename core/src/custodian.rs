@@ -11,7 +11,8 @@ use crate::account::Address;
 use crate::error::{Error, Result};
 use crate::seal::{SealContext, Sealer};
 use crate::secret::{KeyMaterial, PrivateKey};
-use crate::store::record::{self, CURRENT_SCHEMA};
+use crate::sign::{self, Payload, Signed};
+use crate::store::record::{self, CURRENT_SCHEMA, Disabled};
 use crate::store::{AccountRecord, AccountStore, InitOutcome, Scheme, StoredKey};
 
 /// An account store, the sealer that protects its keys, and the trail
@@ -44,10 +45,10 @@ pub struct EnvironmentInit {
     pub access_trail_created: bool,
 }
 
-/// Who is asking to see a key, for the access trail.
+/// Who is asking to use a key, for the access trail.
 #[derive(Debug, Clone, Default)]
 pub struct Requester {
-    /// What is revealing: `getter`, `cli-reveal`, `console-reveal`, ...
+    /// What is using the key: `getter`, `signer`, `cli-reveal`, `console-sign`, ...
     pub action: String,
     pub request_id: String,
     pub api_key_id: Option<String>,
@@ -106,6 +107,7 @@ impl Custodian {
             created_at: Some(Utc::now()),
             created_by: Some(created_by.to_owned()),
             schema_version: CURRENT_SCHEMA,
+            disabled: None,
         };
         self.store.create(&record.to_item()?).await?;
         Ok(record)
@@ -164,13 +166,45 @@ impl Custodian {
 
     /// Reads the account, appends who asked to the access trail, then opens
     /// its key. Fails closed: if the trail cannot be written, nothing is
-    /// opened and the error is [`Error::AccessTrail`].
+    /// opened and the error is [`Error::AccessTrail`]. A disabled account
+    /// is refused with [`Error::Disabled`].
     pub async fn reveal(
         &self,
         address: &Address,
         requester: &Requester,
     ) -> Result<(AccountRecord, KeyMaterial)> {
         let record = self.get(address).await?;
+        record.ensure_enabled()?;
+        self.record_access(&record, requester, None).await?;
+        let key = self.open(&record).await?;
+        Ok((record, key))
+    }
+
+    /// Signs `payload` with the account's key, which never leaves this
+    /// process. The access trail gets the digest of what is signed first,
+    /// and signing fails closed like a reveal.
+    pub async fn sign(
+        &self,
+        address: &Address,
+        payload: &Payload,
+        requester: &Requester,
+    ) -> Result<(AccountRecord, Signed)> {
+        let record = self.get(address).await?;
+        record.ensure_enabled()?;
+        let digest = payload.digest(record.scheme)?;
+        self.record_access(&record, requester, Some(format!("0x{}", hex::encode(digest)))).await?;
+        let key = self.open(&record).await?;
+        let signed = sign::sign(&key, payload, &record.address.to_string())?;
+        debug_assert_eq!(signed.digest(), digest);
+        Ok((record, signed))
+    }
+
+    async fn record_access(
+        &self,
+        record: &AccountRecord,
+        requester: &Requester,
+        digest: Option<String>,
+    ) -> Result<()> {
         let access = AccessRecord {
             address: record.address,
             at: Utc::now(),
@@ -179,10 +213,27 @@ impl Custodian {
             api_key_id: requester.api_key_id.clone(),
             source_ip: requester.source_ip.clone(),
             actor: requester.actor.clone(),
+            digest,
         };
-        self.trail.append(&access).await.map_err(|e| access::unavailable(self.trail.as_ref(), e))?;
-        let key = self.open(&record).await?;
-        Ok((record, key))
+        self.trail.append(&access).await.map_err(|e| access::unavailable(self.trail.as_ref(), e))
+    }
+
+    /// Disables (`by` = Some) or enables (`by` = None) the account with one
+    /// conditional write. True if it changed, false if it already was so.
+    pub async fn set_disabled(&self, address: &Address, by: Option<&str>) -> Result<bool> {
+        let current = self.store.get(address).await?.ok_or_else(|| Error::NotFound {
+            address: address.to_string(),
+            table: self.table().to_owned(),
+        })?;
+        let record = AccountRecord::from_item(&current)?;
+        if record.disabled.is_some() == by.is_some() {
+            return Ok(false);
+        }
+        let mut updated = current.clone();
+        let disabled = by.map(|by| Disabled { at: Utc::now(), by: Some(by.to_owned()) });
+        record::set_disabled(&mut updated, disabled.as_ref());
+        self.store.replace(&current, &updated).await?;
+        Ok(true)
     }
 
     /// Reads and opens the account at `address` without recording it: for

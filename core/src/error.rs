@@ -21,6 +21,19 @@ pub enum Error {
     #[error("an account with address {address} already exists in table {table}; nothing was overwritten")]
     AlreadyExists { address: String, table: String },
 
+    #[error(
+        "account {address} in table {table} changed or was removed since it was read; nothing was written. Read it again and retry"
+    )]
+    Changed { address: String, table: String },
+
+    #[error(
+        "account {address} is disabled (since {since}); nothing was revealed or signed. An operator can run `rossignol enable {address}` to use it again"
+    )]
+    Disabled { address: String, since: String },
+
+    #[error("invalid request: {0}")]
+    InvalidRequest(#[from] crate::sign::InvalidField),
+
     #[error("integrity failure for account {address}: {reason}")]
     Integrity { address: String, reason: String },
 
@@ -75,7 +88,10 @@ impl Error {
     /// True when the error comes from what the caller asked for (bad input or
     /// configuration), as opposed to an operation that failed.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::InvalidAddress(_) | Error::Config(_) | Error::ReadOnly { .. })
+        matches!(
+            self,
+            Error::InvalidAddress(_) | Error::InvalidRequest(_) | Error::Config(_) | Error::ReadOnly { .. }
+        )
     }
 
     /// True when trying again later may succeed: throttling, an access

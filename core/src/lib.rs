@@ -9,6 +9,7 @@ pub mod error;
 pub mod keygen;
 pub mod seal;
 pub mod secret;
+pub mod sign;
 pub mod store;
 
 pub use account::{Address, AddressError};

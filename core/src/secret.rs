@@ -79,6 +79,16 @@ impl PrivateKey {
         Address::from_uncompressed_point(&self.public_key_uncompressed())
     }
 
+    /// Signs a 32-byte digest: deterministic (RFC 6979), low-s, with the
+    /// recovery id that Ethereum's `v` is built from.
+    pub fn sign_prehash(&self, digest: &[u8; 32]) -> Result<RecoverableSignature, SigningFailed> {
+        // `SigningKey` zeroizes its scalar on drop, like `SecretKey`.
+        let signing = k256::ecdsa::SigningKey::from(&self.0);
+        let (signature, recovery) = signing.sign_prehash_recoverable(digest).map_err(|_| SigningFailed)?;
+        let (r, s) = signature.split_bytes();
+        Ok(RecoverableSignature { r: r.into(), s: s.into(), recovery_id: recovery.to_byte() })
+    }
+
     /// The 32 secret bytes, zeroized when the returned value drops.
     pub fn reveal_bytes(&self) -> Zeroizing<[u8; 32]> {
         let mut out = Zeroizing::new([0u8; 32]);
@@ -108,6 +118,21 @@ impl fmt::Display for PrivateKey {
     }
 }
 
+/// A secp256k1 signature with its recovery id (0 or 1): what Ethereum
+/// encodes as `r ‖ s ‖ v`. Public data, so it prints as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoverableSignature {
+    pub r: [u8; 32],
+    pub s: [u8; 32],
+    pub recovery_id: u8,
+}
+
+/// Signing failed; for a valid key this happens with negligible
+/// probability (a zero `r` or `s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the signature could not be computed (a zero r or s); sign again")]
+pub struct SigningFailed;
+
 /// Bytes that are not a valid secp256k1 private key. Says nothing more, on
 /// purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -134,6 +159,17 @@ impl LegacyKey {
     /// Decodes and checks the key pair: the seed derives the embedded public
     /// key. Returns that public key.
     pub fn verified_public_key(&self) -> Result<[u8; 32], String> {
+        Ok(self.signing_key()?.verifying_key().to_bytes())
+    }
+
+    /// An ed25519 signature of `message` (RFC 8032, deterministic).
+    pub fn sign(&self, message: &[u8]) -> Result<[u8; 64], String> {
+        use ed25519_dalek::Signer as _;
+        Ok(self.signing_key()?.sign(message).to_bytes())
+    }
+
+    /// The checked signing key; it zeroizes on drop.
+    fn signing_key(&self) -> Result<ed25519_dalek::SigningKey, String> {
         let bytes = Zeroizing::new(
             BASE64
                 .decode(self.base64.as_bytes())
@@ -143,9 +179,8 @@ impl LegacyKey {
             .as_slice()
             .try_into()
             .map_err(|_| format!("the legacy private_key decodes to {} bytes, not 64", bytes.len()))?;
-        let signing = ed25519_dalek::SigningKey::from_keypair_bytes(pair)
-            .map_err(|_| "the legacy private_key's seed does not derive its public half".to_owned())?;
-        Ok(signing.verifying_key().to_bytes())
+        ed25519_dalek::SigningKey::from_keypair_bytes(pair)
+            .map_err(|_| "the legacy private_key's seed does not derive its public half".to_owned())
     }
 }
 

@@ -32,6 +32,7 @@ for_each_store!(
     describe_counts_and_init_is_idempotent,
     a_malformed_item_is_reported_not_hidden,
     every_reveal_is_recorded_first_newest_first,
+    replace_writes_only_over_the_item_it_read,
 );
 
 async fn create_then_get_returns_the_record(h: &Harness) {
@@ -342,4 +343,32 @@ async fn every_reveal_is_recorded_first_newest_first(h: &Harness) {
     let nobody = Address::from_bytes([0x33; 20]);
     assert!(matches!(h.custodian.reveal(&nobody, &requester).await, Err(Error::NotFound { .. })));
     assert!(h.custodian.trail().latest(&nobody, 10).await.unwrap().is_empty());
+}
+
+async fn replace_writes_only_over_the_item_it_read(h: &Harness) {
+    let record = h.custodian.create("test").await.unwrap();
+    let current = h.store.get(&record.address).await.unwrap().unwrap();
+    let mut first = current.clone();
+    first.insert("note", Attr::S("first".into()));
+    h.store.replace(&current, &first).await.unwrap();
+    assert_eq!(h.store.get(&record.address).await.unwrap().unwrap(), first);
+
+    // A writer still holding the old item is refused, and the row keeps
+    // the first write.
+    let mut stale = current.clone();
+    stale.insert("note", Attr::S("stale".into()));
+    let err = h.store.replace(&current, &stale).await.unwrap_err();
+    assert!(matches!(err, Error::Changed { .. }), "{err}");
+    assert!(err.to_string().contains("nothing was written"), "{err}");
+    assert_eq!(h.store.get(&record.address).await.unwrap().unwrap(), first);
+
+    // Removing an attribute is a replacement too.
+    h.store.replace(&first, &current).await.unwrap();
+    assert_eq!(h.store.get(&record.address).await.unwrap().unwrap(), current);
+
+    // A missing row is never created by a replacement, nor is an address changed.
+    let (ghost, _) = legacy_item([9u8; 32]);
+    assert!(matches!(h.store.replace(&ghost, &ghost).await, Err(Error::Changed { .. })));
+    assert_eq!(h.store.get(&address_of(&ghost)).await.unwrap(), None);
+    assert!(matches!(h.store.replace(&current, &ghost).await, Err(Error::MalformedRecord { .. })));
 }

@@ -1,4 +1,4 @@
-//! The setter and getter: thin over `rossignol-core`'s [`Custodian`], with
+//! The setter, getter and signer: thin over `rossignol-core`'s [`Custodian`], with
 //! the original API's response shape `{success, message, data}`. Handlers
 //! make no SDK calls of their own and log no payloads.
 
@@ -10,6 +10,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt as _, Response};
 use rossignol_core::access::AccessTrail;
 use rossignol_core::seal::KmsSealer;
+use rossignol_core::sign::{MAX_BODY_BYTES, SignRequest, Signed};
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
 use rossignol_core::{Address, Custodian, Error, Requester};
 use serde_json::{Value, json};
@@ -22,6 +23,7 @@ use crate::settings::{Entry, Settings};
 pub struct Service {
     custodian: Custodian,
     api_key_sha256: Option<[u8; 32]>,
+    getter_enabled: bool,
 }
 
 impl fmt::Debug for Service {
@@ -29,13 +31,20 @@ impl fmt::Debug for Service {
         f.debug_struct("Service")
             .field("custodian", &self.custodian)
             .field("api_key_check", &self.api_key_sha256.is_some())
+            .field("getter_enabled", &self.getter_enabled)
             .finish()
     }
 }
 
 impl Service {
     pub fn new(custodian: Custodian, api_key_sha256: Option<[u8; 32]>) -> Self {
-        Service { custodian, api_key_sha256 }
+        Service { custodian, api_key_sha256, getter_enabled: true }
+    }
+
+    /// `false` makes the getter answer 403 and point to the signer.
+    pub fn with_getter_enabled(mut self, enabled: bool) -> Self {
+        self.getter_enabled = enabled;
+        self
     }
 
     /// Builds the AWS clients from the Lambda's environment (region,
@@ -48,6 +57,7 @@ impl Service {
         let trail: Arc<dyn AccessTrail> = Arc::new(DynamoTrail::new(dynamodb, &settings.access_table));
         let sealer = KmsSealer::new(aws_sdk_kms::Client::new(&sdk), &settings.kms_key_id);
         Service::new(Custodian::new(Arc::new(store), Arc::new(sealer), trail), settings.api_key_sha256)
+            .with_getter_enabled(settings.getter_enabled)
     }
 }
 
@@ -60,6 +70,17 @@ struct Caller {
 }
 
 impl Caller {
+    /// Who is using a key, for the access trail.
+    fn requester(&self, entry: Entry) -> Requester {
+        Requester {
+            action: entry.as_str().into(),
+            request_id: self.request_id.clone(),
+            api_key_id: self.api_key_id.clone(),
+            source_ip: self.source_ip.clone(),
+            actor: None,
+        }
+    }
+
     fn of(request: &Request) -> Self {
         let (gateway_id, api_key_id, source_ip) = match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV1(ctx)) => {
@@ -100,14 +121,20 @@ fn success(message: &str, data: Value) -> Response<Body> {
 /// Maps a core error to a status, without internals for server-side ones.
 fn error_response(caller: &Caller, error: &Error) -> Response<Body> {
     match error {
-        Error::InvalidAddress(_) => failure(StatusCode::BAD_REQUEST, error.to_string()),
+        Error::InvalidAddress(_) | Error::InvalidRequest(_) => {
+            failure(StatusCode::BAD_REQUEST, error.to_string())
+        }
         Error::NotFound { address, .. } => {
             failure(StatusCode::NOT_FOUND, format!("no account with address {address}"))
         }
+        Error::Disabled { address, since } => failure(
+            StatusCode::GONE,
+            format!("account {address} is disabled (since {since}); nothing was revealed or signed"),
+        ),
         Error::AccessTrail { .. } => failure(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "the access trail is unavailable, so no key was revealed; try again later (request id {})",
+                "the access trail is unavailable, so no key was revealed or used; try again later (request id {})",
                 caller.request_id
             ),
         ),
@@ -148,6 +175,7 @@ pub async fn handle(entry: Entry, service: &Service, request: Request) -> Respon
         match entry {
             Entry::Setter => setter(service, &request, &caller).await,
             Entry::Getter => getter(service, &request, &caller).await,
+            Entry::Signer => signer(service, &request, &caller).await,
         }
     };
     tracing::info!(
@@ -184,6 +212,12 @@ async fn getter(service: &Service, request: &Request, caller: &Caller) -> Respon
     if request.method() != Method::GET {
         return method_not_allowed("GET");
     }
+    if !service.getter_enabled {
+        return failure(
+            StatusCode::FORBIDDEN,
+            "the getter is turned off in this environment: keys are not handed out. Use the signer instead: POST {\"address\", \"message\" | \"transaction\"} and get back a signature",
+        );
+    }
     let query = request.query_string_parameters_ref();
     let Some(raw) = query.and_then(|q| q.first("address")) else {
         return failure(
@@ -195,14 +229,7 @@ async fn getter(service: &Service, request: &Request, caller: &Caller) -> Respon
         Ok(address) => address,
         Err(e) => return error_response(caller, &Error::InvalidAddress(e)),
     };
-    let requester = Requester {
-        action: "getter".into(),
-        request_id: caller.request_id.clone(),
-        api_key_id: caller.api_key_id.clone(),
-        source_ip: caller.source_ip.clone(),
-        actor: None,
-    };
-    match service.custodian.reveal(&address, &requester).await {
+    match service.custodian.reveal(&address, &caller.requester(Entry::Getter)).await {
         Ok((record, key)) => {
             tracing::info!(request_id = %caller.request_id, address = %record.address, "revealed account");
             // `0x` hex for secp256k1; legacy rows keep their stored base64.
@@ -219,12 +246,67 @@ async fn getter(service: &Service, request: &Request, caller: &Caller) -> Respon
             )
         }
         Err(e) => {
-            match &e {
-                Error::NotFound { .. } => {}
-                _ => {
-                    tracing::error!(request_id = %caller.request_id, address = %address, error = %e, "reveal failed")
-                }
-            }
+            log_failure(caller, &address, &e, "reveal failed");
+            error_response(caller, &e)
+        }
+    }
+}
+
+/// Logs a failed key use; what callers asked wrongly is only counted.
+fn log_failure(caller: &Caller, address: &Address, error: &Error, what: &str) {
+    match error {
+        Error::NotFound { .. } | Error::Disabled { .. } | Error::InvalidRequest(_) => {
+            tracing::info!(request_id = %caller.request_id, address = %address, refused = %error_kind(error), "{what}")
+        }
+        _ => tracing::error!(request_id = %caller.request_id, address = %address, error = %error, "{what}"),
+    }
+}
+
+fn error_kind(error: &Error) -> &'static str {
+    match error {
+        Error::NotFound { .. } => "not_found",
+        Error::Disabled { .. } => "disabled",
+        _ => "invalid_request",
+    }
+}
+
+async fn signer(service: &Service, request: &Request, caller: &Caller) -> Response<Body> {
+    if request.method() != Method::POST {
+        return method_not_allowed("POST");
+    }
+    let body: &[u8] = request.body().as_ref();
+    if body.len() > MAX_BODY_BYTES {
+        return failure(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is {} bytes; the signer takes at most {MAX_BODY_BYTES}", body.len()),
+        );
+    }
+    let parsed = match SignRequest::parse(body) {
+        Ok(parsed) => parsed,
+        Err(e) => return error_response(caller, &Error::InvalidRequest(e)),
+    };
+    let kind = parsed.payload.kind();
+    match service.custodian.sign(&parsed.address, &parsed.payload, &caller.requester(Entry::Signer)).await {
+        Ok((record, signed)) => {
+            tracing::info!(request_id = %caller.request_id, address = %record.address, kind, "signed");
+            let address = record.address.to_storage();
+            let data = match signed {
+                Signed::Message { signature, .. } | Signed::Ed25519Message { signature, .. } => json!({
+                    "address": address,
+                    "scheme": record.scheme.as_str(),
+                    "signature": format!("0x{}", hex::encode(signature)),
+                }),
+                Signed::Transaction { raw, hash, .. } => json!({
+                    "address": address,
+                    "scheme": record.scheme.as_str(),
+                    "raw_transaction": format!("0x{}", hex::encode(raw)),
+                    "hash": format!("0x{}", hex::encode(hash)),
+                }),
+            };
+            success(&format!("successfully signed {kind}"), data)
+        }
+        Err(e) => {
+            log_failure(caller, &parsed.address, &e, "signing failed");
             error_response(caller, &e)
         }
     }

@@ -4,12 +4,13 @@
 
 use std::fmt;
 
-/// The two entry points of the one binary, picked by the function's
-/// handler setting (`_HANDLER`).
+/// The entry points of the one binary, picked by the function's handler
+/// setting (`_HANDLER`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
     Setter,
     Getter,
+    Signer,
 }
 
 impl Entry {
@@ -17,11 +18,12 @@ impl Entry {
         match handler.map(str::trim) {
             Some("setter") => Ok(Entry::Setter),
             Some("getter") => Ok(Entry::Getter),
+            Some("signer") => Ok(Entry::Signer),
             Some(other) => Err(StartupError(format!(
-                "the handler is {other:?}; set the function's handler (_HANDLER) to `setter` or `getter`"
+                "the handler is {other:?}; set the function's handler (_HANDLER) to `setter`, `getter` or `signer`"
             ))),
             None => Err(StartupError(
-                "_HANDLER is not set; set the function's handler to `setter` or `getter`".into(),
+                "_HANDLER is not set; set the function's handler to `setter`, `getter` or `signer`".into(),
             )),
         }
     }
@@ -30,6 +32,7 @@ impl Entry {
         match self {
             Entry::Setter => "setter",
             Entry::Getter => "getter",
+            Entry::Signer => "signer",
         }
     }
 }
@@ -49,6 +52,7 @@ pub const TABLE: &str = "DYNAMO_DB_TABLE_NAME";
 pub const KMS_KEY: &str = "ROSSIGNOL_KMS_KEY_ID";
 pub const ACCESS_TABLE: &str = "ROSSIGNOL_ACCESS_TABLE_NAME";
 pub const API_KEY_SHA256: &str = "ROSSIGNOL_API_KEY_SHA256";
+pub const GETTER_ENABLED: &str = "ROSSIGNOL_GETTER_ENABLED";
 
 /// The Lambda's configuration.
 #[derive(Clone, PartialEq, Eq)]
@@ -59,6 +63,8 @@ pub struct Settings {
     pub access_table: String,
     /// When set, `X-Api-Key` must hash to this.
     pub api_key_sha256: Option<[u8; 32]>,
+    /// `false` turns the getter off: callers must use the signer.
+    pub getter_enabled: bool,
 }
 
 impl fmt::Debug for Settings {
@@ -69,6 +75,7 @@ impl fmt::Debug for Settings {
             .field("kms_key_id", &self.kms_key_id)
             .field("access_table", &self.access_table)
             .field("api_key_check", &self.api_key_sha256.is_some())
+            .field("getter_enabled", &self.getter_enabled)
             .finish()
     }
 }
@@ -98,7 +105,16 @@ impl Settings {
                 Some(digest)
             }
         };
-        Ok(Settings { entry, table, kms_key_id, access_table, api_key_sha256 })
+        let getter_enabled = match var(GETTER_ENABLED).as_deref().map(str::trim) {
+            None | Some("") | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(other) => {
+                return Err(StartupError(format!(
+                    "{GETTER_ENABLED} is {other:?}; set it to `true` or `false` (unset means true)"
+                )));
+            }
+        };
+        Ok(Settings { entry, table, kms_key_id, access_table, api_key_sha256, getter_enabled })
     }
 }
 
@@ -115,16 +131,19 @@ mod tests {
     #[test]
     fn the_handler_picks_the_entry_point() {
         let base = [(TABLE, "rossignol_staging"), (KMS_KEY, "alias/k")];
-        for (handler, entry) in [("setter", Entry::Setter), ("getter", Entry::Getter)] {
+        for (handler, entry) in
+            [("setter", Entry::Setter), ("getter", Entry::Getter), ("signer", Entry::Signer)]
+        {
             let vars: Vec<_> = base.iter().copied().chain([("_HANDLER", handler)]).collect();
             let s = settings(&vars).unwrap();
             assert_eq!(s.entry, entry);
             assert_eq!(s.access_table, "rossignol_staging_access");
             assert_eq!(s.api_key_sha256, None);
+            assert!(s.getter_enabled);
         }
         let vars: Vec<_> = base.iter().copied().chain([("_HANDLER", "index.setter")]).collect();
         let err = settings(&vars).unwrap_err().to_string();
-        assert!(err.contains("\"index.setter\"") && err.contains("`setter` or `getter`"), "{err}");
+        assert!(err.contains("\"index.setter\"") && err.contains("`getter` or `signer`"), "{err}");
         assert!(settings(&base).unwrap_err().to_string().contains("_HANDLER is not set"));
     }
 
@@ -155,5 +174,19 @@ mod tests {
                 .unwrap_err()
                 .to_string();
         assert!(err.contains("64 hex digits"), "{err}");
+    }
+
+    #[test]
+    fn the_getter_switch_takes_true_or_false() {
+        let base = [("_HANDLER", "getter"), (TABLE, "t_1"), (KMS_KEY, "k")];
+        let with = |value: &str| {
+            let vars: Vec<_> = base.iter().copied().chain([(GETTER_ENABLED, value)]).collect();
+            settings(&vars)
+        };
+        assert!(!with("false").unwrap().getter_enabled);
+        assert!(!with("0").unwrap().getter_enabled);
+        assert!(with("true").unwrap().getter_enabled);
+        let err = with("off").unwrap_err().to_string();
+        assert!(err.contains("ROSSIGNOL_GETTER_ENABLED") && err.contains("`true` or `false`"), "{err}");
     }
 }

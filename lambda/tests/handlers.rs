@@ -6,75 +6,16 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Response};
 use rossignol_core::access::AccessTrail;
-use rossignol_core::seal::{LocalSealer, Sealer};
 use rossignol_core::store::dynamo::DynamoTrail;
-use rossignol_core::store::embedded::EmbeddedStore;
 use rossignol_core::store::{AccountStore, Attr, Item};
-use rossignol_core::{Address, Custodian, PrivateKey};
-use rossignol_lambda::{Entry, Service, handle};
+use rossignol_core::{Address, PrivateKey};
+use rossignol_lambda::{Entry, handle};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-const API_KEY: &str = "test-api-key";
-const ZERO: &str = "0x0000000000000000000000000000000000000000";
+mod support;
 
-struct Fixture {
-    service: Service,
-    store: Arc<EmbeddedStore>,
-    custodian: Custodian,
-    _dir: tempfile::TempDir,
-}
-
-fn api_key_hash() -> [u8; 32] {
-    Sha256::digest(API_KEY.as_bytes()).into()
-}
-
-fn fixture_with(api_key: Option<[u8; 32]>, trail: Option<Arc<dyn AccessTrail>>) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(EmbeddedStore::open(&dir.path().join("db.redb"), "rossignol_test").unwrap());
-    let sealer: Arc<dyn Sealer> = Arc::new(LocalSealer::from_key(&[5u8; 32]));
-    let trail = trail.unwrap_or_else(|| store.clone());
-    let custodian = Custodian::new(store.clone(), sealer, trail);
-    Fixture { service: Service::new(custodian.clone(), api_key), store, custodian, _dir: dir }
-}
-
-fn fixture() -> Fixture {
-    fixture_with(Some(api_key_hash()), None)
-}
-
-/// A recorded event, with the address and method swapped in as needed.
-fn event(name: &str, address: Option<&str>, edit: impl FnOnce(&mut Value)) -> lambda_http::Request {
-    let text = std::fs::read_to_string(format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR")))
-        .unwrap();
-    let text = match address {
-        Some(address) => text.replace(ZERO, address),
-        None => text,
-    };
-    let mut value: Value = serde_json::from_str(&text).unwrap();
-    edit(&mut value);
-    lambda_http::request::from_str(&value.to_string()).unwrap()
-}
-
-fn no_edit(_: &mut Value) {}
-
-fn json_of(response: &Response<Body>) -> Value {
-    assert_eq!(response.headers()["content-type"], "application/json");
-    match response.body() {
-        Body::Text(text) => serde_json::from_str(text).unwrap(),
-        other => panic!("a text body, got {other:?}"),
-    }
-}
-
-async fn create(f: &Fixture, name: &str) -> String {
-    let response = handle(Entry::Setter, &f.service, event(name, None, no_edit)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body = json_of(&response);
-    assert_eq!(body["success"], true);
-    assert_eq!(body["message"], "successfully created account");
-    body["data"]["address"].as_str().unwrap().to_owned()
-}
+use support::*;
 
 #[tokio::test]
 async fn setter_then_getter_over_rest_v1_records_the_caller() {

@@ -9,14 +9,25 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rossignol_core::access::AccessTrail;
+use rossignol_core::sign::eip191_digest;
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
 use rossignol_core::store::{AccountStore, Attr};
 use rossignol_core::{Address, PrivateKey};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 /// The key the recorded events carry.
 const API_KEY: &str = "test-api-key";
+
+/// The account whose key made `rsv` (65 bytes, v = 27 or 28) over `digest`.
+fn recover(digest: &[u8; 32], rsv: &[u8]) -> Address {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    let signature = Signature::from_slice(&rsv[..64]).unwrap();
+    let recovery = RecoveryId::from_byte(rsv[64] - 27).unwrap();
+    Address::from_public_key(
+        &VerifyingKey::recover_from_prehash(digest, &signature, recovery).unwrap().into(),
+    )
+}
 
 /// What the end-to-end test needs, or `None` (with a note) outside CI.
 struct Servers {
@@ -112,6 +123,15 @@ impl Function {
 
     /// An HTTP call through the emulator's function URL (a v2 event).
     fn call(&self, method: &str, query: &str, api_key: Option<&str>) -> (u16, Value) {
+        self.send(method, query, api_key, String::new())
+    }
+
+    /// A POST of `body` with the API key.
+    fn post(&self, body: &Value) -> (u16, Value) {
+        self.send("POST", "", Some(API_KEY), body.to_string())
+    }
+
+    fn send(&self, method: &str, query: &str, api_key: Option<&str>, body: String) -> (u16, Value) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
@@ -121,7 +141,7 @@ impl Function {
         if let Some(key) = api_key {
             request = request.header("X-Api-Key", key);
         }
-        let mut response = agent.run(request.body(()).unwrap()).expect("the emulator answers");
+        let mut response = agent.run(request.body(body).unwrap()).expect("the emulator answers");
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap();
         (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON, got {text:?}")))
@@ -161,7 +181,7 @@ impl Drop for Function {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn setter_and_getter_under_the_runtime_protocol() {
+async fn setter_getter_and_signer_under_the_runtime_protocol() {
     let Some(servers) = servers() else { return };
     let dir = tempfile::tempdir().unwrap();
     let suffix = hex::encode(&PrivateKey::generate_os().reveal_bytes()[..6]);
@@ -206,6 +226,13 @@ async fn setter_and_getter_under_the_runtime_protocol() {
         "blind-getter",
         &with("getter", &[("ROSSIGNOL_ACCESS_TABLE_NAME", "no_such_access_table")]),
     );
+    let signer = Function::start(&servers, dir.path(), "signer", &with("signer", &[]));
+    let getter_off = Function::start(
+        &servers,
+        dir.path(),
+        "getter-off",
+        &with("getter", &[("ROSSIGNOL_GETTER_ENABLED", "false")]),
+    );
 
     // Setter, then getter: the revealed key derives the address.
     let (status, body) = setter.call("POST", "", Some(API_KEY));
@@ -236,6 +263,24 @@ async fn setter_and_getter_under_the_runtime_protocol() {
     let inner: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(inner["success"], true);
 
+    // The signer: a message and a transaction, verified by recovery.
+    let secret_message = "pay the bearer on demand";
+    let (status, body) = signer.post(&json!({"address": address, "message": secret_message}));
+    assert_eq!(status, 200, "{body}");
+    let signature = hex::decode(&body["data"]["signature"].as_str().unwrap()[2..]).unwrap();
+    let digest = eip191_digest(secret_message.as_bytes());
+    assert_eq!(recover(&digest, &signature), parsed);
+    let (status, body) = signer.post(&json!({"address": address, "transaction": {
+        "chainId": 1, "nonce": 0, "maxFeePerGas": "2000000000", "maxPriorityFeePerGas": "1000000000",
+        "gas": 21000, "to": "0x3535353535353535353535353535353535353535", "value": "1"
+    }}));
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["raw_transaction"].as_str().unwrap().starts_with("0x02"), "{body}");
+    let records = trail.latest(&parsed, 10).await.unwrap();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[1].action, "signer");
+    assert_eq!(records[1].digest.as_deref(), Some(format!("0x{}", hex::encode(digest)).as_str()));
+
     // Every error status.
     let unknown = "0x00000000000000000000000000000000000000aa";
     for (function, method, query, api_key, expected) in [
@@ -247,11 +292,23 @@ async fn setter_and_getter_under_the_runtime_protocol() {
         (&setter, "POST", String::new(), None, 403),
         (&getter, "GET", format!("?address={address}"), Some("wrong"), 403),
         (&blind_getter, "GET", format!("?address={address}"), Some(API_KEY), 503),
+        (&signer, "GET", String::new(), Some(API_KEY), 405),
+        (&getter_off, "GET", format!("?address={address}"), Some(API_KEY), 403),
     ] {
         let (status, body) = function.call(method, &query, api_key);
         assert_eq!(status, expected, "{method} {query}: {body}");
         assert_eq!(body["success"], false);
         assert!(body.get("data").is_none());
+    }
+
+    for (body, expected) in [
+        (json!({"address": address, "transaction": {"nonce": 1}}).to_string(), 400),
+        (json!({"address": unknown, "message": "x"}).to_string(), 404),
+        (json!({"address": address, "message": "x".repeat(70_000)}).to_string(), 413),
+    ] {
+        let (status, body) = signer.send("POST", "", Some(API_KEY), body);
+        assert_eq!(status, expected, "{body}");
+        assert_eq!(body["success"], false);
     }
 
     // A sealed key moved onto another record: KMS refuses it, 500.
@@ -264,8 +321,17 @@ async fn setter_and_getter_under_the_runtime_protocol() {
     assert_eq!(status, 500, "{body}");
     assert!(body["message"].as_str().unwrap().starts_with("internal error (request id "), "{body}");
 
-    // Only the successful reveal left a record; the blind getter revealed nothing.
-    assert_eq!(trail.latest(&parsed, 10).await.unwrap().len(), 1);
+    // Only the reveal and the two signatures left records; the blind
+    // getter and the switched-off getter revealed nothing.
+    assert_eq!(trail.latest(&parsed, 10).await.unwrap().len(), 3);
+
+    // Disabled: the signer answers 410.
+    let current = store.get(&parsed).await.unwrap().unwrap();
+    let mut disabled = current.clone();
+    disabled.insert("disabled_at", Attr::S("2026-11-24T00:00:00.000Z".into()));
+    store.replace(&current, &disabled).await.unwrap();
+    let (status, body) = signer.post(&json!({"address": address, "message": "x"}));
+    assert_eq!(status, 410, "{body}");
 
     // The logs hold no private key, no sealed blob, no payload.
     let sealed = match store.get(&parsed).await.unwrap().unwrap().get("sealed_private_key") {
@@ -273,8 +339,9 @@ async fn setter_and_getter_under_the_runtime_protocol() {
         other => panic!("a sealed key, got {other:?}"),
     };
     let sealed_b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &sealed);
-    for function in [&setter, &getter, &blind_getter] {
+    for function in [&setter, &getter, &blind_getter, &signer, &getter_off] {
         let logs = function.logs();
+        assert!(!logs.contains(secret_message), "a signed payload is in the logs");
         assert!(logs.contains("\"message\":\"handled\""), "structured logs expected: {logs}");
         assert!(!logs.to_ascii_lowercase().contains(&private_key[2..]), "a private key is in the logs");
         assert!(!logs.contains(&sealed_b64[..40]), "a sealed key is in the logs");
@@ -302,7 +369,7 @@ fn a_bad_handler_or_missing_variable_stops_the_cold_start() {
     };
     let out =
         run(&[("_HANDLER", "index.setter"), ("DYNAMO_DB_TABLE_NAME", "t_1"), ("ROSSIGNOL_KMS_KEY_ID", "k")]);
-    assert!(out.contains("set the function's handler (_HANDLER) to `setter` or `getter`"), "{out}");
+    assert!(out.contains("set the function's handler (_HANDLER) to `setter`, `getter` or `signer`"), "{out}");
     let out = run(&[("_HANDLER", "getter"), ("ROSSIGNOL_KMS_KEY_ID", "k")]);
     assert!(out.contains("DYNAMO_DB_TABLE_NAME is not set"), "{out}");
     let out = run(&[("_HANDLER", "setter"), ("DYNAMO_DB_TABLE_NAME", "t_1")]);

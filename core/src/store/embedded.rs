@@ -150,6 +150,26 @@ impl AccountStore for EmbeddedStore {
         .await
     }
 
+    async fn replace(&self, current: &Item, new: &Item) -> Result<()> {
+        let key = super::replaced_address(current, new)?;
+        let current = current.clone();
+        let bytes = serde_json::to_vec(new).map_err(|e| self.err(e))?;
+        self.blocking(move |store| {
+            store.write(ACCOUNTS, |table| {
+                let stored = match table.get(key.as_str()).map_err(|e| store.err(e))? {
+                    Some(value) => Some(store.decode(&key, value.value())?),
+                    None => None,
+                };
+                if stored.as_ref() != Some(&current) {
+                    return Err(Error::Changed { address: key.clone(), table: store.table.to_string() });
+                }
+                table.insert(key.as_str(), bytes.as_slice()).map_err(|e| store.err(e))?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     async fn get(&self, address: &Address) -> Result<Option<Item>> {
         let key = address.to_storage();
         self.blocking(move |store| {

@@ -96,6 +96,12 @@ pub trait AccountStore: Send + Sync + fmt::Debug {
 
     async fn get(&self, address: &Address) -> Result<Option<Item>>;
 
+    /// Writes `new` in place of `current` only if the stored item is still
+    /// exactly `current`: one conditional write, so a row changed (or
+    /// removed) meanwhile fails with `Changed` and is never clobbered.
+    /// Both items must carry the same address.
+    async fn replace(&self, current: &Item, new: &Item) -> Result<()>;
+
     /// Up to `limit` items of one scan segment, after `after`.
     async fn scan_segment(&self, segment: Segment, after: Option<&Cursor>, limit: usize) -> Result<Page>;
 
@@ -109,6 +115,17 @@ pub trait AccountStore: Send + Sync + fmt::Debug {
 
     /// Creates the table if it is missing, then reports its settings.
     async fn init(&self) -> Result<InitOutcome>;
+}
+
+/// The address both items of a [`AccountStore::replace`] carry.
+pub(crate) fn replaced_address(current: &Item, new: &Item) -> Result<String> {
+    match (current.address(), new.address()) {
+        (Some(a), Some(b)) if a == b => Ok(a.to_owned()),
+        (a, _) => Err(crate::error::Error::MalformedRecord {
+            address: a.unwrap_or("<missing>").to_owned(),
+            reason: "a replacement must keep the item's address".into(),
+        }),
+    }
 }
 
 /// Scans the whole table in `segments` concurrent segments. Pages arrive

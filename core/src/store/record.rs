@@ -25,6 +25,9 @@ pub const SCHEME: &str = "scheme";
 pub const CREATED_AT: &str = "created_at";
 pub const CREATED_BY: &str = "created_by";
 pub const SCHEMA_VERSION: &str = "schema_version";
+/// Set while an account is disabled; removed when it is enabled again.
+pub const DISABLED_AT: &str = "disabled_at";
+pub const DISABLED_BY: &str = "disabled_by";
 /// The Node service's plaintext attribute. Never written by Rossignol.
 pub const LEGACY_PRIVATE_KEY: &str = "private_key";
 
@@ -83,6 +86,13 @@ impl fmt::Debug for StoredKey {
     }
 }
 
+/// When and by whom an account was disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disabled {
+    pub at: DateTime<Utc>,
+    pub by: Option<String>,
+}
+
 /// One account as stored.
 #[derive(Debug, Clone)]
 pub struct AccountRecord {
@@ -95,6 +105,8 @@ pub struct AccountRecord {
     pub created_by: Option<String>,
     /// 0 for legacy rows, which carry none.
     pub schema_version: u32,
+    /// Set while the account is disabled: nothing is revealed or signed.
+    pub disabled: Option<Disabled>,
 }
 
 impl AccountRecord {
@@ -121,6 +133,17 @@ impl AccountRecord {
         Ok(())
     }
 
+    /// Fails with `Disabled` while the account is disabled.
+    pub fn ensure_enabled(&self) -> Result<()> {
+        match &self.disabled {
+            None => Ok(()),
+            Some(disabled) => Err(Error::Disabled {
+                address: self.address.to_string(),
+                since: disabled.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            }),
+        }
+    }
+
     pub(crate) fn integrity(&self, reason: impl Into<String>) -> Error {
         Error::Integrity { address: self.address.to_string(), reason: reason.into() }
     }
@@ -144,6 +167,9 @@ impl AccountRecord {
             item.insert(CREATED_BY, Attr::S(by.clone()));
         }
         item.insert(SCHEMA_VERSION, Attr::N(self.schema_version.to_string()));
+        if let Some(disabled) = &self.disabled {
+            set_disabled(&mut item, Some(disabled));
+        }
         Ok(item)
     }
 
@@ -172,6 +198,14 @@ impl AccountRecord {
             })
             .transpose()?;
         let created_by = string(CREATED_BY)?;
+        let disabled = string(DISABLED_AT)?
+            .map(|s| {
+                let at = DateTime::parse_from_rfc3339(&s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|e| malformed(format!("`{DISABLED_AT}` is not RFC 3339 ({e})")))?;
+                Ok::<_, Error>(Disabled { at, by: string(DISABLED_BY)? })
+            })
+            .transpose()?;
         let schema_version = match item.get(SCHEMA_VERSION) {
             None => 0,
             Some(Attr::N(n)) => {
@@ -212,7 +246,29 @@ impl AccountRecord {
             return Err(malformed(format!("a plaintext key with scheme {scheme}")));
         }
 
-        Ok(AccountRecord { address, scheme, public_key, key, created_at, created_by, schema_version })
+        Ok(AccountRecord {
+            address,
+            scheme,
+            public_key,
+            key,
+            created_at,
+            created_by,
+            schema_version,
+            disabled,
+        })
+    }
+}
+
+/// Marks `item` disabled, or enabled when `disabled` is `None`. Works on
+/// the item, so legacy rows keep every attribute they had.
+pub fn set_disabled(item: &mut Item, disabled: Option<&Disabled>) {
+    item.0.remove(DISABLED_AT);
+    item.0.remove(DISABLED_BY);
+    if let Some(disabled) = disabled {
+        item.insert(DISABLED_AT, Attr::S(disabled.at.to_rfc3339_opts(SecondsFormat::Millis, true)));
+        if let Some(by) = &disabled.by {
+            item.insert(DISABLED_BY, Attr::S(by.clone()));
+        }
     }
 }
 

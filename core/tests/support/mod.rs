@@ -192,6 +192,7 @@ pub async fn sealed_item(h: &Harness, key: &PrivateKey) -> Item {
         created_at: None,
         created_by: Some("test".into()),
         schema_version: record::CURRENT_SCHEMA,
+        disabled: None,
     }
     .to_item()
     .unwrap()

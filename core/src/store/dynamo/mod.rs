@@ -104,6 +104,28 @@ fn attribute_type(value: &AttributeValue) -> &'static str {
     }
 }
 
+/// A condition that holds only while the stored item is still `current`:
+/// every attribute of `current` has its value, and every attribute that
+/// only `new` has is absent.
+fn unchanged_condition(
+    current: &Item,
+    new: &Item,
+) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
+    let mut clauses = Vec::new();
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    for (i, (name, attr)) in current.0.iter().enumerate() {
+        names.insert(format!("#c{i}"), name.clone());
+        values.insert(format!(":c{i}"), to_attribute(attr));
+        clauses.push(format!("#c{i} = :c{i}"));
+    }
+    for (i, name) in new.0.keys().filter(|name| current.get(name).is_none()).enumerate() {
+        names.insert(format!("#n{i}"), name.clone());
+        clauses.push(format!("attribute_not_exists(#n{i})"));
+    }
+    (clauses.join(" AND "), names, values)
+}
+
 #[async_trait]
 impl AccountStore for DynamoStore {
     fn table(&self) -> &str {
@@ -124,6 +146,28 @@ impl AccountStore for DynamoStore {
             .map_err(|e| match e.code() {
                 Some("ConditionalCheckFailedException") => {
                     Error::AlreadyExists { address, table: self.table.clone() }
+                }
+                Some("ResourceNotFoundException") => self.table_missing(),
+                _ => sdk_error(SERVICE, "PutItem", e),
+            })?;
+        Ok(())
+    }
+
+    async fn replace(&self, current: &Item, new: &Item) -> Result<()> {
+        let address = super::replaced_address(current, new)?;
+        let (condition, names, values) = unchanged_condition(current, new);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attributes(new)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("ConditionalCheckFailedException") => {
+                    Error::Changed { address, table: self.table.clone() }
                 }
                 Some("ResourceNotFoundException") => self.table_missing(),
                 _ => sdk_error(SERVICE, "PutItem", e),
