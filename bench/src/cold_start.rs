@@ -58,7 +58,7 @@ fn once(binary: &Path) -> anyhow::Result<(Duration, u64)> {
 }
 
 /// VmHWM: the process's peak resident set so far.
-fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
+pub fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()

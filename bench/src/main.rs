@@ -4,6 +4,7 @@
 //! servers and runs it.
 
 mod cold_start;
+mod console_rss;
 mod measure;
 mod report;
 mod setup;
@@ -176,6 +177,18 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client) -> anyhow::Result<V
         raw: Some(Figure::Time(raw)),
         target: Target::TimeRatioAtMost(1.5),
         note: note("whole processes, median of 5: `rossignol list --limit 50` vs a raw Scan of 50"),
+    });
+
+    eprintln!("bench: the console browsing all {} records", args.audit_records);
+    let (time, rss) = console_rss::measure(&rossignol, &config, args.audit_records)?;
+    rows.push(Row {
+        operation: format!("console, browse {} records to the end", args.audit_records),
+        ours: Figure::TimeAndMemory(time, rss),
+        raw: None,
+        target: Target::MemoryAtMost { mib: 64.0 },
+        note: note(
+            "the real console in tmux: `G` pages to the last account; time to load all, peak RSS (VmHWM)",
+        ),
     });
 
     eprintln!("bench: Lambda cold init");

@@ -37,6 +37,8 @@ pub enum Target {
     RateAtLeast(f64),
     /// Time and peak memory ceilings.
     AtMost { millis: f64, mib: f64 },
+    /// A peak memory ceiling (the time is reported, not held to a target).
+    MemoryAtMost { mib: f64 },
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +71,7 @@ impl Row {
             (Target::AtMost { millis, mib }, Figure::TimeAndMemory(d, kib)) => {
                 Some(d.as_secs_f64() * 1000.0 <= millis && kib as f64 / 1024.0 <= mib)
             }
+            (Target::MemoryAtMost { mib }, Figure::TimeAndMemory(_, kib)) => Some(kib as f64 / 1024.0 <= mib),
             _ => None,
         }
     }
@@ -79,6 +82,7 @@ impl Row {
             Target::TimeRatioAtMost(max) => format!("<= {max:.2}x"),
             Target::RateAtLeast(min) => format!(">= {min:.0}/s"),
             Target::AtMost { millis, mib } => format!("<= {millis:.0} ms, <= {mib:.0} MiB"),
+            Target::MemoryAtMost { mib } => format!("peak RSS <= {mib:.0} MiB"),
         }
     }
 }

@@ -95,4 +95,68 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign a message or a transaction with an account's key, which is never shown
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["message", "transaction"])))]
+    Sign {
+        /// The account's address (0x + 40 hex digits)
+        address: String,
+        /// A message: 0x-prefixed hex is taken as bytes, anything else as UTF-8 text
+        #[arg(long)]
+        message: Option<String>,
+        /// A transaction as JSON (chainId, nonce, to, value, gas, data, and
+        /// gasPrice or maxFeePerGas + maxPriorityFeePerGas); `-` reads stdin
+        #[arg(long, value_name = "FILE")]
+        transaction: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an account as an encrypted Web3 Secret Storage (V3) keystore file
+    Export {
+        /// The account's address (0x + 40 hex digits)
+        address: String,
+        /// Where to write the keystore (mode 0600; never overwrites a file)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Read the passphrase from this file's first line instead of asking twice
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Disable an account: the getter and signer refuse it (410) until it is enabled
+    Disable {
+        /// The account's address (0x + 40 hex digits)
+        address: String,
+    },
+    /// Enable a disabled account again
+    Enable {
+        /// The account's address (0x + 40 hex digits)
+        address: String,
+    },
+    /// Re-seal the Node service's plaintext rows in place; resumable, one conditional write per row
+    Migrate {
+        /// Report what would be migrated, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Rows in flight at once
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+        /// A JSON summary instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-encrypt every sealed key under another seal; resumable and verified
+    Reseal {
+        /// The new seal: a KMS key id, ARN or alias (kms:...), or a local key file (local:PATH,
+        /// created 0600 if missing; the embedded store takes local keys only)
+        #[arg(long, value_name = "kms:KEY | local:FILE")]
+        to: String,
+        /// Report what would be resealed, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Rows in flight at once
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+        /// A JSON summary instead of text
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -35,6 +35,20 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::List { limit, after, json } => list(env, limit, after, json, &mut out).await,
         Command::Init { json } => init(env, json, &mut out).await,
         Command::Audit { deep, segments, json } => audit(env, deep, segments, json, &mut out).await,
+        Command::Sign { address, message, transaction, json } => {
+            crate::custody::sign(env, &address, message, transaction, json, &mut out).await
+        }
+        Command::Export { address, out: file, passphrase_file } => {
+            crate::custody::export(env, &address, &file, passphrase_file.as_deref(), &mut out).await
+        }
+        Command::Disable { address } => crate::custody::set_disabled(env, &address, true, &mut out).await,
+        Command::Enable { address } => crate::custody::set_disabled(env, &address, false, &mut out).await,
+        Command::Migrate { dry_run, concurrency, json } => {
+            crate::lifecycle::migrate(env, dry_run, concurrency.into(), json, &mut out).await
+        }
+        Command::Reseal { to, dry_run, concurrency, json } => {
+            crate::lifecycle::reseal(env, &to, dry_run, concurrency.into(), json, &mut out).await
+        }
     };
     out.flush()?;
     result
@@ -65,7 +79,7 @@ fn envs(config: &Config, json: bool, out: &mut Out) -> Result<(), Failure> {
     Ok(())
 }
 
-fn who() -> String {
+pub(crate) fn who() -> String {
     crate::operator("rossignol-cli")
 }
 
@@ -113,7 +127,7 @@ struct AddressLine<'a> {
     address: &'a str,
 }
 
-fn parse_address(text: &str) -> Result<Address, Failure> {
+pub(crate) fn parse_address(text: &str) -> Result<Address, Failure> {
     Address::parse(text.trim()).map_err(|e| Failure::usage(format!("{text:?} is not a valid address: {e}")))
 }
 

@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod commands;
+pub mod custody;
+pub mod lifecycle;
 pub mod output;
 pub mod tui;
 

@@ -21,6 +21,11 @@ pub struct RecordView {
     pub schema_version: u32,
     /// A Node-era row whose key is stored in plaintext.
     pub legacy_plaintext: bool,
+    /// When the account was disabled, if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_by: Option<String>,
 }
 
 impl From<&AccountRecord> for RecordView {
@@ -34,6 +39,11 @@ impl From<&AccountRecord> for RecordView {
             created_by: record.created_by.clone(),
             schema_version: record.schema_version,
             legacy_plaintext: record.is_legacy(),
+            disabled_at: record
+                .disabled
+                .as_ref()
+                .map(|d| d.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            disabled_by: record.disabled.as_ref().and_then(|d| d.by.clone()),
         }
     }
 }
@@ -42,17 +52,18 @@ impl RecordView {
     /// One line for `list`: address, scheme, created_at, created_by, flags.
     pub fn row(&self) -> String {
         format!(
-            "{}  {:<9}  {:<24}  {}{}",
+            "{}  {:<9}  {:<24}  {}{}{}",
             self.address,
             self.scheme,
             self.created_at.as_deref().unwrap_or("-"),
             self.created_by.as_deref().unwrap_or("-"),
-            if self.legacy_plaintext { "  [legacy plaintext]" } else { "" }
+            if self.legacy_plaintext { "  [legacy plaintext]" } else { "" },
+            if self.disabled_at.is_some() { "  [disabled]" } else { "" }
         )
     }
 
     pub fn details(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut details = vec![
             ("address", self.address.clone()),
             ("scheme", self.scheme.to_owned()),
             ("public_key", self.public_key.clone()),
@@ -60,7 +71,12 @@ impl RecordView {
             ("created_at", self.created_at.clone().unwrap_or_else(|| "-".into())),
             ("created_by", self.created_by.clone().unwrap_or_else(|| "-".into())),
             ("schema_version", self.schema_version.to_string()),
-        ]
+        ];
+        if let Some(at) = &self.disabled_at {
+            let by = self.disabled_by.as_deref().map(|by| format!(" by {by}")).unwrap_or_default();
+            details.push(("disabled", format!("since {at}{by}: the getter and signer refuse it")));
+        }
+        details
     }
 }
 
@@ -153,6 +169,9 @@ pub fn audit_lines(report: &rossignol_core::audit::AuditReport) -> Vec<String> {
     if !report.seals.is_empty() {
         let seals: Vec<String> = report.seals.iter().map(|(seal, n)| format!("{seal}: {n}")).collect();
         lines.push(format!("seals: {}", seals.join(", ")));
+    }
+    if report.disabled > 0 {
+        lines.push(format!("disabled accounts: {}", report.disabled));
     }
     if !report.findings.is_empty() {
         lines.push("findings:".into());

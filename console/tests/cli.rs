@@ -405,3 +405,181 @@ fn console_settings_are_checked_before_the_screen_opens() {
             .stderr(predicate::str::contains(expected));
     }
 }
+
+/// The account whose key made `rsv` (65 bytes, v = 27 or 28) over `digest`.
+fn recover(digest: &[u8; 32], rsv_hex: &str) -> Address {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    let rsv = hex::decode(rsv_hex.strip_prefix("0x").unwrap()).unwrap();
+    let signature = Signature::from_slice(&rsv[..64]).unwrap();
+    let recovery = RecoveryId::from_byte(rsv[64] - 27).unwrap();
+    Address::from_public_key(
+        &VerifyingKey::recover_from_prehash(digest, &signature, recovery).unwrap().into(),
+    )
+}
+
+/// The access trail of the sandbox's embedded `local` environment.
+fn local_trail(sandbox: &Sandbox, address: &str) -> Vec<rossignol_core::access::AccessRecord> {
+    use rossignol_core::access::AccessTrail as _;
+    let store = rossignol_core::store::embedded::EmbeddedStore::open(
+        &sandbox.path().join("data/local.redb"),
+        "rossignol_local",
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(store.latest(&Address::parse(address).unwrap(), 10)).unwrap()
+}
+
+#[test]
+fn sign_messages_and_transactions_without_showing_the_key() {
+    use rossignol_core::sign::eip191_digest;
+
+    let sandbox = Sandbox::new();
+    let address = sandbox.stdout(&["create"]).trim().to_owned();
+    let signed = json_lines(&sandbox.stdout(&["sign", &address, "--message", "hello", "--json"]));
+    assert_eq!(signed[0]["address"], address);
+    assert_eq!(signed[0]["scheme"], "secp256k1");
+    let signature = signed[0]["signature"].as_str().unwrap();
+    assert_eq!(recover(&eip191_digest(b"hello"), signature).to_string(), address);
+    // Hex is bytes: the same message as text and as 0x hex sign the same.
+    let text = sandbox.stdout(&["sign", &address, "--message", "0x68656c6c6f"]);
+    assert_eq!(text.trim(), format!("signature        {signature}"));
+
+    let tx = sandbox.path().join("tx.json");
+    std::fs::write(
+        &tx,
+        r#"{"chainId": "1", "nonce": "0", "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000",
+            "gas": "21000", "to": "0x3535353535353535353535353535353535353535", "value": "0x1"}"#,
+    )
+    .unwrap();
+    let signed =
+        json_lines(&sandbox.stdout(&["sign", &address, "--transaction", tx.to_str().unwrap(), "--json"]));
+    assert!(signed[0]["raw_transaction"].as_str().unwrap().starts_with("0x02"));
+    assert_eq!(signed[0]["hash"].as_str().unwrap().len(), 66);
+    let piped = sandbox
+        .cmd()
+        .args(["sign", &address, "--transaction", "-", "--json"])
+        .write_stdin(std::fs::read(&tx).unwrap())
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert_eq!(json_lines(&String::from_utf8(piped.stdout).unwrap()), signed, "deterministic");
+
+    // Every signature is in the trail, with the digest and not the payload.
+    let trail = local_trail(&sandbox, &address);
+    assert_eq!(trail.len(), 4);
+    assert!(trail.iter().all(|r| r.action == "cli-sign" && r.digest.is_some()));
+    assert_eq!(
+        trail[3].digest.as_deref(),
+        Some(format!("0x{}", hex::encode(eip191_digest(b"hello"))).as_str())
+    );
+
+    // Bad input names the field and exits 2; nothing is recorded for it.
+    std::fs::write(&tx, r#"{"chainId": "1", "nonce": "0", "gasPrice": "1"}"#).unwrap();
+    sandbox
+        .cmd()
+        .args(["sign", &address, "--transaction", tx.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`transaction.gas` is missing"));
+    sandbox.cmd().args(["sign", &address]).assert().code(2);
+    assert_eq!(local_trail(&sandbox, &address).len(), 4);
+}
+
+#[test]
+fn a_disabled_account_is_refused_until_enabled_and_audits_count_it() {
+    let sandbox = Sandbox::new();
+    let address = sandbox.stdout(&["create"]).trim().to_owned();
+    let out = sandbox.stdout(&["disable", &address]);
+    assert_eq!(out.trim(), format!("{address} disabled"));
+    let out = sandbox.stdout(&["disable", &address]);
+    assert!(out.contains("already disabled"), "{out}");
+
+    for args in [vec!["sign", &address, "--message", "x"], vec!["get", &address, "--reveal"]] {
+        sandbox.cmd().args(&args).assert().code(1).stderr(
+            predicate::str::contains("is disabled").and(predicate::str::contains("rossignol enable")),
+        );
+    }
+    let listed = sandbox.stdout(&["list"]);
+    assert!(listed.contains("[disabled]"), "{listed}");
+    let shown = json_lines(&sandbox.stdout(&["get", &address, "--json"]));
+    assert!(shown[0]["disabled_at"].is_string());
+    assert!(shown[0]["disabled_by"].as_str().unwrap().starts_with("rossignol-cli:"));
+    let audit = json_lines(&sandbox.stdout(&["audit", "--json"]));
+    assert_eq!(audit[0]["disabled"], 1);
+    assert!(audit[0]["findings"].as_array().unwrap().is_empty(), "disabled is not a finding");
+
+    sandbox.stdout(&["enable", &address]);
+    sandbox.stdout(&["sign", &address, "--message", "x"]);
+    assert!(!sandbox.stdout(&["list"]).contains("[disabled]"));
+
+    let config =
+        sandbox.config("default = \"vault\"\n[environments.vault]\nstore = \"embedded\"\nread_only = true\n");
+    sandbox
+        .cmd()
+        .arg("--config")
+        .arg(&config)
+        .args(["disable", &address])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("read-only; disable is refused"));
+}
+
+#[test]
+fn export_writes_a_private_v3_keystore_that_opens_to_the_key() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let sandbox = Sandbox::new();
+    let address = sandbox.stdout(&["create"]).trim().to_owned();
+    let passphrase = sandbox.path().join("passphrase");
+    std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
+    let out = sandbox.path().join("account.json");
+    let printed = sandbox.stdout(&[
+        "export",
+        &address,
+        "--out",
+        out.to_str().unwrap(),
+        "--passphrase-file",
+        passphrase.to_str().unwrap(),
+    ]);
+    assert!(printed.contains("exported") && printed.contains("0600"), "{printed}");
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let json = std::fs::read(&out).unwrap();
+    let keystore: Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(keystore["version"], 3);
+    assert_eq!(keystore["crypto"]["kdf"], "scrypt");
+    assert_eq!(keystore["crypto"]["kdfparams"]["n"], 262_144);
+    let key = rossignol_core::keystore::decrypt(&json, b"correct horse battery staple").unwrap();
+    assert_eq!(key.address().to_string(), address);
+    let revealed = json_lines(&sandbox.stdout(&["get", &address, "--reveal", "--json"]));
+    assert_eq!(revealed[0]["private_key"].as_str().unwrap(), key.reveal_hex().as_str());
+
+    // Recorded like a reveal, before the reveal above.
+    let trail = local_trail(&sandbox, &address);
+    assert_eq!(trail.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["cli-reveal", "cli-export"]);
+
+    // Never over an existing file; short passphrases and unreadable
+    // passphrase files are usage errors; nothing is recorded for them.
+    let args = |file: &Path| {
+        vec![
+            "export".to_owned(),
+            address.clone(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+            "--passphrase-file".into(),
+            file.to_str().unwrap().into(),
+        ]
+    };
+    sandbox.cmd().args(args(&passphrase)).assert().code(2).stderr(predicate::str::contains("already exists"));
+    std::fs::remove_file(&out).unwrap();
+    std::fs::write(&passphrase, "short\n").unwrap();
+    sandbox.cmd().args(args(&passphrase)).assert().code(2).stderr(predicate::str::contains("at least 8"));
+    sandbox
+        .cmd()
+        .args(args(&sandbox.path().join("missing")))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read the passphrase file"));
+    assert!(!out.exists());
+    assert_eq!(local_trail(&sandbox, &address).len(), 2);
+}

@@ -233,3 +233,96 @@ fn command_line() {
     type_text(&mut app, "env sta");
     insta::assert_snapshot!(render(&app).backend());
 }
+
+#[test]
+fn sign_prompt() {
+    let mut app = details_app();
+    send(&mut app, ch('s'));
+    type_text(&mut app, "0x68656c6c6f");
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn signed_transaction() {
+    let mut app = details_app();
+    app.popup = Some(Popup::Working { title: " Sign ", address: account(1).address });
+    let generation = app.generation;
+    let lines = vec![
+        ("raw transaction", format!("0x02f86b01{}", "7a".repeat(60))),
+        ("hash", format!("0x{}", "5c".repeat(32))),
+    ];
+    send(&mut app, Action::Signed { generation, address: account(1).address, result: Ok(lines) });
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn export_passphrase_is_masked() {
+    let mut app = details_app();
+    send(&mut app, ch('x'));
+    send(&mut app, press(KeyCode::Enter));
+    type_text(&mut app, "correct horse");
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn disable_confirmation_and_disabled_details() {
+    let mut app = details_app();
+    send(&mut app, ch('D'));
+    insta::assert_snapshot!("disable_confirmation", render(&app).backend());
+    send(&mut app, press(KeyCode::Esc));
+    let generation = app.generation;
+    let mut view = account(1);
+    view.disabled = Some("since 2026-11-24 10:00:00 UTC by console:alice".into());
+    send(
+        &mut app,
+        Action::Opened {
+            generation,
+            address: view.address.clone(),
+            record: Ok(Row::Account(view)),
+            trail: Ok(vec![]),
+        },
+    );
+    insta::assert_snapshot!("disabled_details", render(&app).backend());
+}
+
+#[test]
+fn migrate_progress_and_report() {
+    use rossignol_core::lifecycle::{Operation, Progress, Report};
+
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch(':'));
+    type_text(&mut app, "migrate");
+    send(&mut app, press(KeyCode::Enter));
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    let generation = app.generation;
+    let progress = Progress {
+        examined: 4_000,
+        written: 3_900,
+        already_done: 100,
+        problems: 0,
+        total: Some(10_000),
+        elapsed: Duration::from_secs(10),
+    };
+    send(&mut app, Action::MigrateProgress { generation, progress });
+    insta::assert_snapshot!("migrate_progress", render(&app).backend());
+
+    let report = Report {
+        operation: Operation::Migrate,
+        table: "rossignol_local".into(),
+        target_seal: "local:0123456789abcdef".into(),
+        dry_run: false,
+        examined: 10_000,
+        written: 9_899,
+        would_write: 0,
+        already_done: 100,
+        verified: 9_899,
+        not_sealed: 0,
+        changed: vec![account(2).address.to_lowercase()],
+        failed: Vec::new(),
+        elapsed: Duration::from_secs(25),
+        cancelled: false,
+    };
+    send(&mut app, Action::MigrateFinished { generation, result: Ok(report) });
+    insta::assert_snapshot!("migrate_report", render(&app).backend());
+}

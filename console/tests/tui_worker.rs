@@ -16,6 +16,7 @@ fn embedded(dir: &std::path::Path) -> Environment {
         table: "rossignol_scratch".into(),
         store: StoreSpec::Embedded { path: dir.join("scratch.redb") },
         seal: SealSpec::Local { key_file: dir.join("scratch.key") },
+        also_open: Vec::new(),
         read_only: false,
     }
 }
@@ -85,4 +86,89 @@ async fn the_worker_does_the_store_work_and_answers_with_actions() {
     };
     assert_eq!(report.checked, 3);
     assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
+
+/// A Node-era row for the ed25519 seed `seed`.
+fn legacy_row(seed: u8) -> rossignol_core::store::Item {
+    use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY};
+    use rossignol_core::store::{Attr, Item};
+    let key = rossignol_core::LegacyKey::from_seed(&zeroize::Zeroizing::new([seed; 32]));
+    let public = key.verified_public_key().unwrap();
+    let mut item = Item::default();
+    item.insert("address", Attr::S(record::legacy_address(&public).to_storage()));
+    item.insert(LEGACY_PRIVATE_KEY, Attr::S(key.reveal_base64().to_owned()));
+    item.insert(PUBLIC_KEY, Attr::S(record::format_legacy_public_key(&public)));
+    item
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_signs_exports_disables_and_migrates() {
+    use rossignol_console::tui::app::dialogs::SignInput;
+    use rossignol_console::tui::app::model::SecretInput;
+    use rossignol_core::store::AccountStore as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    // Two legacy rows for the migration, written before the console opens the file.
+    let env = embedded(dir.path());
+    {
+        let store = rossignol_core::store::embedded::EmbeddedStore::open(
+            &dir.path().join("scratch.redb"),
+            &env.table,
+        )
+        .unwrap();
+        for seed in [1, 2] {
+            store.create(&legacy_row(seed)).await.unwrap();
+        }
+    }
+    let (tx, mut actions) = mpsc::unbounded_channel();
+    let (terminal, _writes) = mpsc::unbounded_channel();
+    let mut worker = Worker::new(tx, terminal);
+    worker.run(Effect::Connect { env: Box::new(env), generation: 1 });
+    assert!(matches!(next(&mut actions).await, Action::Connected { result: Ok(()), .. }));
+    worker.run(Effect::Create { count: 1 });
+    let Action::Created { address, .. } = next(&mut actions).await else { panic!("created") };
+    assert!(matches!(next(&mut actions).await, Action::CreateFinished { error: None, .. }));
+
+    worker.run(Effect::Sign { address: address.clone(), input: SignInput::Message("hello".into()) });
+    let Action::Signed { result: Ok(lines), .. } = next(&mut actions).await else { panic!("signed") };
+    assert_eq!(lines[0].0, "signature");
+    assert_eq!(lines[0].1.len(), 2 + 130);
+
+    let tx_file = dir.path().join("tx.json");
+    std::fs::write(&tx_file, r#"{"chainId": 1, "nonce": 0, "gasPrice": "1", "gas": 21000}"#).unwrap();
+    let input = SignInput::TransactionFile(tx_file.display().to_string());
+    worker.run(Effect::Sign { address: address.clone(), input });
+    let Action::Signed { result: Ok(lines), .. } = next(&mut actions).await else { panic!("signed") };
+    assert_eq!(lines.iter().map(|(label, _)| *label).collect::<Vec<_>>(), ["raw transaction", "hash"]);
+
+    let out = dir.path().join("account.json");
+    let mut passphrase = SecretInput::default();
+    "a long passphrase".chars().for_each(|c| passphrase.push(c));
+    worker.run(Effect::Export { address: address.clone(), path: out.display().to_string(), passphrase });
+    let Action::Exported { result: Ok(path), .. } = next(&mut actions).await else { panic!("exported") };
+    assert_eq!(path, out.display().to_string());
+    let key = rossignol_core::keystore::decrypt(&std::fs::read(&out).unwrap(), b"a long passphrase").unwrap();
+    assert_eq!(key.address().to_string(), address);
+
+    worker.run(Effect::SetDisabled { address: address.clone(), disable: true });
+    assert!(matches!(next(&mut actions).await, Action::DisabledSet { result: Ok(true), .. }));
+    worker.run(Effect::Sign { address: address.clone(), input: SignInput::Message("x".into()) });
+    let Action::Signed { result: Err(e), .. } = next(&mut actions).await else { panic!("refused") };
+    assert!(e.contains("disabled"), "{e}");
+
+    worker.run(Effect::Open { address: address.clone() });
+    let Action::Opened { trail: Ok(trail), .. } = next(&mut actions).await else { panic!("details") };
+    let actions_seen: Vec<&str> = trail.iter().map(|t| t.action.as_str()).collect();
+    assert_eq!(actions_seen, ["console-export", "console-sign", "console-sign"]);
+
+    worker.run(Effect::Migrate);
+    let report = loop {
+        match next(&mut actions).await {
+            Action::MigrateProgress { .. } => {}
+            Action::MigrateFinished { result, .. } => break result.unwrap(),
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!((report.written, report.already_done), (2, 1));
 }

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use crate::custodian::Custodian;
 use crate::error::{Error, Result};
 use crate::seal;
-use crate::store::record::{CURRENT_SCHEMA, LEGACY_PRIVATE_KEY, SEALED_PRIVATE_KEY};
+use crate::store::record::{CURRENT_SCHEMA, DISABLED_AT, LEGACY_PRIVATE_KEY, SEALED_PRIVATE_KEY};
 use crate::store::{AccountRecord, CheckStatus, Item, StoredKey, parallel_scan};
 
 /// Items per scan request.
@@ -154,6 +154,8 @@ pub struct AuditReport {
     pub warnings: Vec<Warning>,
     /// Records per seal (`plaintext` for legacy rows), to follow a rotation.
     pub seals: BTreeMap<String, u64>,
+    /// Accounts disabled by an operator (counted, not findings).
+    pub disabled: u64,
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
     pub deep: bool,
@@ -171,6 +173,7 @@ struct PageResult {
     ok: u64,
     findings: Vec<Finding>,
     seals: BTreeMap<String, u64>,
+    disabled: u64,
 }
 
 /// Runs the audit. `progress` receives updates as pages are checked; setting
@@ -231,6 +234,7 @@ pub async fn run(
                 })?;
                 report.checked += page.checked;
                 report.ok += page.ok;
+                report.disabled += page.disabled;
                 report.findings.extend(page.findings);
                 for (seal, n) in page.seals {
                     *report.seals.entry(seal).or_default() += n;
@@ -253,11 +257,15 @@ pub async fn run(
 
 async fn check_page(custodian: &Custodian, items: Vec<Item>, deep: bool) -> PageResult {
     let mut result = PageResult::default();
-    let known_seal = custodian.sealer().id().to_owned();
+    // Every seal the environment is configured to open: mid-rotation, the
+    // records still under a seal kept in `also_open` are not unknown.
+    let sealer = custodian.sealer();
+    let known_seals = sealer.known_seals();
     for item in items {
         result.checked += 1;
+        result.disabled += u64::from(item.get(DISABLED_AT).is_some());
         let address = item.address().unwrap_or("<no address>").to_owned();
-        let (problems, seal) = check_item(custodian, &item, &known_seal, deep).await;
+        let (problems, seal) = check_item(custodian, &item, &known_seals, deep).await;
         if let Some(seal) = seal {
             *result.seals.entry(seal).or_default() += 1;
         }
@@ -278,7 +286,7 @@ async fn check_page(custodian: &Custodian, items: Vec<Item>, deep: bool) -> Page
 async fn check_item(
     custodian: &Custodian,
     item: &Item,
-    known_seal: &str,
+    known_seals: &[&str],
     deep: bool,
 ) -> (Vec<(FindingKind, String)>, Option<String>) {
     let mut problems = Vec::new();
@@ -316,10 +324,10 @@ async fn check_item(
             if let Err(detail) = seal::check_shape(seal_id, blob) {
                 problems.push((FindingKind::MalformedSealedKey, detail));
             }
-            if seal_id != known_seal {
+            if !known_seals.contains(&seal_id.as_str()) {
                 problems.push((
                     FindingKind::UnknownSeal,
-                    format!("sealed by {seal_id}; this environment seals with {known_seal}"),
+                    unknown_seal_detail(seal_id, custodian.sealer().id(), known_seals),
                 ));
             }
             if record.schema_version != CURRENT_SCHEMA {
@@ -344,6 +352,18 @@ async fn check_item(
         }
     }
     (problems, Some(seal))
+}
+
+fn unknown_seal_detail(seal_id: &str, primary: &str, known_seals: &[&str]) -> String {
+    let also: Vec<&str> = known_seals.iter().copied().filter(|s| *s != primary).collect();
+    if also.is_empty() {
+        format!("sealed by {seal_id}; this environment seals with {primary}")
+    } else {
+        format!(
+            "sealed by {seal_id}; this environment seals with {primary} and also opens {}",
+            also.join(", ")
+        )
+    }
 }
 
 /// The reason part of an error about one record (the address is already

@@ -17,7 +17,7 @@ use crate::access::AccessTrail;
 use crate::aws::{self, AwsSettings};
 use crate::custodian::Custodian;
 use crate::error::{Error, Result};
-use crate::seal::{KmsSealer, LocalSealer, Sealer};
+use crate::seal::{KmsSealer, LocalSealer, SealRing, Sealer};
 use crate::store::AccountStore;
 use crate::store::dynamo::{DynamoStore, DynamoTrail};
 use crate::store::embedded::EmbeddedStore;
@@ -61,6 +61,8 @@ struct EnvironmentFile {
     sse_kms_key_id: Option<String>,
     access_table: Option<String>,
     #[serde(default)]
+    also_open: Vec<String>,
+    #[serde(default)]
     read_only: bool,
 }
 
@@ -89,11 +91,41 @@ pub struct AwsSpec {
 }
 
 /// How an environment seals keys.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "seal", rename_all = "lowercase")]
 pub enum SealSpec {
     Kms { key_id: String },
     Local { key_file: PathBuf },
+}
+
+impl SealSpec {
+    /// Parses `kms:KEY` (a key id, ARN or alias) or `local:FILE`, as
+    /// `also_open` and `rossignol reseal --to` take them. A relative file is
+    /// taken from `base`.
+    pub fn parse(text: &str, base: &Path) -> std::result::Result<Self, String> {
+        let text = text.trim();
+        if let Some(key_id) = text.strip_prefix("kms:") {
+            if key_id.trim().is_empty() {
+                return Err("`kms:` needs a key id, ARN or alias after it".into());
+            }
+            Ok(SealSpec::Kms { key_id: key_id.trim().to_owned() })
+        } else if let Some(file) = text.strip_prefix("local:") {
+            if file.trim().is_empty() {
+                return Err("`local:` needs the path of a key file after it".into());
+            }
+            Ok(SealSpec::Local { key_file: expand(Path::new(file.trim()), base) })
+        } else {
+            Err(format!("{text:?} names no seal; write `kms:KEY` (id, ARN or alias) or `local:FILE`"))
+        }
+    }
+
+    /// The `kms:KEY` or `local:FILE` form [`SealSpec::parse`] reads.
+    pub fn to_arg(&self) -> String {
+        match self {
+            SealSpec::Kms { key_id } => format!("kms:{key_id}"),
+            SealSpec::Local { key_file } => format!("local:{}", key_file.display()),
+        }
+    }
 }
 
 /// One resolved environment.
@@ -102,7 +134,12 @@ pub struct Environment {
     pub name: String,
     pub table: String,
     pub store: StoreSpec,
+    /// Seals new keys, and opens what it sealed.
     pub seal: SealSpec,
+    /// Seals kept only to open records sealed before a rotation (`also_open`
+    /// in the file), until `rossignol audit` shows none left under them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_open: Vec<SealSpec>,
     pub read_only: bool,
 }
 
@@ -207,6 +244,7 @@ fn builtin_local(data: &Path) -> Environment {
         table: "rossignol_local".to_owned(),
         store: StoreSpec::Embedded { path: data.join("local.redb") },
         seal: SealSpec::Local { key_file: data.join("local.key") },
+        also_open: Vec::new(),
         read_only: false,
     }
 }
@@ -279,7 +317,17 @@ fn resolve(
             (StoreSpec::Embedded { path }, env.table.unwrap_or_else(|| format!("rossignol_{name}")))
         }
     };
-    Ok(Environment { name: name.to_owned(), table, store, seal, read_only: env.read_only })
+    let mut also_open = Vec::new();
+    for text in &env.also_open {
+        let spec = SealSpec::parse(text, base).map_err(|e| format!("`also_open`: {e}"))?;
+        if matches!(store, StoreSpec::Embedded { .. }) && matches!(spec, SealSpec::Kms { .. }) {
+            return Err(format!("`also_open`: the embedded store only opens local keys, not {text:?}"));
+        }
+        if spec != seal && !also_open.contains(&spec) {
+            also_open.push(spec);
+        }
+    }
+    Ok(Environment { name: name.to_owned(), table, store, seal, also_open, read_only: env.read_only })
 }
 
 /// DynamoDB's rule: 3 to 255 of `a-z A-Z 0-9 _ - .`.
@@ -297,13 +345,21 @@ fn validate_table_name(table: &str) -> std::result::Result<(), String> {
 impl Environment {
     /// Short description of the seal, for listings.
     pub fn seal_label(&self) -> String {
-        match &self.seal {
+        let primary = match &self.seal {
             SealSpec::Kms { key_id } => format!("kms:{key_id}"),
             SealSpec::Local { key_file } => format!("local key {}", key_file.display()),
+        };
+        if self.also_open.is_empty() {
+            primary
+        } else {
+            let also: Vec<String> = self.also_open.iter().map(SealSpec::to_arg).collect();
+            format!("{primary}, also opens {}", also.join(", "))
         }
     }
 
-    /// Builds the store and sealer. Nothing is contacted yet.
+    /// Builds the store and sealer. Nothing is contacted yet. With
+    /// `also_open` seals, the sealer is a [`SealRing`]: it seals with `seal`
+    /// and opens under any of them.
     pub async fn connect(&self) -> Result<Custodian> {
         type Parts = (Arc<dyn AccountStore>, Arc<dyn AccessTrail>, Option<aws_sdk_kms::Client>);
         let (store, trail, kms_client): Parts = match &self.store {
@@ -312,15 +368,7 @@ impl Environment {
                 (store.clone(), store, None)
             }
             StoreSpec::Dynamodb { aws: spec, sse_kms_key_id, access_table } => {
-                let sdk =
-                    aws::load(&AwsSettings { region: spec.region.clone(), profile: spec.profile.clone() })
-                        .await;
-                if sdk.region().is_none() {
-                    return Err(Error::Config(format!(
-                        "environment `{}` has no region; set `region` in its configuration or AWS_REGION",
-                        self.name
-                    )));
-                }
+                let sdk = self.sdk_config(spec).await?;
                 let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk);
                 if let Some(url) = &spec.endpoint_url {
                     dynamo = dynamo.endpoint_url(url);
@@ -330,22 +378,70 @@ impl Environment {
                     .with_custom_endpoint(spec.endpoint_url.clone())
                     .with_sse_kms_key(sse_kms_key_id.clone());
                 let trail = DynamoTrail::new(client, access_table).with_sse_kms_key(sse_kms_key_id.clone());
-                let mut kms = aws_sdk_kms::config::Builder::from(&sdk);
-                if let Some(url) = &spec.kms_endpoint_url {
-                    kms = kms.endpoint_url(url);
-                }
-                (Arc::new(store), Arc::new(trail), Some(aws_sdk_kms::Client::from_conf(kms.build())))
+                (Arc::new(store), Arc::new(trail), Some(kms_client(&sdk, spec)))
             }
         };
-        let sealer: Arc<dyn Sealer> = match (&self.seal, kms_client) {
-            (SealSpec::Local { key_file }, _) => Arc::new(LocalSealer::open_or_create(key_file)?),
-            (SealSpec::Kms { key_id }, Some(client)) => Arc::new(KmsSealer::new(client, key_id.clone())),
-            (SealSpec::Kms { .. }, None) => {
-                return Err(Error::Config("the embedded store seals with a local key".into()));
-            }
+        let primary = build_sealer(&self.seal, kms_client.as_ref(), true)?;
+        let sealer: Arc<dyn Sealer> = if self.also_open.is_empty() {
+            primary
+        } else {
+            let also_open = self
+                .also_open
+                .iter()
+                .map(|spec| build_sealer(spec, kms_client.as_ref(), false))
+                .collect::<Result<Vec<_>>>()?;
+            Arc::new(SealRing::new(primary, also_open))
         };
         Ok(Custodian::new(store, sealer, trail))
     }
+
+    /// A sealer for `spec` in this environment (its AWS settings for KMS),
+    /// such as the target of `rossignol reseal`. A local key file is
+    /// created (0600) when missing; the embedded store takes local keys only.
+    pub async fn sealer(&self, spec: &SealSpec) -> Result<Arc<dyn Sealer>> {
+        let client = match (&self.store, spec) {
+            (StoreSpec::Dynamodb { aws, .. }, SealSpec::Kms { .. }) => {
+                Some(kms_client(&self.sdk_config(aws).await?, aws))
+            }
+            _ => None,
+        };
+        build_sealer(spec, client.as_ref(), true)
+    }
+
+    async fn sdk_config(&self, spec: &AwsSpec) -> Result<aws_config::SdkConfig> {
+        let sdk =
+            aws::load(&AwsSettings { region: spec.region.clone(), profile: spec.profile.clone() }).await;
+        if sdk.region().is_none() {
+            return Err(Error::Config(format!(
+                "environment `{}` has no region; set `region` in its configuration or AWS_REGION",
+                self.name
+            )));
+        }
+        Ok(sdk)
+    }
+}
+
+fn kms_client(sdk: &aws_config::SdkConfig, spec: &AwsSpec) -> aws_sdk_kms::Client {
+    let mut kms = aws_sdk_kms::config::Builder::from(sdk);
+    if let Some(url) = &spec.kms_endpoint_url {
+        kms = kms.endpoint_url(url);
+    }
+    aws_sdk_kms::Client::from_conf(kms.build())
+}
+
+/// `create` makes a missing local key file; a key kept only to open old
+/// records must already exist.
+fn build_sealer(spec: &SealSpec, kms: Option<&aws_sdk_kms::Client>, create: bool) -> Result<Arc<dyn Sealer>> {
+    Ok(match (spec, kms) {
+        (SealSpec::Local { key_file }, _) if create => Arc::new(LocalSealer::open_or_create(key_file)?),
+        (SealSpec::Local { key_file }, _) => Arc::new(LocalSealer::open_existing(key_file)?),
+        (SealSpec::Kms { key_id }, Some(client)) => Arc::new(KmsSealer::new(client.clone(), key_id.clone())),
+        (SealSpec::Kms { .. }, None) => {
+            return Err(Error::Config(
+                "the embedded store seals with a local key; use a local key file (local:FILE)".into(),
+            ));
+        }
+    })
 }
 
 #[cfg(test)]
@@ -374,6 +470,7 @@ mod tests {
         let StoreSpec::Dynamodb { aws, .. } = &staging.store else { panic!("dynamodb expected") };
         assert_eq!(aws.region.as_deref(), Some("eu-central-1"));
         assert!(matches!(&staging.seal, SealSpec::Kms { key_id } if key_id == "alias/rossignol-staging"));
+        assert_eq!(staging.also_open, vec![SealSpec::Kms { key_id: "alias/rossignol-staging-2023".into() }]);
         assert!(config.environment(Some("production")).unwrap().read_only);
         assert!(config.environment(Some("local")).is_ok());
         assert_eq!(config.keys.get("reveal").map(String::as_str), Some("v"));
@@ -396,6 +493,26 @@ mod tests {
     }
 
     #[test]
+    fn also_open_lists_the_seals_kept_for_a_rotation() {
+        let config = parse(
+            "[environments.dev]\ntable = \"t_dev\"\nkms_key_id = \"new\"\n\
+             also_open = [\"kms:old\", \"local:keys/old.key\", \"kms:new\", \"kms:old\"]\n",
+        )
+        .unwrap();
+        let dev = config.environment(Some("dev")).unwrap();
+        assert_eq!(
+            dev.also_open,
+            vec![
+                SealSpec::Kms { key_id: "old".into() },
+                SealSpec::Local { key_file: PathBuf::from("/etc/rossignol/keys/old.key") },
+            ]
+        );
+        assert_eq!(dev.also_open[1].to_arg(), "local:/etc/rossignol/keys/old.key");
+        assert!(dev.seal_label().contains("also opens kms:old"), "{}", dev.seal_label());
+        assert!(config.environment(Some("local")).unwrap().also_open.is_empty());
+    }
+
+    #[test]
     fn mistakes_are_named() {
         let cases = [
             ("default = \"nope\"", "names no environment"),
@@ -407,6 +524,9 @@ mod tests {
             ("[environments.x]\nstore = \"embedded\"\nkms_key_id = \"k\"", "remove `kms_key_id`"),
             ("[environments.x]\ntabel = \"t\"", "unknown field `tabel`"),
             ("[environments.x]\nstore = \"s3\"", "unknown variant `s3`"),
+            ("[environments.x]\nstore = \"embedded\"\nalso_open = [\"kms:k\"]", "only opens local keys"),
+            ("[environments.x]\nstore = \"embedded\"\nalso_open = [\"old.key\"]", "names no seal"),
+            ("[environments.x]\nstore = \"embedded\"\nalso_open = [\"kms:\"]", "needs a key id"),
         ];
         for (text, expected) in cases {
             let err = parse(text).unwrap_err().to_string();

@@ -5,12 +5,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::Utc;
+use zeroize::Zeroizing;
 
 use crate::access::{self, AccessRecord, AccessTrail};
 use crate::account::Address;
 use crate::error::{Error, Result};
 use crate::seal::{SealContext, Sealer};
-use crate::secret::{KeyMaterial, PrivateKey};
+use crate::secret::{KeyMaterial, LegacyKey, PrivateKey};
 use crate::sign::{self, Payload, Signed};
 use crate::store::record::{self, CURRENT_SCHEMA, Disabled};
 use crate::store::{AccountRecord, AccountStore, InitOutcome, Scheme, StoredKey};
@@ -123,35 +124,17 @@ impl Custodian {
     }
 
     /// Opens the record's key and checks that it derives the record's
-    /// address (and public key). A mismatch is an integrity error.
+    /// address (and public key). A mismatch is an integrity error. A
+    /// migrated Node-era row opens to its original base64 key pair.
     pub async fn open(&self, record: &AccountRecord) -> Result<KeyMaterial> {
         match &record.key {
             StoredKey::Sealed { seal, blob } => {
                 let ctx = SealContext { address: &record.address, table: self.table() };
-                let key = self.sealer.open(ctx, seal, blob).await?;
-                let public = key.public_key_uncompressed();
-                let derived = Address::from_uncompressed_point(&public);
-                if derived != record.address {
-                    return Err(record
-                        .integrity(format!("the sealed key derives {derived}, not the record's address")));
-                }
-                if record::format_public_key(&public) != record.public_key {
-                    return Err(record.integrity("the sealed key does not match the stored public key"));
-                }
-                Ok(KeyMaterial::Secp256k1(key))
+                let secret = self.sealer.open_secret(ctx, seal, blob).await?;
+                verified_key(record, &secret)
             }
             StoredKey::LegacyPlaintext(key) => {
-                let public = key.verified_public_key().map_err(|reason| record.integrity(reason))?;
-                if record::format_legacy_public_key(&public) != record.public_key {
-                    return Err(
-                        record.integrity("the legacy private key does not match the stored public key")
-                    );
-                }
-                let derived = record::legacy_address(&public);
-                if derived != record.address {
-                    return Err(record
-                        .integrity(format!("the legacy key derives {derived}, not the record's address")));
-                }
+                verify_legacy(record, key)?;
                 Ok(KeyMaterial::LegacyEd25519(key.clone()))
             }
         }
@@ -199,6 +182,37 @@ impl Custodian {
         Ok((record, signed))
     }
 
+    /// The account as a Web3 Secret Storage (V3) keystore, encrypted under
+    /// `passphrase` with scrypt (n = 2^18). Recorded in the access trail
+    /// first, like a reveal; legacy ed25519 accounts have no V3 form and are
+    /// refused before anything is recorded.
+    pub async fn export_keystore(
+        &self,
+        address: &Address,
+        passphrase: zeroize::Zeroizing<Vec<u8>>,
+        requester: &Requester,
+    ) -> Result<String> {
+        let record = self.get(address).await?;
+        if record.scheme != Scheme::Secp256k1 {
+            return Err(Error::InvalidRequest(crate::sign::InvalidField {
+                field: "address".into(),
+                reason: format!(
+                    "names a legacy {} account; only secp256k1 accounts have a V3 keystore form",
+                    record.scheme
+                ),
+            }));
+        }
+        let (_, key) = self.reveal(address, requester).await?;
+        let KeyMaterial::Secp256k1(key) = key else {
+            return Err(record.integrity("a secp256k1 record opened to another kind of key"));
+        };
+        // scrypt with n = 2^18 takes about a second of CPU: off the executor.
+        tokio::task::spawn_blocking(move || crate::keystore::encrypt(&key, &passphrase))
+            .await
+            .map_err(|e| Error::Seal(format!("the keystore encryption stopped: {e}")))?
+            .map_err(Error::from)
+    }
+
     async fn record_access(
         &self,
         record: &AccountRecord,
@@ -243,4 +257,46 @@ impl Custodian {
         let key = self.open(&record).await?;
         Ok((record, key))
     }
+}
+
+/// The key a record's sealed secret holds, by the record's scheme, checked
+/// against its address and stored public key: a secp256k1 scalar, or the
+/// seed of a migrated ed25519 key pair.
+pub(crate) fn verified_key(record: &AccountRecord, secret: &Zeroizing<[u8; 32]>) -> Result<KeyMaterial> {
+    match record.scheme {
+        Scheme::Secp256k1 => {
+            let key = PrivateKey::from_bytes(secret.as_slice())
+                .map_err(|e| Error::Unseal { address: record.address.to_string(), reason: e.to_string() })?;
+            let public = key.public_key_uncompressed();
+            let derived = Address::from_uncompressed_point(&public);
+            if derived != record.address {
+                return Err(
+                    record.integrity(format!("the sealed key derives {derived}, not the record's address"))
+                );
+            }
+            if record::format_public_key(&public) != record.public_key {
+                return Err(record.integrity("the sealed key does not match the stored public key"));
+            }
+            Ok(KeyMaterial::Secp256k1(key))
+        }
+        Scheme::Ed25519 => {
+            let key = LegacyKey::from_seed(secret);
+            verify_legacy(record, &key)?;
+            Ok(KeyMaterial::LegacyEd25519(key))
+        }
+    }
+}
+
+/// Checks that a legacy key pair is whole and derives the record's public
+/// key and address.
+fn verify_legacy(record: &AccountRecord, key: &LegacyKey) -> Result<()> {
+    let public = key.verified_public_key().map_err(|reason| record.integrity(reason))?;
+    if record::format_legacy_public_key(&public) != record.public_key {
+        return Err(record.integrity("the legacy private key does not match the stored public key"));
+    }
+    let derived = record::legacy_address(&public);
+    if derived != record.address {
+        return Err(record.integrity(format!("the legacy key derives {derived}, not the record's address")));
+    }
+    Ok(())
 }

@@ -34,6 +34,9 @@ pub enum Error {
     #[error("invalid request: {0}")]
     InvalidRequest(#[from] crate::sign::InvalidField),
 
+    #[error(transparent)]
+    Keystore(#[from] crate::keystore::KeystoreError),
+
     #[error("integrity failure for account {address}: {reason}")]
     Integrity { address: String, reason: String },
 

@@ -7,6 +7,8 @@ pub mod audit;
 pub mod aws;
 pub mod error;
 pub mod keygen;
+pub mod keystore;
+pub mod lifecycle;
 pub mod seal;
 pub mod secret;
 pub mod sign;

@@ -151,6 +151,21 @@ impl LegacyKey {
         LegacyKey { base64 }
     }
 
+    /// The key pair of a 32-byte ed25519 seed, in the Node service's form:
+    /// base64 of seed ‖ public key. For a key read from a canonical
+    /// base64 row, `from_seed(&key.seed()?)` gives back exactly its text.
+    pub fn from_seed(seed: &Zeroizing<[u8; 32]>) -> Self {
+        let signing = ed25519_dalek::SigningKey::from_bytes(seed);
+        let pair = Zeroizing::new(signing.to_keypair_bytes());
+        LegacyKey { base64: Zeroizing::new(BASE64.encode(pair.as_slice())) }
+    }
+
+    /// The checked 32-byte seed (the secret half), zeroized on drop: what a
+    /// migrated row seals.
+    pub fn seed(&self) -> Result<Zeroizing<[u8; 32]>, String> {
+        Ok(Zeroizing::new(self.signing_key()?.to_bytes()))
+    }
+
     /// The stored base64 text, unchanged.
     pub fn reveal_base64(&self) -> &str {
         &self.base64
@@ -261,6 +276,21 @@ mod tests {
             assert_eq!(key.public_key_uncompressed().as_slice(), generic.as_bytes());
             assert_eq!(key.address(), Address::from_public_key(&key.public_key()));
         }
+    }
+
+    #[test]
+    fn a_legacy_key_round_trips_through_its_seed() {
+        let seed = Zeroizing::new([42u8; 32]);
+        let key = LegacyKey::from_seed(&seed);
+        assert_eq!(key.reveal_base64().len(), 88);
+        assert_eq!(*key.seed().expect("valid"), *seed);
+        let again = LegacyKey::from_seed(&key.seed().expect("valid"));
+        assert_eq!(again.reveal_base64(), key.reveal_base64());
+        let public = key.verified_public_key().expect("valid");
+        let decoded = BASE64.decode(key.reveal_base64()).expect("base64");
+        assert_eq!(&decoded[..32], seed.as_slice());
+        assert_eq!(&decoded[32..], public.as_slice());
+        assert!(LegacyKey::from_base64(Zeroizing::new("c2VjcmV0".into())).seed().is_err());
     }
 
     #[test]

@@ -101,6 +101,8 @@ fn deploy_uploads_the_package_and_sets_handler_and_environment() {
             &role,
             "--zip-file",
             &format!("fileb://{}", old.display()),
+            "--environment",
+            "Variables={ROSSIGNOL_GETTER_ENABLED=false}",
         ],
     );
 
@@ -132,13 +134,15 @@ fn deploy_uploads_the_package_and_sets_handler_and_environment() {
     assert_eq!(variables["ROSSIGNOL_KMS_KEY_ID"], "alias/rossignol-staging");
     assert_eq!(variables["ROSSIGNOL_ACCESS_TABLE_NAME"], "rossignol_staging_access");
     assert_eq!(variables["ROSSIGNOL_API_KEY_SHA256"], "ab".repeat(32));
+    // The template's getter switch survives a deploy.
+    assert_eq!(variables["ROSSIGNOL_GETTER_ENABLED"], "false");
 
     let _ = aws(&endpoint, &["lambda", "delete-function", "--function-name", function]);
 }
 
 #[test]
 fn deploy_refuses_unknown_environments_and_lambdas() {
-    for args in [["dev", "getter"], ["staging", "signer"]] {
+    for args in [["dev", "getter"], ["staging", "minter"]] {
         let output =
             Command::new("bash").arg(workspace().join("scripts/deploy")).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");

@@ -47,6 +47,9 @@ key!(DETAILS, "Enter", "details", "open details", KeyCode::Enter => NONE);
 key!(REVEAL, "r", "reveal", "reveal the private key (asks first)", KeyCode::Char('r') => NONE);
 key!(COPY_ADDRESS, "y", "copy", "copy the address", KeyCode::Char('y') => NONE);
 key!(COPY_KEY, "Y", "copy key", "copy the private key (asks first)", KeyCode::Char('Y') => SHIFT);
+key!(SIGN, "s", "sign", "sign with the key, which is never shown (asks first)", KeyCode::Char('s') => NONE);
+key!(EXPORT, "x", "export", "export to an encrypted V3 keystore file (asks first)", KeyCode::Char('x') => NONE);
+key!(TOGGLE_DISABLED, "D", "disable", "disable the account, or enable it again (asks first)", KeyCode::Char('D') => SHIFT);
 key!(CREATE, "c", "create", "create accounts", KeyCode::Char('c') => NONE);
 key!(AUDIT, "a", "audit", "run the integrity audit", KeyCode::Char('a') => NONE);
 key!(SWITCH_ENV, "e", "env", "switch environment", KeyCode::Char('e') => NONE);
@@ -76,6 +79,9 @@ pub const LIST_KEYS: &[Key] = &[
     REVEAL,
     COPY_ADDRESS,
     COPY_KEY,
+    SIGN,
+    EXPORT,
+    TOGGLE_DISABLED,
     CREATE,
     AUDIT,
     SWITCH_ENV,
@@ -111,6 +117,9 @@ pub const REMAPPABLE: &[(&str, Key)] = &[
     ("reveal", REVEAL),
     ("copy_address", COPY_ADDRESS),
     ("copy_key", COPY_KEY),
+    ("sign", SIGN),
+    ("export", EXPORT),
+    ("disable", TOGGLE_DISABLED),
     ("create", CREATE),
     ("audit", AUDIT),
     ("env", SWITCH_ENV),

@@ -19,6 +19,7 @@ pub const NO_MATCH: &str = "no loaded account matches; scroll or press G to load
 pub const CONNECTING: &str = "connecting…";
 pub const NOT_CONNECTED_SHORT: &str = "not connected: press R to retry, e to switch";
 pub const LEGACY: &str = "legacy";
+pub const DISABLED: &str = "disabled";
 pub const MALFORMED: &str = "MALFORMED";
 pub const READ_ONLY: &str = " READ-ONLY ";
 pub const WRITABLE: &str = "writable";
@@ -34,6 +35,80 @@ pub const CLOSE_HINT: &str = "Esc to close";
 pub const DETAILS_TITLE: &str = " Account ";
 pub const TRAIL_TITLE: &str = " Access trail (latest 20) ";
 pub const KEY_MASKED_HINT: &str = "press r to reveal (recorded in the access trail)";
+pub const SIGN_TITLE: &str = " Sign ";
+pub const SIGN_PROMPT: &str = "Message to sign (0x… hex is bytes), or @FILE for a transaction in JSON:";
+pub const SIGN_NOTHING: &str = "type a message, or @ and the path of a transaction file";
+pub const SIGNING: &str = "Writing the access trail, then signing… the key is never shown";
+pub const SIGNED: &str = "signed (recorded in the access trail)";
+pub const SIGN_FAILED: &str = "Nothing was signed";
+pub const SIGNED_HINT: &str = "y copies the first value · any other key closes";
+pub const EXPORT_TITLE: &str = " Export keystore ";
+pub const EXPORT_PATH_PROMPT: &str = "Write the encrypted keystore (V3 JSON, mode 0600) to:";
+pub const EXPORT_PASSPHRASE_PROMPT: &str = "Passphrase for the keystore:";
+pub const EXPORT_AGAIN_PROMPT: &str = "The same passphrase again:";
+pub const EXPORT_NO_PATH: &str = "type the path of the file to write";
+pub const EXPORT_SECP256K1_ONLY: &str =
+    "only secp256k1 accounts can be exported to a keystore; legacy ed25519 accounts have no V3 form";
+pub const EXPORTING: &str = "Writing the access trail, then encrypting (scrypt takes a moment)…";
+pub const EXPORT_FAILED: &str = "Nothing was exported";
+pub const PASSPHRASES_DIFFER: &str = "the passphrases differ; type it again";
+pub const DISABLED_BANNER: &str = "DISABLED";
+pub const DISABLED_HINT: &str = "D enables";
+
+pub const MIGRATE_RUNNING_HINT: &str =
+    "Esc stops after the rows in flight; running it again finishes the job";
+pub const MIGRATE_DONE_HINT: &str = "any key closes";
+pub const MIGRATE_INCOMPLETE: &str =
+    "the migration is not complete (rows failed, changed meanwhile, or it was stopped); run :migrate again";
+
+pub fn migrate_title(env: &str) -> String {
+    format!(" Migrate legacy rows in {env} ")
+}
+
+pub fn migrate_question(env: &str) -> String {
+    format!(
+        "Seal every Node-era plaintext key in {env} in place? Each row is one conditional write, verified before and after; nothing is deleted."
+    )
+}
+
+pub fn migrated(written: u64) -> String {
+    format!("migration complete: {written} row(s) sealed in place")
+}
+
+pub fn migrate_failed(error: &str) -> String {
+    format!("the migration stopped: {error}; run :migrate again to resume")
+}
+
+pub fn passphrase_too_short(min: usize) -> String {
+    format!("the passphrase is too short: use at least {min} characters")
+}
+
+pub fn exported(address: &str, path: &str) -> String {
+    format!("exported {address} to {path} (recorded in the access trail)")
+}
+
+pub fn disabled_set(address: &str, disable: bool, changed: bool) -> String {
+    let state = if disable { "disabled" } else { "enabled" };
+    if changed { format!("{address} {state}") } else { format!("{address} was already {state}") }
+}
+
+pub fn sign_question(address: &str, env: &str) -> String {
+    format!("Sign with the key of {address} in {env}? The key is not shown; the digest is recorded.")
+}
+
+pub fn export_question(address: &str, path: &str, env: &str) -> String {
+    format!(
+        "Export the key of {address} in {env} to {path}? It leaves Rossignol, encrypted under your passphrase."
+    )
+}
+
+pub fn disable_question(address: &str, disable: bool, env: &str) -> String {
+    if disable {
+        format!("Disable {address} in {env}? The getter and signer will answer 410 until it is enabled.")
+    } else {
+        format!("Enable {address} in {env} again? The getter and signer will serve it.")
+    }
+}
 
 pub fn unknown_env(name: &str, known: &[&str]) -> String {
     format!("no environment named `{name}`; known: {}", known.join(", "))

@@ -9,14 +9,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
+use rossignol_core::sign::{Payload, Signed, Transaction, parse_message};
 use rossignol_core::store::{AccountRecord, Item};
 use rossignol_core::{Address, Custodian, Error, Requester};
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use zeroize::Zeroizing;
 
+use crate::tui::app::dialogs::SignInput;
 use crate::tui::app::list::PAGE_SIZE;
-use crate::tui::app::model::{AccountView, Row, Secret, TrailEntry};
+use crate::tui::app::model::{AccountView, Row, Secret, SecretInput, TrailEntry};
 use crate::tui::app::{Action, Effect};
 use crate::tui::clipboard::{self, System};
 use rossignol_core::audit::{self, AuditOptions};
@@ -39,6 +41,10 @@ enum Slot {
     Reveal,
     Create,
     Audit,
+    Sign,
+    Export,
+    Disable,
+    Migrate,
 }
 
 /// Text for the terminal itself (OSC 52), written by the event loop
@@ -53,6 +59,7 @@ pub struct Worker {
     generation: u64,
     jobs: HashMap<Slot, AbortHandle>,
     audit_cancel: Arc<AtomicBool>,
+    migrate_cancel: Arc<AtomicBool>,
     clipboard: System,
     actor: String,
 }
@@ -83,6 +90,7 @@ impl Worker {
             generation: 0,
             jobs: HashMap::new(),
             audit_cancel: Arc::default(),
+            migrate_cancel: Arc::default(),
             clipboard: System::default(),
             actor: actor(),
         }
@@ -116,6 +124,7 @@ impl Worker {
                 return self.copy(Zeroizing::new(secret.expose().to_owned()), "private key", true);
             }
             Effect::CancelAudit => return self.audit_cancel.store(true, Ordering::SeqCst),
+            Effect::CancelMigrate => return self.migrate_cancel.store(true, Ordering::SeqCst),
             _ => {}
         }
         let Some(custodian) = self.custodian() else { return };
@@ -163,7 +172,43 @@ impl Worker {
                 let cancel = Arc::clone(&self.audit_cancel);
                 self.spawn(Slot::Audit, run_audit(custodian, cancel, generation, tx));
             }
-            Effect::Connect { .. } | Effect::CopyText(_) | Effect::CopySecret(_) | Effect::CancelAudit => {}
+            Effect::Sign { address, input } => {
+                let requester = Requester::operator("console-sign", self.actor.clone());
+                self.spawn(Slot::Sign, async move {
+                    let result = sign(&custodian, &address, input, &requester).await;
+                    let _ = tx.send(Action::Signed { generation, address, result });
+                });
+            }
+            Effect::Export { address, path, passphrase } => {
+                let requester = Requester::operator("console-export", self.actor.clone());
+                self.spawn(Slot::Export, async move {
+                    let result = export(&custodian, &address, &path, passphrase, &requester).await;
+                    let _ = tx.send(Action::Exported { generation, address, result });
+                });
+            }
+            Effect::SetDisabled { address, disable } => {
+                let actor = self.actor.clone();
+                self.spawn(Slot::Disable, async move {
+                    let result = match Address::parse(&address) {
+                        Ok(parsed) => custodian
+                            .set_disabled(&parsed, disable.then_some(actor.as_str()))
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = tx.send(Action::DisabledSet { generation, address, disable, result });
+                });
+            }
+            Effect::Migrate => {
+                self.migrate_cancel = Arc::default();
+                let cancel = Arc::clone(&self.migrate_cancel);
+                self.spawn(Slot::Migrate, run_migrate(custodian, cancel, generation, tx));
+            }
+            Effect::Connect { .. }
+            | Effect::CopyText(_)
+            | Effect::CopySecret(_)
+            | Effect::CancelAudit
+            | Effect::CancelMigrate => {}
         }
     }
 
@@ -172,6 +217,7 @@ impl Worker {
             job.abort();
         }
         self.audit_cancel.store(true, Ordering::SeqCst);
+        self.migrate_cancel.store(true, Ordering::SeqCst);
         self.generation = generation;
         let shared = Arc::clone(&self.custodian);
         let tx = self.actions.clone();
@@ -221,6 +267,65 @@ impl Worker {
             }
         });
     }
+}
+
+fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// Signs a message, or the transaction in a file, and labels the result.
+async fn sign(
+    custodian: &Custodian,
+    address: &str,
+    input: SignInput,
+    requester: &Requester,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let parsed = Address::parse(address).map_err(|e| e.to_string())?;
+    let payload = match input {
+        SignInput::Message(text) => Payload::Message(parse_message(&text)),
+        SignInput::TransactionFile(path) => {
+            let text = tokio::fs::read_to_string(&path)
+                .await
+                .map_err(|e| format!("cannot read the transaction file {path}: {e}"))?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON ({e})"))?;
+            Payload::Transaction(
+                Transaction::from_json(&value).map_err(|e| format!("invalid transaction: {e}"))?,
+            )
+        }
+    };
+    let (_, signed) = custodian.sign(&parsed, &payload, requester).await.map_err(|e| e.to_string())?;
+    Ok(match signed {
+        Signed::Message { signature, .. } | Signed::Ed25519Message { signature, .. } => {
+            vec![("signature", hex0x(&signature))]
+        }
+        Signed::Transaction { raw, hash, .. } => {
+            vec![("raw transaction", hex0x(&raw)), ("hash", hex0x(&hash))]
+        }
+    })
+}
+
+/// Exports a V3 keystore to a new 0600 file; the path written.
+async fn export(
+    custodian: &Custodian,
+    address: &str,
+    path: &str,
+    passphrase: SecretInput,
+    requester: &Requester,
+) -> Result<String, String> {
+    let parsed = Address::parse(address).map_err(|e| e.to_string())?;
+    let path = std::path::PathBuf::from(path);
+    if path.exists() {
+        return Err(format!("{} already exists; nothing was exported. Choose another file", path.display()));
+    }
+    let passphrase = Zeroizing::new(passphrase.expose().as_bytes().to_vec());
+    let json = custodian.export_keystore(&parsed, passphrase, requester).await.map_err(|e| e.to_string())?;
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || crate::custody::write_private_file(&target, json.as_bytes()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|failure| failure.message)?;
+    Ok(path.display().to_string())
 }
 
 async fn lookup(custodian: &Custodian, address: &str) -> Result<Option<Row>, String> {
@@ -300,4 +405,26 @@ async fn run_audit(
     let result = audit::run(&custodian, AuditOptions::default(), progress_tx, cancel).await;
     forwarder.abort();
     let _ = tx.send(Action::AuditFinished { generation, result: result.map_err(|e| e.to_string()) });
+}
+
+async fn run_migrate(
+    custodian: Custodian,
+    cancel: Arc<AtomicBool>,
+    generation: u64,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    use rossignol_core::lifecycle::{self, migrate};
+
+    let (progress_tx, mut progress_rx) = watch::channel(lifecycle::Progress::default());
+    let forward = tx.clone();
+    let forwarder = tokio::spawn(async move {
+        while progress_rx.changed().await.is_ok() {
+            let progress = progress_rx.borrow_and_update().clone();
+            let _ = forward.send(Action::MigrateProgress { generation, progress });
+            tokio::time::sleep(PROGRESS_EVERY).await;
+        }
+    });
+    let result = migrate::run(&custodian, lifecycle::Options::default(), progress_tx, cancel).await;
+    forwarder.abort();
+    let _ = tx.send(Action::MigrateFinished { generation, result: result.map_err(|e| e.to_string()) });
 }

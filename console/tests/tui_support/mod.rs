@@ -22,6 +22,7 @@ pub fn local() -> Environment {
         table: "rossignol_local".into(),
         store: StoreSpec::Embedded { path: PathBuf::from("/srv/rossignol/local.redb") },
         seal: SealSpec::Local { key_file: PathBuf::from("/srv/rossignol/local.key") },
+        also_open: Vec::new(),
         read_only: false,
     }
 }
@@ -41,6 +42,7 @@ pub fn dynamo(name: &str, read_only: bool) -> Environment {
             access_table: format!("rossignol_{name}_access"),
         },
         seal: SealSpec::Kms { key_id: format!("alias/rossignol-{name}") },
+        also_open: Vec::new(),
         read_only,
     }
 }
@@ -70,6 +72,7 @@ pub fn account(n: u8) -> AccountView {
         created_by: Some("console:alice".into()),
         schema_version: 1,
         legacy: false,
+        disabled: None,
     }
 }
 

@@ -12,7 +12,6 @@ use zeroize::Zeroizing;
 use super::{SealContext, Sealer};
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
-use crate::secret::PrivateKey;
 
 const PREFIX: &str = "kms:";
 
@@ -44,8 +43,11 @@ impl Sealer for KmsSealer {
         &self.id
     }
 
-    async fn seal(&self, ctx: SealContext<'_>, key: &PrivateKey) -> Result<Vec<u8>> {
-        let secret = key.reveal_bytes();
+    fn can_open(&self, seal_id: &str) -> bool {
+        seal_id.starts_with(PREFIX)
+    }
+
+    async fn seal_secret(&self, ctx: SealContext<'_>, secret: &Zeroizing<[u8; 32]>) -> Result<Vec<u8>> {
         let output = self
             .client
             .encrypt()
@@ -75,7 +77,15 @@ impl Sealer for KmsSealer {
             .ok_or_else(|| Error::Seal("KMS answered Encrypt without a ciphertext".into()))
     }
 
-    async fn open(&self, ctx: SealContext<'_>, seal_id: &str, blob: &[u8]) -> Result<PrivateKey> {
+    /// Passes the record's own key id to KMS, so a record sealed under
+    /// another KMS key opens too (given kms:Decrypt on it): what lets a
+    /// KMS-to-KMS rotation run with only the new key configured.
+    async fn open_secret(
+        &self,
+        ctx: SealContext<'_>,
+        seal_id: &str,
+        blob: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>> {
         let Some(key_id) = seal_id.strip_prefix(PREFIX) else {
             return Err(Self::unseal_error(
                 ctx,
@@ -116,6 +126,14 @@ impl Sealer for KmsSealer {
                 .map(Blob::into_inner)
                 .ok_or_else(|| Self::unseal_error(ctx, "KMS answered Decrypt without a plaintext"))?,
         );
-        PrivateKey::from_bytes(&plain).map_err(|e| Self::unseal_error(ctx, e.to_string()))
+        let mut secret = Zeroizing::new([0u8; 32]);
+        if plain.len() != secret.len() {
+            return Err(Self::unseal_error(
+                ctx,
+                format!("KMS returned {} bytes, not a 32-byte key", plain.len()),
+            ));
+        }
+        secret.copy_from_slice(&plain);
+        Ok(secret)
     }
 }

@@ -22,7 +22,6 @@ use zeroize::Zeroizing;
 
 use super::{SealContext, Sealer};
 use crate::error::{Error, Result};
-use crate::secret::PrivateKey;
 
 const VERSION: u8 = 1;
 const KEY_ID_LEN: usize = 8;
@@ -49,6 +48,23 @@ impl LocalSealer {
                 read_key_file(path)?
             }
             Err(e) => return Err(e),
+        };
+        let mut sealer = Self::from_key(&key);
+        sealer.path = Some(path.to_owned());
+        Ok(sealer)
+    }
+
+    /// Uses the 32-byte key in `path`, which must exist: a key kept only
+    /// to open records sealed before a rotation is never made up.
+    pub fn open_existing(path: &Path) -> Result<Self> {
+        let key = match read_key_file(path) {
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Config(format!(
+                    "local key {} does not exist; restore it, or remove it from `also_open` once no record uses it",
+                    path.display()
+                )));
+            }
+            other => other?,
         };
         let mut sealer = Self::from_key(&key);
         sealer.path = Some(path.to_owned());
@@ -96,7 +112,7 @@ impl Sealer for LocalSealer {
         &self.id
     }
 
-    async fn seal(&self, ctx: SealContext<'_>, key: &PrivateKey) -> Result<Vec<u8>> {
+    async fn seal_secret(&self, ctx: SealContext<'_>, secret: &Zeroizing<[u8; 32]>) -> Result<Vec<u8>> {
         let mut blob = Vec::with_capacity(BLOB_LEN);
         blob.push(VERSION);
         blob.extend_from_slice(&self.key_id);
@@ -104,7 +120,6 @@ impl Sealer for LocalSealer {
         OsRng.fill_bytes(&mut nonce);
         blob.extend_from_slice(&nonce);
         let aad = Self::aad(&blob[..HEADER_LEN], ctx);
-        let secret = key.reveal_bytes();
         let ciphertext = self
             .cipher
             .encrypt(Nonce::from_slice(&nonce), Payload { msg: secret.as_slice(), aad: &aad })
@@ -113,7 +128,12 @@ impl Sealer for LocalSealer {
         Ok(blob)
     }
 
-    async fn open(&self, ctx: SealContext<'_>, seal_id: &str, blob: &[u8]) -> Result<PrivateKey> {
+    async fn open_secret(
+        &self,
+        ctx: SealContext<'_>,
+        seal_id: &str,
+        blob: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>> {
         if seal_id != self.id {
             return Err(Self::unseal_error(
                 ctx,
@@ -151,7 +171,15 @@ impl Sealer for LocalSealer {
                     )
                 })?,
         );
-        PrivateKey::from_bytes(&plain).map_err(|e| Self::unseal_error(ctx, e.to_string()))
+        let mut secret = Zeroizing::new([0u8; 32]);
+        if plain.len() != secret.len() {
+            return Err(Self::unseal_error(
+                ctx,
+                format!("the sealed secret is {} bytes, not 32", plain.len()),
+            ));
+        }
+        secret.copy_from_slice(&plain);
+        Ok(secret)
     }
 }
 
@@ -230,6 +258,7 @@ fn create_key_file(path: &Path) -> Result<()> {
 mod tests {
     use super::*;
     use crate::account::Address;
+    use crate::secret::PrivateKey;
 
     fn ctx<'a>(address: &'a Address, table: &'a str) -> SealContext<'a> {
         SealContext { address, table }
@@ -272,6 +301,31 @@ mod tests {
         let err = wrong.open(ctx(&address, "t"), wrong.id(), &blob).await.unwrap_err();
         assert!(err.to_string().contains("different local key"), "{err}");
         assert!(!err.to_string().contains(&key.reveal_hex()[2..]));
+    }
+
+    #[tokio::test]
+    async fn any_32_byte_secret_round_trips() {
+        // An ed25519 seed need not be a valid secp256k1 scalar.
+        let sealer = LocalSealer::from_key(&[7u8; 32]);
+        let address = Address::from_bytes([3u8; 20]);
+        for secret in [[0u8; 32], [0xffu8; 32]] {
+            let secret = Zeroizing::new(secret);
+            let blob = sealer.seal_secret(ctx(&address, "t"), &secret).await.unwrap();
+            assert_eq!(check_shape(sealer.id(), &blob), Ok(()));
+            let opened = sealer.open_secret(ctx(&address, "t"), sealer.id(), &blob).await.unwrap();
+            assert_eq!(*opened, *secret);
+        }
+    }
+
+    #[test]
+    fn a_kept_key_is_never_made_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.key");
+        let err = LocalSealer::open_existing(&path).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        assert!(!path.exists());
+        let made = LocalSealer::open_or_create(&path).unwrap();
+        assert_eq!(LocalSealer::open_existing(&path).unwrap().id(), made.id());
     }
 
     #[test]

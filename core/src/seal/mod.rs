@@ -1,19 +1,26 @@
 //! Sealing private keys at rest. A seal encrypts one key and binds it to
 //! its record (address and table), so a sealed key copied onto another
 //! record cannot be opened there.
+//!
+//! A seal works on 32 secret bytes: a secp256k1 scalar, or the seed of a
+//! Node-era ed25519 key that `rossignol migrate` sealed. The record's
+//! scheme says which; callers check what the bytes derive.
 
 mod kms;
 mod local;
+mod ring;
 
 use std::fmt;
 
 use async_trait::async_trait;
+use zeroize::Zeroizing;
 
 pub use kms::KmsSealer;
 pub use local::LocalSealer;
+pub use ring::SealRing;
 
 use crate::account::Address;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::PrivateKey;
 
 /// What a sealed key is bound to.
@@ -23,19 +30,52 @@ pub struct SealContext<'a> {
     pub table: &'a str,
 }
 
-/// Seals and opens 32-byte secp256k1 keys.
+/// Seals and opens 32-byte secrets.
 #[async_trait]
 pub trait Sealer: Send + Sync + fmt::Debug {
     /// The name recorded in each record's `seal` attribute, such as
-    /// `local:1a2b3c4d5e6f7a8b` or `kms:arn:aws:kms:...`.
+    /// `local:1a2b3c4d5e6f7a8b` or `kms:arn:aws:kms:...`. New keys are
+    /// sealed under it.
     fn id(&self) -> &str;
 
-    /// Encrypts `key` for the record described by `ctx`.
-    async fn seal(&self, ctx: SealContext<'_>, key: &PrivateKey) -> Result<Vec<u8>>;
+    /// Every seal this sealer is configured to open: its own and, for a
+    /// [`SealRing`], those it also opens during a rotation. The audit
+    /// reports records under any other seal as unknown.
+    fn known_seals(&self) -> Vec<&str> {
+        vec![self.id()]
+    }
+
+    /// Whether a blob under `seal_id` is worth handing to [`Sealer::open_secret`].
+    /// A KMS sealer tries any `kms:` seal, since KMS ciphertexts name their
+    /// key; a local sealer only its own key.
+    fn can_open(&self, seal_id: &str) -> bool {
+        seal_id == self.id()
+    }
+
+    /// Encrypts 32 secret bytes for the record described by `ctx`.
+    async fn seal_secret(&self, ctx: SealContext<'_>, secret: &Zeroizing<[u8; 32]>) -> Result<Vec<u8>>;
 
     /// Decrypts a blob sealed for `ctx` under the seal named `seal_id`.
-    /// Callers must still check that the key derives `ctx.address`.
-    async fn open(&self, ctx: SealContext<'_>, seal_id: &str, blob: &[u8]) -> Result<PrivateKey>;
+    /// Callers must still check what the secret derives.
+    async fn open_secret(
+        &self,
+        ctx: SealContext<'_>,
+        seal_id: &str,
+        blob: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>>;
+
+    /// Encrypts a secp256k1 key for the record described by `ctx`.
+    async fn seal(&self, ctx: SealContext<'_>, key: &PrivateKey) -> Result<Vec<u8>> {
+        self.seal_secret(ctx, &key.reveal_bytes()).await
+    }
+
+    /// Decrypts a secp256k1 key sealed for `ctx` under the seal named
+    /// `seal_id`. Callers must still check that it derives `ctx.address`.
+    async fn open(&self, ctx: SealContext<'_>, seal_id: &str, blob: &[u8]) -> Result<PrivateKey> {
+        let secret = self.open_secret(ctx, seal_id, blob).await?;
+        PrivateKey::from_bytes(secret.as_slice())
+            .map_err(|e| Error::Unseal { address: ctx.address.to_string(), reason: e.to_string() })
+    }
 }
 
 /// Checks a sealed key's shape for its seal, without opening it: what an

@@ -3,7 +3,7 @@
 
 use ratatui::crossterm::event::KeyEvent;
 
-use super::model::{Input, RevealPurpose, Secret};
+use super::model::{Input, RevealPurpose, Secret, SecretInput};
 use super::{Action, App, Effect};
 use crate::tui::{keys, strings};
 use std::time::Instant;
@@ -33,6 +33,52 @@ pub enum Popup {
         title: &'static str,
         message: String,
     },
+    /// What to sign: a message, or `@FILE` for a transaction in JSON.
+    SignPrompt {
+        address: String,
+        input: Input,
+    },
+    /// Where to export, then the passphrase twice.
+    ExportPrompt(ExportPrompt),
+    /// Signing, exporting or disabling in progress.
+    Working {
+        title: &'static str,
+        address: String,
+    },
+    /// A signature (public): `y` copies it.
+    Signed {
+        address: String,
+        lines: Vec<(&'static str, String)>,
+    },
+    /// Progress and result of the migration of legacy rows.
+    Migrate,
+}
+
+/// The export dialog's steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportPrompt {
+    Path { address: String, input: Input },
+    Passphrase { address: String, path: String, input: SecretInput },
+    Again { address: String, path: String, first: SecretInput, input: SecretInput },
+}
+
+/// The shortest passphrase an export accepts.
+pub const MIN_PASSPHRASE: usize = 8;
+
+/// What is signed: a message as typed, or a transaction file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInput {
+    Message(String),
+    TransactionFile(String),
+}
+
+impl SignInput {
+    pub fn parse(text: &str) -> Self {
+        match text.strip_prefix('@') {
+            Some(path) => SignInput::TransactionFile(path.trim().to_owned()),
+            None => SignInput::Message(text.to_owned()),
+        }
+    }
 }
 
 /// What a confirmation will do.
@@ -40,6 +86,10 @@ pub enum Popup {
 pub enum Pending {
     Reveal { address: String, purpose: RevealPurpose },
     Create { count: u64 },
+    Sign { address: String, input: SignInput },
+    Export { address: String, path: String, passphrase: SecretInput },
+    SetDisabled { address: String, disable: bool },
+    Migrate,
     Quit,
 }
 
@@ -90,8 +140,122 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
         Popup::Create => on_create_key(app, key),
         Popup::Audit => on_audit_key(app, key),
         Popup::Command(input) => return on_command_key(app, input, key),
+        Popup::SignPrompt { address, input } => on_sign_prompt(app, address, input, key),
+        Popup::ExportPrompt(prompt) => on_export_prompt(app, prompt, key),
+        Popup::Working { .. } => Some(popup),
+        Popup::Signed { lines, .. } => {
+            // `y` copies what was signed (the signature or raw transaction).
+            if keys::COPY_ADDRESS.matches(&key)
+                && let Some((_, value)) = lines.first()
+            {
+                app.effects.push(Effect::CopyText(value.clone()));
+            }
+            None
+        }
+        Popup::Migrate => on_migrate_key(app, key),
     };
     None
+}
+
+fn on_migrate_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
+    let job = app.migrate.as_mut()?;
+    if job.running() {
+        // Esc stops it between rows; a later run finishes the job.
+        if keys::BACK.matches(&key) && !job.cancelling {
+            job.cancelling = true;
+            app.effects.push(Effect::CancelMigrate);
+        }
+        return Some(Popup::Migrate);
+    }
+    None
+}
+
+fn on_sign_prompt(app: &mut App, address: String, mut input: Input, key: KeyEvent) -> Option<Popup> {
+    if keys::BACK.matches(&key) {
+        app.info(strings::CANCELLED);
+        return None;
+    }
+    if keys::SUBMIT.matches(&key) {
+        if input.text.trim().is_empty() || input.text.trim() == "@" {
+            app.error(strings::SIGN_NOTHING);
+            return Some(Popup::SignPrompt { address, input });
+        }
+        let pending = Pending::Sign { address, input: SignInput::parse(&input.text) };
+        return Some(Popup::Confirm(Confirm::new(pending, crate::tui::safety::typed_confirmation(&app.env))));
+    }
+    if keys::ERASE.matches(&key) {
+        input.pop();
+    } else if let Some(c) = keys::typed(&key) {
+        input.push(c);
+    }
+    Some(Popup::SignPrompt { address, input })
+}
+
+fn on_export_prompt(app: &mut App, prompt: ExportPrompt, key: KeyEvent) -> Option<Popup> {
+    if keys::BACK.matches(&key) {
+        app.info(strings::CANCELLED);
+        return None;
+    }
+    let submit = keys::SUBMIT.matches(&key);
+    let erase = keys::ERASE.matches(&key);
+    let typed = keys::typed(&key);
+    let next = match prompt {
+        ExportPrompt::Path { address, mut input } => {
+            if submit {
+                if input.text.trim().is_empty() {
+                    app.error(strings::EXPORT_NO_PATH);
+                    ExportPrompt::Path { address, input }
+                } else {
+                    let path = input.text.trim().to_owned();
+                    ExportPrompt::Passphrase { address, path, input: SecretInput::default() }
+                }
+            } else {
+                if erase {
+                    input.pop();
+                } else if let Some(c) = typed {
+                    input.push(c);
+                }
+                ExportPrompt::Path { address, input }
+            }
+        }
+        ExportPrompt::Passphrase { address, path, mut input } => {
+            if submit {
+                if input.len() < MIN_PASSPHRASE {
+                    app.error(strings::passphrase_too_short(MIN_PASSPHRASE));
+                    ExportPrompt::Passphrase { address, path, input }
+                } else {
+                    ExportPrompt::Again { address, path, first: input, input: SecretInput::default() }
+                }
+            } else {
+                if erase {
+                    input.pop();
+                } else if let Some(c) = typed {
+                    input.push(c);
+                }
+                ExportPrompt::Passphrase { address, path, input }
+            }
+        }
+        ExportPrompt::Again { address, path, first, mut input } => {
+            if submit {
+                if input != first {
+                    app.error(strings::PASSPHRASES_DIFFER);
+                    ExportPrompt::Passphrase { address, path, input: SecretInput::default() }
+                } else {
+                    let pending = Pending::Export { address, path, passphrase: input };
+                    let required = crate::tui::safety::typed_confirmation(&app.env);
+                    return Some(Popup::Confirm(Confirm::new(pending, required)));
+                }
+            } else {
+                if erase {
+                    input.pop();
+                } else if let Some(c) = typed {
+                    input.push(c);
+                }
+                ExportPrompt::Again { address, path, first, input }
+            }
+        }
+    };
+    Some(Popup::ExportPrompt(next))
 }
 
 fn on_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Option<Action> {
@@ -196,7 +360,7 @@ fn on_audit_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
 }
 
 /// The command line's commands, for completion.
-const COMMANDS: &[&str] = &["env ", "audit", "create ", "help", "q"];
+const COMMANDS: &[&str] = &["env ", "audit", "create ", "migrate", "help", "q"];
 
 fn on_command_key(app: &mut App, mut input: Input, key: KeyEvent) -> Option<Action> {
     if keys::BACK.matches(&key) {
@@ -230,6 +394,11 @@ fn run_command(app: &mut App, line: &str) -> Option<Action> {
             app.start_audit();
             None
         }
+        (Some("migrate"), None, _) => {
+            app.ask_migrate();
+            None
+        }
+
         (Some("create"), count, None) => {
             app.ask_create();
             if let (Some(Popup::CreatePrompt(input)), Some(count)) = (&mut app.popup, count) {

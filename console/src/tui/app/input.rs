@@ -31,6 +31,12 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
         app.ask_reveal(RevealPurpose::Copy);
     } else if keys::COPY_ADDRESS.matches(&key) {
         app.copy_address();
+    } else if keys::SIGN.matches(&key) {
+        app.ask_sign();
+    } else if keys::EXPORT.matches(&key) {
+        app.ask_export();
+    } else if keys::TOGGLE_DISABLED.matches(&key) {
+        app.ask_toggle_disabled();
     } else if keys::CREATE.matches(&key) {
         app.ask_create();
     } else if keys::AUDIT.matches(&key) {

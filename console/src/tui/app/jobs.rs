@@ -69,3 +69,39 @@ impl AuditJob {
         Some((self.progress.checked as f64 / total as f64).clamp(0.0, 1.0))
     }
 }
+
+/// The migration of legacy rows, watched from the console.
+#[derive(Debug, Clone)]
+pub struct MigrateJob {
+    pub progress: rossignol_core::lifecycle::Progress,
+    pub report: Option<rossignol_core::lifecycle::Report>,
+    pub error: Option<String>,
+    pub cancelling: bool,
+}
+
+impl MigrateJob {
+    pub fn new(total: Option<u64>) -> Self {
+        MigrateJob {
+            progress: rossignol_core::lifecycle::Progress { total, ..Default::default() },
+            report: None,
+            error: None,
+            cancelling: false,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.report.is_none() && self.error.is_none()
+    }
+
+    pub fn finish(&mut self, result: Result<rossignol_core::lifecycle::Report, String>) {
+        match result {
+            Ok(report) => self.report = Some(report),
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    pub fn ratio(&self) -> Option<f64> {
+        let total = self.progress.total.filter(|t| *t > 0)?;
+        Some((self.progress.examined as f64 / total as f64).clamp(0.0, 1.0))
+    }
+}

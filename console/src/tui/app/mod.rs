@@ -16,10 +16,10 @@ use ratatui::crossterm::event::KeyEvent;
 use rossignol_core::config::Environment;
 use rossignol_core::store::Cursor;
 
-use self::dialogs::{Confirm, Pending, Popup};
-use self::jobs::{AuditJob, CreateJob};
+use self::dialogs::{Confirm, ExportPrompt, Pending, Popup, SignInput};
+use self::jobs::{AuditJob, CreateJob, MigrateJob};
 use self::list::List;
-use self::model::{AccountView, RevealPurpose, Row, Secret, TrailEntry};
+use self::model::{AccountView, Input, RevealPurpose, Row, Secret, SecretInput, TrailEntry};
 use crate::tui::{safety, strings};
 use rossignol_core::audit::{AuditReport, Progress};
 
@@ -43,6 +43,11 @@ pub enum Effect {
     CancelAudit,
     CopyText(String),
     CopySecret(Secret),
+    Sign { address: String, input: SignInput },
+    Export { address: String, path: String, passphrase: SecretInput },
+    SetDisabled { address: String, disable: bool },
+    Migrate,
+    CancelMigrate,
 }
 
 /// Everything that can happen to the console.
@@ -102,6 +107,33 @@ pub enum Action {
         what: &'static str,
         result: Result<(), String>,
     },
+    Signed {
+        generation: u64,
+        address: String,
+        /// Labelled hex values: the signature, or the raw transaction and its hash.
+        result: Result<Vec<(&'static str, String)>, String>,
+    },
+    Exported {
+        generation: u64,
+        address: String,
+        /// The file written.
+        result: Result<String, String>,
+    },
+    DisabledSet {
+        generation: u64,
+        address: String,
+        disable: bool,
+        /// False when it already was so.
+        result: Result<bool, String>,
+    },
+    MigrateProgress {
+        generation: u64,
+        progress: rossignol_core::lifecycle::Progress,
+    },
+    MigrateFinished {
+        generation: u64,
+        result: Result<rossignol_core::lifecycle::Report, String>,
+    },
     /// Switch to the named environment.
     SwitchEnv(String),
     Quit,
@@ -159,6 +191,7 @@ pub struct App {
     pub status: Option<Status>,
     pub create: Option<CreateJob>,
     pub audit: Option<AuditJob>,
+    pub migrate: Option<MigrateJob>,
     pub now: Instant,
     pub quit: bool,
     /// Work for the worker, drained by the event loop.
@@ -184,6 +217,7 @@ impl App {
             status: None,
             create: None,
             audit: None,
+            migrate: None,
             now,
             quit: false,
             effects: Vec::new(),
@@ -212,10 +246,30 @@ impl App {
         self.status = Some(Status { text: text.into(), error: true });
     }
 
-    /// Create or audit still running.
+    /// Create, audit or migration still running.
     pub fn busy(&self) -> bool {
         self.create.as_ref().is_some_and(CreateJob::running)
             || self.audit.as_ref().is_some_and(AuditJob::running)
+            || self.migrate.as_ref().is_some_and(MigrateJob::running)
+    }
+
+    /// Asks before sealing every legacy row in place.
+    pub fn ask_migrate(&mut self) {
+        if self.connection != Connection::Ready {
+            return self.error(strings::NOT_CONNECTED);
+        }
+        if self.migrate.as_ref().is_some_and(MigrateJob::running) {
+            self.popup = Some(Popup::Migrate);
+            return;
+        }
+        if let Some(reason) = safety::refuse_write(&self.env, "migrate") {
+            return self.refuse(reason);
+        }
+        if self.busy() {
+            return self.error(strings::BUSY);
+        }
+        self.popup =
+            Some(Popup::Confirm(Confirm::new(Pending::Migrate, safety::typed_confirmation(&self.env))));
     }
 
     /// The address the current screen is about.
@@ -251,6 +305,49 @@ impl App {
             Pending::Reveal { address, purpose },
             safety::typed_confirmation(&self.env),
         )));
+    }
+
+    /// The focused account's view, when it is loaded.
+    fn focused_view(&self) -> Option<&AccountView> {
+        match &self.screen {
+            Screen::Details(details) => details.view.as_ref(),
+            Screen::List => self.list.selected_row().and_then(Row::account),
+        }
+    }
+
+    /// Asks what to sign: a message, or `@FILE` for a transaction.
+    pub fn ask_sign(&mut self) {
+        let Some(address) = self.focused_address() else {
+            return self.error(strings::NOTHING_SELECTED);
+        };
+        self.popup = Some(Popup::SignPrompt { address, input: Input::default() });
+    }
+
+    /// Asks where to export, then for the passphrase twice.
+    pub fn ask_export(&mut self) {
+        let Some(view) = self.focused_view() else {
+            return self.error(strings::NOTHING_SELECTED);
+        };
+        if view.scheme != "secp256k1" {
+            return self.refuse(strings::EXPORT_SECP256K1_ONLY.to_owned());
+        }
+        let address = view.address.clone();
+        let input = Input::with(&format!("{address}.json"));
+        self.popup = Some(Popup::ExportPrompt(ExportPrompt::Path { address, input }));
+    }
+
+    /// Disables the focused account, or enables it if it is disabled.
+    pub fn ask_toggle_disabled(&mut self) {
+        let Some(view) = self.focused_view() else {
+            return self.error(strings::NOTHING_SELECTED);
+        };
+        let disable = view.disabled.is_none();
+        let action = if disable { "disable" } else { "enable" };
+        if let Some(reason) = safety::refuse_write(&self.env, action) {
+            return self.refuse(reason);
+        }
+        let pending = Pending::SetDisabled { address: view.address.clone(), disable };
+        self.popup = Some(Popup::Confirm(Confirm::new(pending, safety::typed_confirmation(&self.env))));
     }
 
     /// A refused action: a dialog, so that the reason can be read whole.
@@ -325,6 +422,7 @@ impl App {
         self.env = env;
         self.create = None;
         self.audit = None;
+        self.migrate = None;
         self.connect();
         self.info(strings::switching(name));
     }
@@ -345,7 +443,33 @@ impl App {
                 self.popup = Some(Popup::Create);
                 self.effects.push(Effect::Create { count });
             }
+            Pending::Sign { address, input } => {
+                self.popup = Some(Popup::Working { title: strings::SIGN_TITLE, address: address.clone() });
+                self.effects.push(Effect::Sign { address, input });
+            }
+            Pending::Export { address, path, passphrase } => {
+                self.popup = Some(Popup::Working { title: strings::EXPORT_TITLE, address: address.clone() });
+                self.effects.push(Effect::Export { address, path, passphrase });
+            }
+            Pending::SetDisabled { address, disable } => {
+                let action = if disable { "disable" } else { "enable" };
+                if let Some(reason) = safety::refuse_write(&self.env, action) {
+                    return self.refuse(reason);
+                }
+                self.effects.push(Effect::SetDisabled { address, disable });
+            }
+            Pending::Migrate => {
+                if let Some(reason) = safety::refuse_write(&self.env, "migrate") {
+                    return self.refuse(reason);
+                }
+                self.migrate = Some(MigrateJob::new(self.count));
+                self.popup = Some(Popup::Migrate);
+                self.effects.push(Effect::Migrate);
+            }
             Pending::Quit => {
+                if self.migrate.as_ref().is_some_and(MigrateJob::running) {
+                    self.effects.push(Effect::CancelMigrate);
+                }
                 if self.audit.as_ref().is_some_and(AuditJob::running) {
                     self.effects.push(Effect::CancelAudit);
                 }

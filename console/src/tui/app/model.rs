@@ -20,6 +20,8 @@ pub struct AccountView {
     pub created_by: Option<String>,
     pub schema_version: u32,
     pub legacy: bool,
+    /// When it was disabled (and by whom), if it is.
+    pub disabled: Option<String>,
 }
 
 impl From<&AccountRecord> for AccountView {
@@ -33,6 +35,13 @@ impl From<&AccountRecord> for AccountView {
             created_by: record.created_by.clone(),
             schema_version: record.schema_version,
             legacy: record.is_legacy(),
+            disabled: record.disabled.as_ref().map(|d| {
+                let at = d.at.format("%Y-%m-%d %H:%M:%S UTC");
+                match &d.by {
+                    Some(by) => format!("since {at} by {by}"),
+                    None => format!("since {at}"),
+                }
+            }),
         }
     }
 }
@@ -109,6 +118,43 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([REDACTED])")
+    }
+}
+
+/// A passphrase being typed: zeroized on drop, never printed, shown as
+/// bullets.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretInput(Zeroizing<String>);
+
+impl SecretInput {
+    pub fn push(&mut self, c: char) {
+        self.0.push(c);
+    }
+
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn masked(&self) -> String {
+        "•".repeat(self.len())
+    }
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput([REDACTED])")
     }
 }
 

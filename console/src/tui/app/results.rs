@@ -88,15 +88,68 @@ pub fn on_result(app: &mut App, action: Action) {
                 job.finish(result);
             }
         }
+        Action::Signed { generation, address, result } if generation == current => {
+            refresh_details(app, &address);
+            let waiting = matches!(&app.popup, Some(Popup::Working { address: a, .. }) if *a == address);
+            match result {
+                Ok(lines) if waiting => app.popup = Some(Popup::Signed { address, lines }),
+                Ok(_) => app.info(strings::SIGNED),
+                Err(e) => {
+                    app.popup = Some(Popup::Error { title: strings::SIGN_FAILED, message: e });
+                }
+            }
+        }
+        Action::Exported { generation, address, result } if generation == current => {
+            refresh_details(app, &address);
+            if matches!(&app.popup, Some(Popup::Working { address: a, .. }) if *a == address) {
+                app.popup = None;
+            }
+            match result {
+                Ok(path) => app.info(strings::exported(&address, &path)),
+                Err(e) => app.popup = Some(Popup::Error { title: strings::EXPORT_FAILED, message: e }),
+            }
+        }
+        Action::DisabledSet { generation, address, disable, result } if generation == current => match result
+        {
+            Ok(changed) => {
+                app.info(strings::disabled_set(&address, disable, changed));
+                app.reload();
+                refresh_details(app, &address);
+            }
+            Err(e) => {
+                app.popup = Some(Popup::Error { title: strings::REFUSED, message: e });
+            }
+        },
+        Action::MigrateProgress { generation, progress } if generation == current => {
+            if let Some(job) = &mut app.migrate {
+                job.progress = progress;
+            }
+        }
+        Action::MigrateFinished { generation, result } if generation == current && app.migrate.is_some() => {
+            match &result {
+                Ok(report) if report.is_complete() => app.info(strings::migrated(report.written)),
+                Ok(_) => app.error(strings::MIGRATE_INCOMPLETE),
+                Err(e) => app.error(strings::migrate_failed(e)),
+            }
+            if let Some(job) = &mut app.migrate {
+                job.finish(result);
+            }
+            app.reload();
+        }
         _ => {}
+    }
+}
+
+/// Reloads the details screen of `address` (its trail or state changed).
+fn refresh_details(app: &mut App, address: &str) {
+    if matches!(&app.screen, Screen::Details(d) if d.address == address) {
+        app.effects.push(Effect::Open { address: address.to_owned() });
     }
 }
 
 fn on_revealed(app: &mut App, address: String, purpose: RevealPurpose, result: Result<Secret, String>) {
     // The reveal (or its failed attempt) is in the trail now: show it.
-    if matches!(&app.screen, Screen::Details(d) if d.address == address) {
-        app.effects.push(Effect::Open { address: address.clone() });
-    }
+    refresh_details(app, &address);
     let waiting = matches!(&app.popup, Some(Popup::Revealing { address: a }) if *a == address);
     match result {
         Err(e) => {

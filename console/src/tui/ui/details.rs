@@ -69,6 +69,18 @@ fn attributes<'a>(view: &'a AccountView, theme: &Theme) -> Vec<Line<'a>> {
         field("created_at", Span::raw(view.created_at.as_ref().map_or_else(|| "-".to_owned(), format_time))),
         field("created_by", Span::raw(view.created_by.as_deref().unwrap_or("-"))),
         field("schema_version", Span::raw(view.schema_version.to_string())),
-        field("private_key", Span::styled(format!("•••••••• {}", strings::KEY_MASKED_HINT), theme.dim())),
+        match &view.disabled {
+            Some(since) => field(
+                "status",
+                Span::styled(
+                    format!("{} {since} · {}", strings::DISABLED_BANNER, strings::DISABLED_HINT),
+                    theme.error(),
+                ),
+            ),
+            None => field(
+                "private_key",
+                Span::styled(format!("•••••••• {}", strings::KEY_MASKED_HINT), theme.dim()),
+            ),
+        },
     ]
 }

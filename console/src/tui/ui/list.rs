@@ -71,8 +71,11 @@ fn block<'a>(app: &'a App, theme: &Theme) -> Block<'a> {
 fn table_row<'a>(row: &'a Row, theme: &Theme) -> TableRow<'a> {
     match row {
         Row::Account(view) => {
-            let flags =
-                if view.legacy { Span::styled(strings::LEGACY, theme.warning()) } else { Span::raw("") };
+            let flags = match (view.disabled.is_some(), view.legacy) {
+                (true, _) => Span::styled(strings::DISABLED, theme.error()),
+                (false, true) => Span::styled(strings::LEGACY, theme.warning()),
+                (false, false) => Span::raw(""),
+            };
             TableRow::new(vec![
                 Cell::from(view.address.as_str()),
                 Cell::from(view.scheme),

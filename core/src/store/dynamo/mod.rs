@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
 
-use super::{ADDRESS, AccountStore, Attr, Cursor, InitOutcome, Item, Page, Segment, TableReport};
+use super::{ADDRESS, AccountStore, Attr, Cursor, InitOutcome, Item, Page, Segment, TableReport, record};
 use crate::account::Address;
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
@@ -104,9 +104,25 @@ fn attribute_type(value: &AttributeValue) -> &'static str {
     }
 }
 
+/// Every attribute Rossignol writes. A replace also requires the ones
+/// `current` lacks to be absent, so a row another writer changed by adding
+/// one (`disable` adds `disabled_at`) is not clobbered.
+const RECORD_ATTRIBUTES: &[&str] = &[
+    record::PUBLIC_KEY,
+    record::SEALED_PRIVATE_KEY,
+    record::SEAL,
+    record::SCHEME,
+    record::CREATED_AT,
+    record::CREATED_BY,
+    record::SCHEMA_VERSION,
+    record::DISABLED_AT,
+    record::DISABLED_BY,
+    record::LEGACY_PRIVATE_KEY,
+];
+
 /// A condition that holds only while the stored item is still `current`:
 /// every attribute of `current` has its value, and every attribute that
-/// only `new` has is absent.
+/// only `new` has, or that Rossignol writes and `current` lacks, is absent.
 fn unchanged_condition(
     current: &Item,
     new: &Item,
@@ -119,8 +135,12 @@ fn unchanged_condition(
         values.insert(format!(":c{i}"), to_attribute(attr));
         clauses.push(format!("#c{i} = :c{i}"));
     }
-    for (i, name) in new.0.keys().filter(|name| current.get(name).is_none()).enumerate() {
-        names.insert(format!("#n{i}"), name.clone());
+    let mut absent: Vec<&str> =
+        new.0.keys().map(String::as_str).chain(RECORD_ATTRIBUTES.iter().copied()).collect();
+    absent.sort_unstable();
+    absent.dedup();
+    for (i, name) in absent.into_iter().filter(|name| current.get(name).is_none()).enumerate() {
+        names.insert(format!("#n{i}"), name.to_owned());
         clauses.push(format!("attribute_not_exists(#n{i})"));
     }
     (clauses.join(" AND "), names, values)

@@ -1,0 +1,341 @@
+//! `rossignol migrate` and `rossignol reseal`: bulk, resumable re-sealing,
+//! over `rossignol_core::lifecycle`.
+
+use std::io::IsTerminal as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use rossignol_core::config::{Environment, SealSpec, StoreSpec};
+use rossignol_core::lifecycle::{self, Operation, Options, Progress, Report};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::Failure;
+use crate::output::Out;
+
+/// How often the live progress line is redrawn at most.
+const REDRAW: Duration = Duration::from_millis(100);
+
+pub async fn migrate(
+    env: &Environment,
+    dry_run: bool,
+    concurrency: usize,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    if env.read_only && !dry_run {
+        return Err(rossignol_core::Error::ReadOnly { env: env.name.clone(), action: "migrate" }.into());
+    }
+    let custodian = env.connect().await?;
+    let options = Options { dry_run, concurrency, ..Options::default() };
+    let (tx, rx) = watch::channel(Progress::default());
+    let shown = show_progress(rx, Operation::Migrate, dry_run);
+    let report = lifecycle::migrate::run(&custodian, options, tx, Arc::new(AtomicBool::new(false))).await;
+    let _ = shown.await;
+    let report = report?;
+    if json {
+        out.json(&report)?;
+    } else {
+        for line in summary_lines(&report) {
+            out.line(&line)?;
+        }
+        if report.is_complete() && !dry_run && report.written > 0 {
+            out.line("check it with: rossignol audit --deep")?;
+        }
+    }
+    outcome(&report)
+}
+
+pub async fn reseal(
+    env: &Environment,
+    to: &str,
+    dry_run: bool,
+    concurrency: usize,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::failed(format!("cannot read the current directory: {e}")))?;
+    let spec = SealSpec::parse(to, &cwd).map_err(|e| Failure::usage(format!("--to: {e}")))?;
+    if matches!(env.store, StoreSpec::Embedded { .. }) && matches!(spec, SealSpec::Kms { .. }) {
+        return Err(Failure::usage(format!(
+            "environment {} uses the embedded store, which seals with local keys only; use --to local:FILE",
+            env.name
+        )));
+    }
+    if env.read_only && !dry_run {
+        return Err(rossignol_core::Error::ReadOnly { env: env.name.clone(), action: "reseal" }.into());
+    }
+    let custodian = env.connect().await?;
+    let target = env.sealer(&spec).await?;
+    if !dry_run && !custodian.sealer().can_open(target.id()) {
+        eprintln!(
+            "note: until its configuration names {}, environment {} cannot open the records resealed under it \
+             (the configuration change is printed at the end)",
+            spec.to_arg(),
+            env.name
+        );
+    }
+    let options = Options { dry_run, concurrency, ..Options::default() };
+    let (tx, rx) = watch::channel(Progress::default());
+    let shown = show_progress(rx, Operation::Reseal, dry_run);
+    let report =
+        lifecycle::reseal::run(&custodian, target, options, tx, Arc::new(AtomicBool::new(false))).await;
+    let _ = shown.await;
+    let report = report?;
+    let change = ConfigChange::after(env, &spec);
+    if json {
+        #[derive(Serialize)]
+        struct Resealed<'a> {
+            #[serde(flatten)]
+            report: &'a Report,
+            /// The environment's seals once the rotation is configured.
+            configure: &'a ConfigChange,
+        }
+        out.json(&Resealed { report: &report, configure: &change })?;
+    } else {
+        for line in summary_lines(&report) {
+            out.line(&line)?;
+        }
+        if !dry_run {
+            for line in change.lines(env) {
+                out.line(&line)?;
+            }
+        }
+    }
+    outcome(&report)
+}
+
+/// Draws the progress on stderr: a live line on a terminal; otherwise a
+/// plain line every twentieth of the table (every 1000 rows when its size
+/// is unknown), for logs and for whoever watches the process.
+fn show_progress(
+    mut rx: watch::Receiver<Progress>,
+    operation: Operation,
+    dry_run: bool,
+) -> tokio::task::JoinHandle<()> {
+    let live = std::io::stderr().is_terminal();
+    tokio::spawn(async move {
+        let mut drawn: Option<Instant> = None;
+        let mut next_line_at = 1u64;
+        while rx.changed().await.is_ok() {
+            let progress = rx.borrow_and_update().clone();
+            if live {
+                if drawn.is_none_or(|at| at.elapsed() >= REDRAW) {
+                    eprint!("\r\x1b[2K{}", progress_line(&progress, operation, dry_run));
+                    drawn = Some(Instant::now());
+                }
+            } else if progress.examined >= next_line_at {
+                eprintln!("{}", progress_line(&progress, operation, dry_run));
+                // DynamoDB's count is an estimate, possibly far off: never
+                // step by less than a twentieth of what was seen so far.
+                let basis = progress.total.unwrap_or(20_000).max(progress.examined);
+                next_line_at = progress.examined + (basis / 20).max(1);
+            }
+        }
+        if live {
+            eprint!("\r\x1b[2K");
+        }
+    })
+}
+
+fn done_word(operation: Operation, dry_run: bool) -> &'static str {
+    match (operation, dry_run) {
+        (Operation::Migrate, false) => "migrated",
+        (Operation::Migrate, true) => "to migrate",
+        (Operation::Reseal, false) => "resealed",
+        (Operation::Reseal, true) => "to reseal",
+    }
+}
+
+/// `migrate: 1500 of ~10000 rows examined (1234/s, about 7s left): 1490 migrated, 10 already done, 0 problem(s)`
+pub(crate) fn progress_line(progress: &Progress, operation: Operation, dry_run: bool) -> String {
+    let total = progress.total.map(|t| format!(" of ~{t}")).unwrap_or_default();
+    let eta = progress.eta().map(|d| format!(", about {}s left", d.as_secs())).unwrap_or_default();
+    format!(
+        "{}: {}{total} rows examined ({:.0}/s{eta}): {} {}, {} already done, {} problem(s)",
+        operation.as_str(),
+        progress.examined,
+        progress.rate(),
+        progress.written,
+        done_word(operation, dry_run),
+        progress.already_done,
+        progress.problems,
+    )
+}
+
+/// The summary, then every row that was not done, for people.
+pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
+    let seconds = report.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 { report.examined as f64 / seconds } else { 0.0 };
+    let already = match report.operation {
+        Operation::Migrate => "already sealed",
+        Operation::Reseal => "already under it",
+    };
+    let mut lines = Vec::new();
+    if report.dry_run {
+        lines.push(format!(
+            "dry run of {} on table {}: {} rows examined in {seconds:.1} s: {} {} under {}, {} {already}, \
+             {} would fail; nothing was written",
+            report.operation.as_str(),
+            report.table,
+            report.examined,
+            report.would_write,
+            match report.operation {
+                Operation::Migrate => "would be migrated",
+                Operation::Reseal => "would be resealed",
+            },
+            report.target_seal,
+            report.already_done,
+            report.failed.len(),
+        ));
+    } else {
+        lines.push(format!(
+            "{} on table {}: {} rows examined in {seconds:.1} s ({rate:.0}/s): {} {} under {}, {} {already}, \
+             {} verified, {} changed meanwhile, {} failed{}",
+            report.operation.as_str(),
+            report.table,
+            report.examined,
+            report.written,
+            done_word(report.operation, false),
+            report.target_seal,
+            report.already_done,
+            report.verified,
+            report.changed.len(),
+            report.failed.len(),
+            if report.cancelled { " (stopped early)" } else { "" },
+        ));
+    }
+    if report.not_sealed > 0 {
+        lines.push(format!(
+            "{} plaintext Node-era row(s) were left as they are; seal them with `rossignol migrate`",
+            report.not_sealed
+        ));
+    }
+    if !report.failed.is_empty() {
+        lines.push(if report.dry_run { "would fail:" } else { "failed:" }.to_owned());
+        for failure in &report.failed {
+            lines.push(format!("  {}  {}", failure.address, failure.reason));
+        }
+    }
+    if !report.changed.is_empty() {
+        lines.push("changed meanwhile (skipped, nothing overwritten):".to_owned());
+        for address in &report.changed {
+            lines.push(format!("  {address}"));
+        }
+    }
+    lines
+}
+
+/// Exit 1 when a row failed or changed meanwhile, saying what to do.
+fn outcome(report: &Report) -> Result<(), Failure> {
+    if report.is_complete() {
+        return Ok(());
+    }
+    let command = report.operation.as_str();
+    let mut problems = Vec::new();
+    if !report.failed.is_empty() {
+        problems.push(format!("{} row(s) failed", report.failed.len()));
+    }
+    if !report.changed.is_empty() {
+        problems.push(format!("{} row(s) changed meanwhile and were skipped", report.changed.len()));
+    }
+    if report.cancelled {
+        problems.push("the run was stopped early".to_owned());
+    }
+    Err(Failure::failed(format!(
+        "{} (see above); run `rossignol {command}` again to finish: rows already done are skipped",
+        problems.join(" and ")
+    )))
+}
+
+/// The environment's seals once a rotation to `target` is configured: the
+/// target seals, every seal used before stays open until the audit shows
+/// none left under it.
+#[derive(Debug, Serialize)]
+struct ConfigChange {
+    seal: String,
+    also_open: Vec<String>,
+    /// True when the configuration already reads so.
+    already: bool,
+    #[serde(skip)]
+    target: SealSpec,
+}
+
+impl ConfigChange {
+    fn after(env: &Environment, target: &SealSpec) -> Self {
+        let mut also_open: Vec<String> = Vec::new();
+        for old in std::iter::once(&env.seal).chain(&env.also_open) {
+            if old != target && !also_open.contains(&old.to_arg()) {
+                also_open.push(old.to_arg());
+            }
+        }
+        let configured: Vec<String> = env.also_open.iter().map(SealSpec::to_arg).collect();
+        let already = env.seal == *target && configured == also_open;
+        ConfigChange { seal: target.to_arg(), also_open, already, target: target.clone() }
+    }
+
+    fn lines(&self, env: &Environment) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.already {
+            lines.push(format!("environment {} already seals with {}.", env.name, self.seal));
+        } else {
+            lines.push(format!(
+                "now make {} this environment's seal and keep the old seal(s) open: in its configuration, \
+                 set these lines (and keep the others):",
+                self.seal
+            ));
+            lines.push(String::new());
+            lines.push(format!("  [environments.{}]", env.name));
+            if let StoreSpec::Embedded { path } = &env.store {
+                // The built-in `local` has no section yet; a section of its
+                // own needs the store, the file and the table the keys are
+                // bound to.
+                lines.push("  store = \"embedded\"".to_owned());
+                lines.push(format!("  path = {}", toml_string(&path.display().to_string())));
+                lines.push(format!("  table = {}", toml_string(&env.table)));
+            }
+            lines.push(match &self.target {
+                SealSpec::Kms { key_id } => {
+                    format!("  kms_key_id = {}   # instead of any `local_key_file`", toml_string(key_id))
+                }
+                SealSpec::Local { key_file } if matches!(env.store, StoreSpec::Embedded { .. }) => {
+                    format!("  local_key_file = {}", toml_string(&key_file.display().to_string()))
+                }
+                SealSpec::Local { key_file } => format!(
+                    "  local_key_file = {}   # instead of any `kms_key_id`",
+                    toml_string(&key_file.display().to_string())
+                ),
+            });
+            if !self.also_open.is_empty() {
+                let quoted: Vec<String> = self.also_open.iter().map(|s| toml_string(s)).collect();
+                lines.push(format!("  also_open = [{}]", quoted.join(", ")));
+            }
+            lines.push(String::new());
+        }
+        if !self.also_open.is_empty() {
+            lines.push(format!(
+                "once `rossignol audit` counts no record under {}, remove it from `also_open`",
+                self.also_open.join(" or ")
+            ));
+        }
+        lines
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

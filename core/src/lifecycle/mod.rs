@@ -1,0 +1,401 @@
+//! Bulk re-sealing of a whole table, in place: [`migrate`] seals the Node
+//! service's plaintext rows, [`reseal`] moves sealed keys under another
+//! seal (a key rotation).
+//!
+//! Both scan the table in parallel segments and treat each row on its own:
+//! read it from the scan, verify that its key derives its address (and
+//! stored public key), seal it, write it with one conditional replace (a
+//! row changed meanwhile is skipped and reported, never clobbered), then
+//! read it back, open it with the target seal and compare the bytes. A row
+//! already done is skipped, so a run stopped anywhere, even killed, is
+//! finished by running it again: each row is written at most once.
+//!
+//! The shape is the audit's: `run(custodian, options, progress, cancel)`,
+//! progress through a `watch` channel, cancellation between rows, and a
+//! serialisable [`Report`] that never holds key material.
+
+pub mod migrate;
+pub mod reseal;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use subtle::ConstantTimeEq as _;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use zeroize::Zeroizing;
+
+use crate::custodian::{Custodian, verified_key};
+use crate::error::{Error, Result};
+use crate::seal::{SealContext, Sealer};
+use crate::store::{AccountRecord, Item, StoredKey, parallel_scan};
+
+/// Items per scan request.
+const PAGE_SIZE: usize = 250;
+/// How often progress is refreshed (and cancellation noticed) while
+/// nothing else happens.
+const TICK: Duration = Duration::from_millis(200);
+
+/// How a run goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Check every row and report what would be written; write nothing.
+    pub dry_run: bool,
+    /// Rows being handled at once (each a few store and seal calls).
+    pub concurrency: usize,
+    /// Parallel scan segments.
+    pub segments: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { dry_run: false, concurrency: 16, segments: 8 }
+    }
+}
+
+/// Which bulk operation a report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    Migrate,
+    Reseal,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Migrate => "migrate",
+            Operation::Reseal => "reseal",
+        }
+    }
+}
+
+/// Where a running migration or reseal is.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// Rows looked at so far, whatever became of them.
+    pub examined: u64,
+    /// Rows written (in a dry run: rows that would be).
+    pub written: u64,
+    /// Rows skipped because they were already done.
+    pub already_done: u64,
+    /// Rows that failed or changed meanwhile.
+    pub problems: u64,
+    /// The table's item count, when the store gives one (an estimate on
+    /// DynamoDB).
+    pub total: Option<u64>,
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// Rows examined per second so far.
+    pub fn rate(&self) -> f64 {
+        let seconds = self.elapsed.as_secs_f64();
+        if seconds > 0.0 { self.examined as f64 / seconds } else { 0.0 }
+    }
+
+    /// Time left at the current rate, when the total is known.
+    pub fn eta(&self) -> Option<Duration> {
+        let total = self.total?;
+        let rate = self.rate();
+        (rate > 0.0).then(|| Duration::from_secs_f64(total.saturating_sub(self.examined) as f64 / rate))
+    }
+}
+
+/// A row that was not done, and why. Never holds key material.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowFailure {
+    /// The address as stored.
+    pub address: String,
+    pub reason: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub operation: Operation,
+    pub table: String,
+    /// The seal rows end up under.
+    pub target_seal: String,
+    pub dry_run: bool,
+    /// Rows looked at.
+    pub examined: u64,
+    /// Rows this run sealed under the target and wrote (0 in a dry run).
+    pub written: u64,
+    /// Dry run: rows a real run would write.
+    pub would_write: u64,
+    /// Rows skipped because they were already done: already sealed
+    /// (migrate), or already under the target seal (reseal).
+    pub already_done: u64,
+    /// Rows whose sealed key was opened under the target seal and checked
+    /// against the address: every row written, and for a reseal every row
+    /// already under the target too.
+    pub verified: u64,
+    /// Reseal: plaintext Node-era rows, left for `rossignol migrate`.
+    pub not_sealed: u64,
+    /// Rows skipped because they changed between the scan and the write;
+    /// a second run picks them up.
+    pub changed: Vec<String>,
+    /// Rows that were not done (or were written but did not verify).
+    pub failed: Vec<RowFailure>,
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+    /// Stopped early by the caller; a second run finishes the job.
+    pub cancelled: bool,
+}
+
+impl Report {
+    fn new(operation: Operation, table: &str, target_seal: &str, dry_run: bool) -> Self {
+        Report {
+            operation,
+            table: table.to_owned(),
+            target_seal: target_seal.to_owned(),
+            dry_run,
+            examined: 0,
+            written: 0,
+            would_write: 0,
+            already_done: 0,
+            verified: 0,
+            not_sealed: 0,
+            changed: Vec::new(),
+            failed: Vec::new(),
+            elapsed: Duration::ZERO,
+            cancelled: false,
+        }
+    }
+
+    /// True when every row examined is done: nothing failed, nothing
+    /// changed meanwhile, and the run was not stopped.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty() && self.changed.is_empty() && !self.cancelled
+    }
+
+    fn tally(&mut self, address: String, outcome: Outcome) {
+        self.examined += 1;
+        match outcome {
+            Outcome::Written => {
+                self.written += 1;
+                self.verified += 1;
+            }
+            Outcome::WrittenUnverified(reason) => {
+                self.written += 1;
+                self.failed.push(RowFailure {
+                    address,
+                    reason: format!("WRITTEN BUT NOT VERIFIED: {reason}; check this account now"),
+                });
+            }
+            Outcome::WouldWrite => self.would_write += 1,
+            Outcome::AlreadyDone { verified } => {
+                self.already_done += 1;
+                self.verified += u64::from(verified);
+            }
+            Outcome::NotSealed => self.not_sealed += 1,
+            Outcome::Changed => self.changed.push(address),
+            Outcome::Failed(reason) => self.failed.push(RowFailure { address, reason }),
+        }
+    }
+
+    fn progress(&self, total: Option<u64>, elapsed: Duration) -> Progress {
+        Progress {
+            examined: self.examined,
+            written: self.written + self.would_write,
+            already_done: self.already_done,
+            problems: (self.failed.len() + self.changed.len()) as u64,
+            total,
+            elapsed,
+        }
+    }
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What became of one row.
+#[derive(Debug)]
+enum Outcome {
+    /// Written, read back, opened under the target and checked.
+    Written,
+    /// Written, but reading it back and opening it failed.
+    WrittenUnverified(String),
+    WouldWrite,
+    AlreadyDone {
+        verified: bool,
+    },
+    NotSealed,
+    Changed,
+    Failed(String),
+}
+
+/// The work of one bulk operation on one row.
+#[derive(Debug, Clone)]
+enum Job {
+    Migrate,
+    Reseal,
+}
+
+/// Scans the table and handles every row with `job`, `options.concurrency`
+/// rows at a time.
+async fn drive(
+    custodian: &Custodian,
+    job: Job,
+    target: Arc<dyn Sealer>,
+    options: Options,
+    progress: watch::Sender<Progress>,
+    cancel: Arc<AtomicBool>,
+) -> Result<Report> {
+    let started = Instant::now();
+    let operation = match job {
+        Job::Migrate => Operation::Migrate,
+        Job::Reseal => Operation::Reseal,
+    };
+    let mut report = Report::new(operation, custodian.table(), target.id(), options.dry_run);
+    let total = custodian.store().describe().await?.item_count;
+    progress.send_replace(report.progress(total, started.elapsed()));
+
+    let concurrency = options.concurrency.max(1);
+    let mut pages = Some(parallel_scan(Arc::clone(custodian.store()), options.segments, PAGE_SIZE));
+    let mut queue: VecDeque<Item> = VecDeque::new();
+    let mut rows: JoinSet<(String, Outcome)> = JoinSet::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut scan_error = None;
+    loop {
+        if cancel.load(Ordering::Relaxed) && !report.cancelled {
+            // Rows in flight finish (each is one atomic write); nothing new starts.
+            report.cancelled = true;
+            pages = None;
+            queue.clear();
+        }
+        while rows.len() < concurrency
+            && let Some(item) = queue.pop_front()
+        {
+            let custodian = custodian.clone();
+            let target = Arc::clone(&target);
+            let job = job.clone();
+            let dry_run = options.dry_run;
+            rows.spawn(async move {
+                let address = item.address().unwrap_or("<no address>").to_owned();
+                let outcome = match job {
+                    Job::Migrate => migrate::row(&custodian, target.as_ref(), item, dry_run).await,
+                    Job::Reseal => reseal::row(&custodian, target.as_ref(), item, dry_run).await,
+                };
+                (address, outcome)
+            });
+        }
+        if pages.is_none() && queue.is_empty() && rows.is_empty() {
+            break;
+        }
+        let want_page = queue.len() < concurrency * 2;
+        tokio::select! {
+            page = next_page(&mut pages), if want_page => match page {
+                Some(Ok(items)) => queue.extend(items),
+                Some(Err(e)) => {
+                    scan_error = Some(e);
+                    pages = None;
+                    queue.clear();
+                }
+                None => pages = None,
+            },
+            Some(done) = rows.join_next(), if !rows.is_empty() => {
+                let (address, outcome) = done.map_err(|e| Error::Service {
+                    service: operation.as_str(),
+                    operation: "row",
+                    message: e.to_string(),
+                })?;
+                report.tally(address, outcome);
+                progress.send_replace(report.progress(total, started.elapsed()));
+            }
+            _ = tick.tick() => {
+                progress.send_replace(report.progress(total, started.elapsed()));
+            }
+        }
+    }
+    if let Some(e) = scan_error {
+        return Err(e);
+    }
+    report.changed.sort();
+    report.failed.sort_by(|a, b| a.address.cmp(&b.address));
+    report.elapsed = started.elapsed();
+    progress.send_replace(report.progress(total, report.elapsed));
+    Ok(report)
+}
+
+/// The next page of the scan, or never once the scan is dropped.
+async fn next_page(pages: &mut Option<mpsc::Receiver<Result<Vec<Item>>>>) -> Option<Result<Vec<Item>>> {
+    match pages {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Seals `secret` under `target`, writes `current` changed by `change` with
+/// one conditional replace, reads it back and checks that it opens under
+/// `target` to the same bytes, and that those derive the record's address.
+async fn write_verified(
+    custodian: &Custodian,
+    target: &dyn Sealer,
+    record: &AccountRecord,
+    current: &Item,
+    secret: &Zeroizing<[u8; 32]>,
+    change: impl FnOnce(&mut Item, Vec<u8>),
+) -> Outcome {
+    let ctx = SealContext { address: &record.address, table: custodian.table() };
+    let blob = match target.seal_secret(ctx, secret).await {
+        Ok(blob) => blob,
+        Err(e) => return Outcome::Failed(format!("not written: {}", reason_of(&e))),
+    };
+    let mut new = current.clone();
+    change(&mut new, blob);
+    match custodian.store().replace(current, &new).await {
+        Ok(()) => {}
+        Err(Error::Changed { .. }) => return Outcome::Changed,
+        Err(e) => return Outcome::Failed(format!("not written: {e}")),
+    }
+    match read_back(custodian, target, record, secret).await {
+        Ok(()) => Outcome::Written,
+        Err(reason) => Outcome::WrittenUnverified(reason),
+    }
+}
+
+/// Reads the row again and opens it under `target`: the bytes must be
+/// `secret`, and derive the record's address and public key.
+async fn read_back(
+    custodian: &Custodian,
+    target: &dyn Sealer,
+    record: &AccountRecord,
+    secret: &Zeroizing<[u8; 32]>,
+) -> std::result::Result<(), String> {
+    let item = custodian
+        .store()
+        .get(&record.address)
+        .await
+        .map_err(|e| format!("reading it back failed: {e}"))?
+        .ok_or("it was gone when read back")?;
+    let stored = AccountRecord::from_item(&item).map_err(|e| format!("read back, it is malformed: {e}"))?;
+    let StoredKey::Sealed { seal, blob } = &stored.key else {
+        return Err("read back, it holds no sealed key".into());
+    };
+    if seal != target.id() {
+        return Err(format!("read back, it is sealed by {seal}, not {}", target.id()));
+    }
+    let ctx = SealContext { address: &stored.address, table: custodian.table() };
+    let opened = target.open_secret(ctx, seal, blob).await.map_err(|e| reason_of(&e))?;
+    if !bool::from(opened.as_slice().ct_eq(secret.as_slice())) {
+        return Err("read back, its seal opens to another key".into());
+    }
+    verified_key(&stored, &opened).map_err(|e| reason_of(&e))?;
+    Ok(())
+}
+
+/// The reason part of an error about one row (the address is already the
+/// report's).
+fn reason_of(error: &Error) -> String {
+    match error {
+        Error::Integrity { reason, .. } | Error::Unseal { reason, .. } => reason.clone(),
+        Error::MalformedRecord { reason, .. } => format!("malformed: {reason}"),
+        other => other.to_string(),
+    }
+}
