@@ -16,6 +16,11 @@ const SPEC_PASSWORD: &[u8] = b"testpassword";
 const SPEC_SECRET: &str = "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
 const SPEC_ADDRESS: &str = "0x008aeeda4d805471df9b2a5b0f38a0c3bcba786b";
 
+/// A deterministic CSPRNG for tests, seeded by a number.
+fn seeded_rng(seed: u64) -> rand_chacha::ChaCha20Rng {
+    <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(seed)
+}
+
 fn vector(name: &str) -> String {
     let path = format!("{}/tests/vectors/keystore/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -32,42 +37,18 @@ fn geth_case(name: &str) -> (String, String, String) {
     )
 }
 
-/// A deterministic RNG for tests: keccak of a counter.
-struct CounterRng(u64);
-
-impl rand_core::RngCore for CounterRng {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(32) {
-            self.0 += 1;
-            chunk.copy_from_slice(&keccak256(&self.0.to_le_bytes())[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for CounterRng {}
-
 fn small() -> ScryptParams {
     ScryptParams::new(4, 8, 1).unwrap()
 }
 
 fn key(seed: u64) -> PrivateKey {
-    PrivateKey::generate(&mut CounterRng(seed << 32))
+    PrivateKey::generate(&mut seeded_rng(seed << 32))
 }
 
 /// Our own export of `key(seed)` under `pass`, with small parameters.
 fn own(seed: u64, pass: &[u8]) -> (PrivateKey, Value) {
     let key = key(seed);
-    let file = keystore::encrypt_with(&key, pass, small(), &mut CounterRng(seed)).unwrap();
+    let file = keystore::encrypt_with(&key, pass, small(), &mut seeded_rng(seed)).unwrap();
     (key, serde_json::from_str(&file).unwrap())
 }
 
@@ -280,13 +261,13 @@ fn export_matches_an_independent_composition_of_the_crates() {
     // encrypt_with draws salt (32), iv (16) and id (16) from the RNG in that order.
     let key = key(3);
     let mut draws = [0u8; 48];
-    rand_core::RngCore::fill_bytes(&mut CounterRng(100), &mut draws);
+    rand_core::RngCore::fill_bytes(&mut seeded_rng(100), &mut draws);
     let (salt, iv) = draws.split_at(32);
     let iv: [u8; 16] = iv.try_into().unwrap();
     let expected = forge(key.reveal_bytes().as_ref(), b"pw", ForgeKdf::Scrypt { log_n: 4, r: 8 }, salt, &iv);
 
     let ours: Value =
-        serde_json::from_str(&keystore::encrypt_with(&key, b"pw", small(), &mut CounterRng(100)).unwrap())
+        serde_json::from_str(&keystore::encrypt_with(&key, b"pw", small(), &mut seeded_rng(100)).unwrap())
             .unwrap();
     for field in ["/crypto/ciphertext", "/crypto/mac", "/crypto/cipherparams/iv", "/crypto/kdfparams/salt"] {
         assert_eq!(ours.pointer(field), expected.pointer(field), "{field}");
@@ -296,9 +277,9 @@ fn export_matches_an_independent_composition_of_the_crates() {
 #[test]
 fn same_rng_gives_the_same_file_and_another_rng_another() {
     let key = key(9);
-    let a = keystore::encrypt_with(&key, b"p", small(), &mut CounterRng(5)).unwrap();
-    let b = keystore::encrypt_with(&key, b"p", small(), &mut CounterRng(5)).unwrap();
-    let c = keystore::encrypt_with(&key, b"p", small(), &mut CounterRng(6)).unwrap();
+    let a = keystore::encrypt_with(&key, b"p", small(), &mut seeded_rng(5)).unwrap();
+    let b = keystore::encrypt_with(&key, b"p", small(), &mut seeded_rng(5)).unwrap();
+    let c = keystore::encrypt_with(&key, b"p", small(), &mut seeded_rng(6)).unwrap();
     assert_eq!(a, b);
     let (a, c): (Value, Value) = (serde_json::from_str(&a).unwrap(), serde_json::from_str(&c).unwrap());
     for field in ["/id", "/crypto/kdfparams/salt", "/crypto/cipherparams/iv", "/crypto/ciphertext"] {
@@ -310,7 +291,7 @@ fn same_rng_gives_the_same_file_and_another_rng_another() {
 fn empty_binary_and_unicode_passphrases_round_trip() {
     let key = key(11);
     for pass in [&b""[..], &[0u8, 255, 10, 13], "pâté ✓ 鍵".as_bytes(), &[b'x'; 1000]] {
-        let file = keystore::encrypt_with(&key, pass, small(), &mut CounterRng(1)).unwrap();
+        let file = keystore::encrypt_with(&key, pass, small(), &mut seeded_rng(1)).unwrap();
         assert_eq!(keystore::decrypt(file.as_bytes(), pass).unwrap().reveal_bytes(), key.reveal_bytes());
     }
 }
@@ -643,7 +624,8 @@ const POINTERS: &[&str] = &[
 fn base_files() -> [Value; 2] {
     let key = key(20);
     let scrypt =
-        keystore::encrypt_with(&key, b"p", ScryptParams::new(2, 1, 1).unwrap(), &mut CounterRng(20)).unwrap();
+        keystore::encrypt_with(&key, b"p", ScryptParams::new(2, 1, 1).unwrap(), &mut seeded_rng(20))
+            .unwrap();
     let mut pbkdf2 = forge(key.reveal_bytes().as_ref(), b"p", ForgeKdf::Pbkdf2 { c: 1 }, &[3; 32], &[4; 16]);
     pbkdf2["address"] = json!(hex::encode(key.address().as_bytes()));
     [serde_json::from_str(&scrypt).unwrap(), pbkdf2]
@@ -700,9 +682,9 @@ proptest! {
         log_n in 1u8..5,
         r in 1u32..4,
     ) {
-        let key = PrivateKey::generate(&mut CounterRng(seed));
+        let key = PrivateKey::generate(&mut seeded_rng(seed));
         let params = ScryptParams::new(log_n, r, 1).unwrap();
-        let file = keystore::encrypt_with(&key, &pass, params, &mut CounterRng(seed ^ 1)).unwrap();
+        let file = keystore::encrypt_with(&key, &pass, params, &mut seeded_rng(seed ^ 1)).unwrap();
         prop_assert_eq!(keystore::decrypt(file.as_bytes(), &pass).unwrap().reveal_bytes(), key.reveal_bytes());
     }
 }

@@ -196,6 +196,47 @@ mod properties {
         }
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// What the fuzz target checks, on every CI run: any bytes parse or
+        /// are refused with a field named, never a panic; what parses signs.
+        #[test]
+        fn the_request_parser_never_panics(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(request) = SignRequest::parse(&body) {
+                let key = PrivateKey::from_bytes(&[0x46; 32]).unwrap();
+                prop_assert!(sign::sign(&KeyMaterial::Secp256k1(key), &request.payload, "").is_ok());
+            }
+        }
+
+        #[test]
+        fn mutated_transactions_parse_or_name_a_field(
+            field in prop::sample::select(vec!["chainId", "nonce", "gas", "gasPrice", "maxFeePerGas",
+                "maxPriorityFeePerGas", "to", "value", "data", "accessList", "type", "from", "bogus"]),
+            value in prop_oneof![
+                any::<u64>().prop_map(|n| serde_json::json!(n)),
+                any::<i64>().prop_map(|n| serde_json::json!(n.to_string())),
+                "0x[0-9a-fA-F]{0,70}".prop_map(|s| serde_json::json!(s)),
+                ".{0,20}".prop_map(|s| serde_json::json!(s)),
+                Just(serde_json::json!(null)),
+                Just(serde_json::json!([1, {"a": 2}])),
+                any::<f64>().prop_map(|f| serde_json::json!(f)),
+            ],
+        ) {
+            let mut tx = serde_json::json!({"chainId": "1", "nonce": "0", "gas": "21000",
+                "maxFeePerGas": "2", "maxPriorityFeePerGas": "1"});
+            tx[field] = value;
+            let body = serde_json::json!({"address": "0x7e5f4552091a69125d5dfcb7b8c2659029395bdf", "transaction": tx});
+            match SignRequest::parse(body.to_string().as_bytes()) {
+                Ok(request) => {
+                    let key = PrivateKey::from_bytes(&[0x46; 32]).unwrap();
+                    prop_assert!(sign::sign(&KeyMaterial::Secp256k1(key), &request.payload, "").is_ok());
+                }
+                Err(e) => prop_assert!(e.field.starts_with("transaction"), "{}", e),
+            }
+        }
+    }
+
     /// The last three items of an RLP list, as quantities.
     fn last_three_quantities(raw: &[u8]) -> (U256, Vec<u8>, Vec<u8>) {
         let mut buf = raw;
