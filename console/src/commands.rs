@@ -94,15 +94,10 @@ async fn create(
         return Err(rossignol_core::Error::ReadOnly { env: env.name.clone(), action: "create" }.into());
     }
     let custodian = env.connect().await?;
-    let created_by = who();
-    let mut results = futures::stream::iter(0..count)
-        .map(|_| {
-            let custodian = custodian.clone();
-            let created_by = created_by.clone();
-            async move { custodian.create(&created_by).await }
-        })
-        .buffer_unordered(concurrency);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut results = std::pin::pin!(custodian.create_many(count, &who(), concurrency, stop.clone()));
     let mut done = 0u64;
+    let mut failure = None;
     while let Some(result) = results.next().await {
         match result {
             Ok(record) => {
@@ -110,16 +105,20 @@ async fn create(
                 let address = record.address.to_string();
                 if json { out.json(&AddressLine { address: &address })? } else { out.line(&address)? }
             }
+            // Start no new write, but let those in flight finish so that
+            // every created address is printed.
             Err(e) => {
-                // Let the writes in flight finish so every created address
-                // is printed, then stop.
-                drop(results);
-                return Err(Failure::from(e)
-                    .context(format!("created {done} of {count} accounts before this failure")));
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                failure.get_or_insert(e);
             }
         }
     }
-    Ok(())
+    match failure {
+        None => Ok(()),
+        Some(e) => {
+            Err(Failure::from(e).context(format!("created {done} of {count} accounts before this failure")))
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -15,11 +15,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::account::keccak256;
 use crate::custodian::Custodian;
 use crate::error::{Error, Result};
 use crate::seal;
-use crate::store::record::{CURRENT_SCHEMA, DISABLED_AT, LEGACY_PRIVATE_KEY, SEALED_PRIVATE_KEY};
-use crate::store::{AccountRecord, CheckStatus, Item, StoredKey, parallel_scan};
+use crate::store::record::{
+    CREATED_AT, CREATED_BY, CURRENT_SCHEMA, DISABLED_AT, DISABLED_BY, LEGACY_PRIVATE_KEY, PUBLIC_KEY,
+    SCHEMA_VERSION, SCHEME, SEAL, SEALED_PRIVATE_KEY,
+};
+use crate::store::{AccountRecord, Attr, CheckStatus, Item, StoredKey, parallel_scan};
 
 /// Items per scan request.
 const PAGE_SIZE: usize = 1000;
@@ -264,6 +268,16 @@ async fn check_page(custodian: &Custodian, items: Vec<Item>, deep: bool) -> Page
     for item in items {
         result.checked += 1;
         result.disabled += u64::from(item.get(DISABLED_AT).is_some());
+        if !deep && let Some(seal) = sound_record(&item, &known_seals) {
+            result.ok += 1;
+            match result.seals.get_mut(seal) {
+                Some(n) => *n += 1,
+                None => {
+                    result.seals.insert(seal.to_owned(), 1);
+                }
+            }
+            continue;
+        }
         let address = item.address().unwrap_or("<no address>").to_owned();
         let (problems, seal) = check_item(custodian, &item, &known_seals, deep).await;
         if let Some(seal) = seal {
@@ -279,6 +293,50 @@ async fn check_page(custodian: &Custodian, items: Vec<Item>, deep: bool) -> Page
         }));
     }
     result
+}
+
+/// The shallow audit's common case, checked in place without building a
+/// record: a current-schema secp256k1 record under a known seal, with a
+/// well-formed sealed key, no plaintext beside it, readable optional
+/// attributes, and a public key whose keccak-256 gives the stored address.
+/// Returns its seal; `None` when anything differs, so that [`check_item`]
+/// looks again and names the problem. (Unlike `check_item`, it does not
+/// check that the public key is a point on the curve: forging one that
+/// still hashes to its address would need a keccak preimage, and the deep
+/// audit derives every public key from its private key anyway.)
+fn sound_record<'a>(item: &'a Item, known_seals: &[&str]) -> Option<&'a str> {
+    let Some(Attr::B(blob)) = item.get(SEALED_PRIVATE_KEY) else { return None };
+    if item.get(LEGACY_PRIVATE_KEY).is_some() || item.get(SCHEME)?.as_s()? != "secp256k1" {
+        return None;
+    }
+    let seal = item.get(SEAL)?.as_s()?;
+    if !known_seals.contains(&seal) || seal::check_shape(seal, blob).is_err() {
+        return None;
+    }
+    match item.get(SCHEMA_VERSION)? {
+        Attr::N(n) if n.parse() == Ok(CURRENT_SCHEMA) => {}
+        _ => return None,
+    }
+    for name in [CREATED_BY, DISABLED_BY] {
+        if let Some(attr) = item.get(name) {
+            attr.as_s()?;
+        }
+    }
+    for name in [CREATED_AT, DISABLED_AT] {
+        if let Some(attr) = item.get(name) {
+            chrono::DateTime::parse_from_rfc3339(attr.as_s()?).ok()?;
+        }
+    }
+    // The stored form: 0x + 40 lowercase hex digits.
+    let address = item.address()?.strip_prefix("0x")?;
+    if address.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let mut stored = [0u8; 20];
+    hex::decode_to_slice(address, &mut stored).ok()?;
+    let mut point = [0u8; 64];
+    hex::decode_to_slice(item.get(PUBLIC_KEY)?.as_s()?.strip_prefix("0x04")?, &mut point).ok()?;
+    (keccak256(&point)[12..] == stored).then_some(seal)
 }
 
 /// The problems of one item, and the name of its seal (`plaintext` for a
@@ -372,5 +430,68 @@ fn reason_of(error: &Error) -> String {
     match error {
         Error::Integrity { reason, .. } | Error::Unseal { reason, .. } => reason.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::PrivateKey;
+    use crate::seal::LocalSealer;
+    use crate::store::embedded::EmbeddedStore;
+
+    /// The fast path may only pass what the full check passes.
+    #[tokio::test]
+    async fn the_fast_path_never_passes_what_the_full_check_would_not() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store =
+            Arc::new(EmbeddedStore::open(&dir.path().join("a.redb"), "t").unwrap_or_else(|e| panic!("{e}")));
+        let custodian = Custodian::new(store.clone(), Arc::new(LocalSealer::from_key(&[1; 32])), store);
+        let record = custodian.create("test").await.unwrap_or_else(|e| panic!("{e}"));
+        let item = record.to_item().unwrap_or_else(|e| panic!("{e}"));
+        let known = custodian.sealer().known_seals();
+        assert!(sound_record(&item, &known).is_some(), "a correct record takes the fast path");
+
+        let other = PrivateKey::generate_os();
+        let replacements = [
+            Attr::S(String::new()),
+            Attr::S("0x04".into()),
+            Attr::S(record.address.to_string()),
+            Attr::S(crate::store::record::format_public_key(&other.public_key_uncompressed())),
+            Attr::S("ed25519".into()),
+            Attr::S("2026-13-45T00:00:00Z".into()),
+            Attr::S("local:0000000000000000".into()),
+            Attr::N("2".into()),
+            Attr::N("1".into()),
+            Attr::B(vec![1; 69]),
+            Attr::B(Vec::new()),
+            Attr::Bool(true),
+        ];
+        let mut variants = Vec::new();
+        for name in item.0.keys() {
+            let mut without = item.clone();
+            without.0.remove(name);
+            variants.push(without);
+            for value in &replacements {
+                let mut changed = item.clone();
+                changed.insert(name, value.clone());
+                variants.push(changed);
+            }
+        }
+        for extra in [LEGACY_PRIVATE_KEY, CREATED_BY, DISABLED_AT, DISABLED_BY] {
+            for value in &replacements {
+                let mut changed = item.clone();
+                changed.insert(extra, value.clone());
+                variants.push(changed);
+            }
+        }
+        for variant in &variants {
+            if sound_record(variant, &known).is_some() {
+                let (problems, _) = check_item(&custodian, variant, &known, false).await;
+                assert!(problems.is_empty(), "the fast path passed {variant:?}: {problems:?}");
+            }
+        }
     }
 }

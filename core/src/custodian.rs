@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Utc;
 use zeroize::Zeroizing;
@@ -10,6 +11,7 @@ use zeroize::Zeroizing;
 use crate::access::{self, AccessRecord, AccessTrail};
 use crate::account::Address;
 use crate::error::{Error, Result};
+use crate::keygen::GeneratedKey;
 use crate::seal::{SealContext, Sealer};
 use crate::secret::{KeyMaterial, LegacyKey, PrivateKey};
 use crate::sign::{self, Payload, Signed};
@@ -97,13 +99,51 @@ impl Custodian {
     /// existing one.
     pub async fn create_with_key(&self, key: PrivateKey, created_by: &str) -> Result<AccountRecord> {
         // One point multiplication serves both the address and the record.
-        let public = key.public_key_uncompressed();
-        let address = Address::from_uncompressed_point(&public);
+        let public_key = key.public_key_uncompressed();
+        let address = Address::from_uncompressed_point(&public_key);
+        self.create_generated(GeneratedKey { key, public_key, address }, created_by).await
+    }
+
+    /// Creates `count` accounts with `concurrency` writes in flight. Keys
+    /// come from the OS CSPRNG in batches ([`crate::keygen::generate_batch`]),
+    /// ahead of the writes; results arrive as the writes finish. Once `stop`
+    /// is set no new write starts, and the stream ends when the writes in
+    /// flight have finished, so that none of their results is lost.
+    pub fn create_many(
+        &self,
+        count: u64,
+        created_by: &str,
+        concurrency: usize,
+        stop: Arc<AtomicBool>,
+    ) -> impl futures::Stream<Item = Result<AccountRecord>> + Send + 'static {
+        use futures::StreamExt as _;
+        const KEY_BATCH: u64 = 64;
+        let custodian = self.clone();
+        let created_by: std::sync::Arc<str> = created_by.into();
+        futures::stream::iter((0..count).step_by(KEY_BATCH as usize))
+            .flat_map(move |start| {
+                let n = (count - start).min(KEY_BATCH) as usize;
+                futures::stream::iter(crate::keygen::generate_batch(&mut rand_core::OsRng, n))
+            })
+            .take_while(move |_| std::future::ready(!stop.load(Ordering::SeqCst)))
+            .map(move |generated| {
+                let custodian = custodian.clone();
+                let created_by = std::sync::Arc::clone(&created_by);
+                async move { custodian.create_generated(generated, &created_by).await }
+            })
+            .buffer_unordered(concurrency.max(1))
+    }
+
+    /// Like [`Custodian::create_with_key`], for a key whose public key and
+    /// address are already derived (by [`crate::keygen::generate_batch`],
+    /// which derives a whole batch for less).
+    pub async fn create_generated(&self, generated: GeneratedKey, created_by: &str) -> Result<AccountRecord> {
+        let GeneratedKey { key, public_key, address } = generated;
         let blob = self.sealer.seal(SealContext { address: &address, table: self.table() }, &key).await?;
         let record = AccountRecord {
             address,
             scheme: Scheme::Secp256k1,
-            public_key: record::format_public_key(&public),
+            public_key: record::format_public_key(&public_key),
             key: StoredKey::Sealed { seal: self.sealer.id().to_owned(), blob },
             created_at: Some(Utc::now()),
             created_by: Some(created_by.to_owned()),

@@ -33,6 +33,7 @@ for_each_store!(
     a_malformed_item_is_reported_not_hidden,
     every_reveal_is_recorded_first_newest_first,
     replace_writes_only_over_the_item_it_read,
+    create_many_writes_batches_and_stops_when_asked,
 );
 
 async fn create_then_get_returns_the_record(h: &Harness) {
@@ -371,4 +372,35 @@ async fn replace_writes_only_over_the_item_it_read(h: &Harness) {
     assert!(matches!(h.store.replace(&ghost, &ghost).await, Err(Error::Changed { .. })));
     assert_eq!(h.store.get(&address_of(&ghost)).await.unwrap(), None);
     assert!(matches!(h.store.replace(&current, &ghost).await, Err(Error::MalformedRecord { .. })));
+}
+
+async fn create_many_writes_batches_and_stops_when_asked(h: &Harness) {
+    use futures::StreamExt as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    // 150 spans three key batches (64 + 64 + 22).
+    let stop = Arc::new(AtomicBool::new(false));
+    let created: Vec<_> = h.custodian.create_many(150, "bulk", 8, stop).collect().await;
+    let addresses: HashSet<Address> = created.into_iter().map(|r| r.unwrap().address).collect();
+    assert_eq!(addresses.len(), 150);
+    assert_eq!(all_addresses(h.store.as_ref()).await, addresses);
+    for address in addresses.iter().take(3) {
+        let (record, _) = h.custodian.open_unrecorded(address).await.unwrap();
+        assert_eq!(record.created_by.as_deref(), Some("bulk"));
+    }
+
+    // Stopped after the first result: the writes in flight finish, no more start.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut stream = std::pin::pin!(h.custodian.create_many(1_000, "bulk", 4, Arc::clone(&stop)));
+    let mut more = 0;
+    if let Some(first) = stream.next().await {
+        first.unwrap();
+        stop.store(true, Ordering::SeqCst);
+    }
+    while let Some(result) = stream.next().await {
+        result.unwrap();
+        more += 1;
+    }
+    assert!(more <= 4, "{more} writes after the stop");
+    assert_eq!(all_addresses(h.store.as_ref()).await.len(), 150 + 1 + more);
 }

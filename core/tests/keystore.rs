@@ -624,8 +624,7 @@ const POINTERS: &[&str] = &[
 fn base_files() -> [Value; 2] {
     let key = key(20);
     let scrypt =
-        keystore::encrypt_with(&key, b"p", ScryptParams::new(2, 1, 1).unwrap(), &mut seeded_rng(20))
-            .unwrap();
+        keystore::encrypt_with(&key, b"p", ScryptParams::new(2, 1, 1).unwrap(), &mut seeded_rng(20)).unwrap();
     let mut pbkdf2 = forge(key.reveal_bytes().as_ref(), b"p", ForgeKdf::Pbkdf2 { c: 1 }, &[3; 32], &[4; 16]);
     pbkdf2["address"] = json!(hex::encode(key.address().as_bytes()));
     [serde_json::from_str(&scrypt).unwrap(), pbkdf2]

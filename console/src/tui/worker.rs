@@ -366,25 +366,22 @@ async fn create(
     generation: u64,
     tx: mpsc::UnboundedSender<Action>,
 ) {
-    let mut results = futures::stream::iter(0..count)
-        .map(|_| {
-            let custodian = custodian.clone();
-            let actor = actor.clone();
-            async move { custodian.create(&actor).await }
-        })
-        .buffer_unordered(CREATE_CONCURRENCY);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut results = std::pin::pin!(custodian.create_many(count, &actor, CREATE_CONCURRENCY, stop.clone()));
+    let mut error = None;
     while let Some(result) = results.next().await {
         match result {
             Ok(record) => {
                 let _ = tx.send(Action::Created { generation, address: record.address.to_string() });
             }
+            // No new write; those in flight finish and are shown.
             Err(e) => {
-                let _ = tx.send(Action::CreateFinished { generation, error: Some(e.to_string()) });
-                return;
+                stop.store(true, Ordering::SeqCst);
+                error.get_or_insert(e.to_string());
             }
         }
     }
-    let _ = tx.send(Action::CreateFinished { generation, error: None });
+    let _ = tx.send(Action::CreateFinished { generation, error });
 }
 
 async fn run_audit(
