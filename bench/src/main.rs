@@ -5,10 +5,13 @@
 
 mod cold_start;
 mod console_rss;
+mod invocations;
 mod measure;
 mod report;
+mod runtime_api;
 mod setup;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -30,6 +33,17 @@ struct Args {
     /// Records in the audited table
     #[arg(long, default_value_t = 100_000)]
     audit_records: u64,
+    /// moto's endpoint, for KMS (the Lambda setter and getter rows); without
+    /// one those rows are skipped
+    #[arg(long, env = "ROSSIGNOL_TEST_KMS_ENDPOINT")]
+    kms_endpoint_url: Option<String>,
+    /// Where the `rossignol` and `rossignol-lambda` binaries are [default:
+    /// this binary's directory, target/release under scripts/bench]
+    #[arg(long, value_name = "DIR")]
+    binaries: Option<PathBuf>,
+    /// Only the Lambda setter and getter rows (a smoke test of them)
+    #[arg(long, hide = true)]
+    only_lambda: bool,
     #[command(subcommand)]
     tool: Option<Tool>,
 }
@@ -68,8 +82,13 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client) -> anyhow::Result<V
     let key: [u8; 32] = rossignol_core::secret::random_bytes();
     let dir = std::env::temp_dir().join(setup::unique("rossignol-bench"));
     std::fs::create_dir_all(&dir)?;
-    let rossignol = setup::sibling("rossignol")?;
-    let lambda = setup::sibling("rossignol-lambda")?;
+    let lambda = setup::binary(args.binaries.as_deref(), "rossignol-lambda")?;
+    if args.only_lambda {
+        let rows = lambda_rows(args, client, &lambda, &dir).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        return rows;
+    }
+    let rossignol = setup::binary(args.binaries.as_deref(), "rossignol")?;
     let mut rows = Vec::new();
     let note = |text: &str| text.to_owned();
 
@@ -200,6 +219,7 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client) -> anyhow::Result<V
         target: Target::AtMost { millis: 30.0, mib: 24.0 },
         note: note("process start to the first poll of the runtime API, median of 7; peak RSS by then"),
     });
+    rows.extend(lambda_rows(args, client, &lambda, &dir).await?);
 
     for table in [ours_table, raw_table, bulk_table, bulk_raw, audit_table] {
         for name in [rossignol_core::store::dynamo::DynamoTrail::default_table(&table), table] {
@@ -208,4 +228,70 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client) -> anyhow::Result<V
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(rows)
+}
+
+/// The Lambda setter and getter over the runtime protocol, against the
+/// same store and KMS calls made in process; none without a KMS endpoint.
+async fn lambda_rows(
+    args: &Args,
+    client: &aws_sdk_dynamodb::Client,
+    lambda: &Path,
+    dir: &Path,
+) -> anyhow::Result<Vec<Row>> {
+    let Some(kms_endpoint) = args.kms_endpoint_url.as_deref().filter(|url| !url.trim().is_empty()) else {
+        eprintln!(
+            "bench: skipping the Lambda setter and getter rows: no KMS endpoint \
+             (--kms-endpoint-url, or ROSSIGNOL_TEST_KMS_ENDPOINT as scripts/test sets it)"
+        );
+        return Ok(Vec::new());
+    };
+    eprintln!("bench: Lambda setter and getter over the runtime API ({} invocations each)", args.ops);
+    let endpoint = &args.endpoint_url;
+    let table = setup::unique("bench_lambda");
+    let raw_table = setup::unique("bench_lambda_raw");
+    let measured = async {
+        setup::table(client, endpoint, &table).await?;
+        setup::table(client, endpoint, &raw_table).await?;
+        let kms = setup::kms_client(kms_endpoint).await;
+        let setup = invocations::Setup {
+            lambda,
+            dir,
+            dynamodb_endpoint: endpoint,
+            kms_endpoint,
+            table: &table,
+            raw_table: &raw_table,
+        };
+        invocations::measure(&setup, client, &kms, args.ops).await
+    }
+    .await;
+    for table in [table, raw_table] {
+        for name in [rossignol_core::store::dynamo::DynamoTrail::default_table(&table), table] {
+            let _ = client.delete_table().table_name(name).send().await;
+        }
+    }
+    let rates = measured?;
+    Ok(vec![
+        Row {
+            operation: "Lambda setter, runtime API".into(),
+            ours: Figure::Rate(rates.setter.0),
+            raw: Some(Figure::Rate(rates.setter.1)),
+            target: Target::Report,
+            note: "the release binary handling the recorded REST v1 POST event under a local runtime API, \
+                   KMS from moto: keygen + KMS Encrypt + conditional PutItem, vs KMS Encrypt + PutItem of the \
+                   same size in process; sequential, event handed out to response received. Bound by the \
+                   round trips: one KMS call and one DynamoDB call an invocation on both sides, \
+                   plus the runtime API's local HTTP exchange"
+                .into(),
+        },
+        Row {
+            operation: "Lambda getter, runtime API".into(),
+            ours: Figure::Rate(rates.getter.0),
+            raw: Some(Figure::Rate(rates.getter.1)),
+            target: Target::Report,
+            note: "same, the recorded REST v1 GET event for an account the setter made: consistent GetItem + \
+                   access-trail PutItem + KMS Decrypt, vs consistent GetItem + KMS Decrypt; one KMS call and \
+                   two DynamoDB calls against one (the getter also writes the access trail)"
+                .into(),
+        },
+    ])
 }

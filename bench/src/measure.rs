@@ -13,9 +13,9 @@ use rossignol_core::{Address, Custodian};
 use crate::setup::raw_item;
 
 /// Rounds each side is split into.
-const ROUNDS: u64 = 5;
+pub const ROUNDS: u64 = 5;
 
-fn rate(n: u64, elapsed: Duration) -> f64 {
+pub fn rate(n: u64, elapsed: Duration) -> f64 {
     n as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 

@@ -39,6 +39,8 @@ pub enum Target {
     AtMost { millis: f64, mib: f64 },
     /// A peak memory ceiling (the time is reported, not held to a target).
     MemoryAtMost { mib: f64 },
+    /// No target: the ratio is reported for what it is.
+    Report,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +74,7 @@ impl Row {
                 Some(d.as_secs_f64() * 1000.0 <= millis && kib as f64 / 1024.0 <= mib)
             }
             (Target::MemoryAtMost { mib }, Figure::TimeAndMemory(_, kib)) => Some(kib as f64 / 1024.0 <= mib),
+            (Target::Report, _) => None,
             _ => None,
         }
     }
@@ -83,6 +86,7 @@ impl Row {
             Target::RateAtLeast(min) => format!(">= {min:.0}/s"),
             Target::AtMost { millis, mib } => format!("<= {millis:.0} ms, <= {mib:.0} MiB"),
             Target::MemoryAtMost { mib } => format!("peak RSS <= {mib:.0} MiB"),
+            Target::Report => "report ratio".into(),
         }
     }
 }

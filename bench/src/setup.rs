@@ -17,16 +17,30 @@ use rossignol_core::{Custodian, PrivateKey};
 
 pub const REGION: &str = "eu-central-1";
 
-pub async fn client(endpoint: &str) -> Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The credentials the Lambda processes and the bench's KMS client use
+/// against moto (any pair works; they name the same moto account).
+pub const TEST_CREDENTIALS: (&str, &str) = ("test", "test");
+
+async fn sdk(access_key: &str, secret_key: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "bench", "bench", None, None, "bench",
+            access_key, secret_key, None, None, "bench",
         ))
         .retry_config(rossignol_core::aws::retry_config())
         .load()
-        .await;
+        .await
+}
+
+pub async fn client(endpoint: &str) -> Client {
+    let sdk = sdk("bench", "bench").await;
     Client::from_conf(aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(endpoint).build())
+}
+
+/// A KMS client for moto.
+pub async fn kms_client(endpoint: &str) -> aws_sdk_kms::Client {
+    let sdk = sdk(TEST_CREDENTIALS.0, TEST_CREDENTIALS.1).await;
+    aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(&sdk).endpoint_url(endpoint).build())
 }
 
 pub fn unique(prefix: &str) -> String {
@@ -145,9 +159,13 @@ pub fn config(dir: &Path, endpoint: &str, table: &str, key: &[u8; 32]) -> anyhow
     Ok(path)
 }
 
-/// A sibling binary of this one (`rossignol`, `rossignol-lambda`).
-pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
-    let path = std::env::current_exe()?.with_file_name(name);
+/// A binary in `dir` (`rossignol`, `rossignol-lambda`); by default `dir`
+/// is this binary's own directory (`target/release` under `scripts/bench`).
+pub fn binary(dir: Option<&Path>, name: &str) -> anyhow::Result<PathBuf> {
+    let path = match dir {
+        Some(dir) => dir.join(name),
+        None => std::env::current_exe()?.with_file_name(name),
+    };
     anyhow::ensure!(
         path.exists(),
         "{} is missing; build it first: cargo build --release -p rossignol-console -p rossignol-lambda",

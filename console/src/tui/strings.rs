@@ -12,6 +12,7 @@ pub const REFUSED: &str = "Refused";
 pub const CREATE_IN_BACKGROUND: &str = "creating goes on in the background; press c to watch it";
 pub const FINDING_HAS_NO_ACCOUNT: &str = "this finding names no account that can be opened";
 pub const LOADING_MORE: &str = "… loading more";
+pub const LOADING: &str = "loading…";
 pub const MORE_BELOW: &str = "… more accounts follow; scroll to load them";
 pub const NO_ACCOUNTS: &str = "no accounts yet; press c to create some";
 pub const NO_ACCOUNTS_READ_ONLY: &str = "no accounts in this read-only environment";

@@ -71,7 +71,7 @@ pub fn actor() -> String {
 
 fn to_row(item: &Item) -> Row {
     match AccountRecord::from_item(item) {
-        Ok(record) => Row::Account(AccountView::from(&record)),
+        Ok(record) => Row::Account(AccountView::summary(&record)),
         Err(e) => {
             Row::Malformed { address: item.address().unwrap_or("<missing>").to_owned(), error: e.to_string() }
         }
@@ -331,7 +331,7 @@ async fn export(
 async fn lookup(custodian: &Custodian, address: &str) -> Result<Option<Row>, String> {
     let parsed = Address::parse(address).map_err(|e| e.to_string())?;
     match custodian.get(&parsed).await {
-        Ok(record) => Ok(Some(Row::Account(AccountView::from(&record)))),
+        Ok(record) => Ok(Some(Row::Account(AccountView::summary(&record)))),
         Err(Error::NotFound { .. }) => Ok(None),
         Err(e @ Error::MalformedRecord { .. }) => {
             Ok(Some(Row::Malformed { address: address.to_owned(), error: e.to_string() }))

@@ -66,7 +66,7 @@ pub fn account(n: u8) -> AccountView {
     AccountView {
         address: key.address().to_string(),
         scheme: "secp256k1",
-        public_key: format_public_key(&key.public_key_uncompressed()),
+        public_key: Some(format_public_key(&key.public_key_uncompressed())),
         seal: Some("local:0123456789abcdef".into()),
         created_at: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, u32::from(n) % 60).unwrap()),
         created_by: Some("console:alice".into()),

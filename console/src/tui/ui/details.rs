@@ -58,8 +58,9 @@ fn attributes<'a>(view: &'a AccountView, theme: &Theme) -> Vec<Line<'a>> {
         None => Span::styled("none: legacy plaintext key at rest", theme.warning()),
     };
     // 132 characters: split in two so that it never wraps mid-screen.
-    let split = view.public_key.char_indices().nth(68).map_or(view.public_key.len(), |(i, _)| i);
-    let (head, tail) = view.public_key.split_at(split);
+    let public_key = view.public_key.as_deref().unwrap_or(strings::LOADING);
+    let split = public_key.char_indices().nth(68).map_or(public_key.len(), |(i, _)| i);
+    let (head, tail) = public_key.split_at(split);
     vec![
         field("address", Span::raw(view.address.as_str())),
         field("scheme", Span::raw(view.scheme)),

@@ -1,0 +1,287 @@
+//! The Lambda setter and getter, invoked over the runtime protocol (the
+//! release `rossignol-lambda` binary polling [`runtime_api`]) with the
+//! recorded REST v1 events, against the same calls made in process with the
+//! SDK clients: KMS Encrypt + PutItem for the setter, GetItem + KMS Decrypt
+//! for the getter. Interleaved in rounds, like the other measurements.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_kms::primitives::Blob;
+use serde_json::Value;
+
+use crate::measure::{ROUNDS, rate};
+use crate::runtime_api::{Function, Spec};
+use crate::setup::{REGION, TEST_CREDENTIALS, raw_item};
+
+/// The recorded API Gateway REST (v1) events the Lambda tests use.
+const SETTER_EVENT: &str = include_str!("../../lambda/tests/fixtures/rest-v1-post.json");
+const GETTER_EVENT: &str = include_str!("../../lambda/tests/fixtures/rest-v1-get.json");
+/// The address in the recorded getter event, replaced by a real one.
+const FIXTURE_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
+/// SHA-256 of `test-api-key`, the `X-Api-Key` of the recorded events: the
+/// functions check it as they would in production.
+const API_KEY_SHA256: &str = "4c806362b613f7496abf284146efd31da90e4b16169fe001841ca17290f427c4";
+
+/// Where the Lambda processes find DynamoDB Local and moto, and the tables.
+#[derive(Debug)]
+pub struct Setup<'a> {
+    pub lambda: &'a Path,
+    pub dir: &'a Path,
+    pub dynamodb_endpoint: &'a str,
+    pub kms_endpoint: &'a str,
+    /// The functions' accounts table (its access table beside it).
+    pub table: &'a str,
+    /// The baseline's table.
+    pub raw_table: &'a str,
+}
+
+/// (Rossignol, raw) rates.
+#[derive(Debug, Clone, Copy)]
+pub struct Rates {
+    pub setter: (f64, f64),
+    pub getter: (f64, f64),
+}
+
+pub async fn measure(
+    setup: &Setup<'_>,
+    client: &Client,
+    kms: &aws_sdk_kms::Client,
+    n: u64,
+) -> anyhow::Result<Rates> {
+    anyhow::ensure!(
+        GETTER_EVENT.contains(FIXTURE_ADDRESS),
+        "the getter fixture lost its placeholder address"
+    );
+    let key_id = kms
+        .create_key()
+        .description("rossignol-bench")
+        .send()
+        .await
+        .context("creating a KMS key in moto")?
+        .key_metadata
+        .context("moto answered CreateKey without key metadata")?
+        .key_id;
+    let result = measure_with(setup, client, kms, &key_id, n).await;
+    let _ = kms.schedule_key_deletion().key_id(&key_id).pending_window_in_days(7).send().await;
+    result
+}
+
+async fn measure_with(
+    setup: &Setup<'_>,
+    client: &Client,
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+    n: u64,
+) -> anyhow::Result<Rates> {
+    let env = vec![
+        ("AWS_REGION", REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", TEST_CREDENTIALS.0.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", TEST_CREDENTIALS.1.to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", setup.dynamodb_endpoint.to_owned()),
+        ("AWS_ENDPOINT_URL_KMS", setup.kms_endpoint.to_owned()),
+        ("DYNAMO_DB_TABLE_NAME", setup.table.to_owned()),
+        ("ROSSIGNOL_KMS_KEY_ID", key_id.to_owned()),
+        ("ROSSIGNOL_API_KEY_SHA256", API_KEY_SHA256.to_owned()),
+    ];
+    let spec = |handler| Spec {
+        binary: setup.lambda,
+        handler,
+        log: setup.dir.join(format!("lambda-{handler}.log")),
+        env: env.clone(),
+    };
+    let mut setter = Function::start(&spec("setter"))?;
+    let mut getter = Function::start(&spec("getter"))?;
+    let raw = Raw { client, kms, table: setup.raw_table, key_id };
+    let round = (n / ROUNDS).max(1);
+
+    // The setter: each invocation creates an account.
+    let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
+    let mut addresses = Vec::new();
+    let mut raw_addresses = Vec::new();
+    for _ in 0..ROUNDS {
+        tokio::task::block_in_place(|| {
+            for _ in 0..round {
+                let (elapsed, data) = invoke(&mut setter, setter_event)?;
+                ours += elapsed;
+                let address = data["address"]
+                    .as_str()
+                    .with_context(|| format!("the setter answered without an address: {data}"))?;
+                addresses.push(address.to_owned());
+            }
+            anyhow::Ok(())
+        })?;
+        for _ in 0..round {
+            let (elapsed, address) = raw.create().await?;
+            theirs += elapsed;
+            raw_addresses.push(address);
+        }
+    }
+    let count = round * ROUNDS;
+    let setter_rates = (rate(count, ours), rate(count, theirs));
+
+    // The getter: each invocation reveals one of those accounts.
+    let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
+    let per_round = addresses.len().div_ceil(ROUNDS as usize);
+    for (mine, raws) in addresses.chunks(per_round).zip(raw_addresses.chunks(per_round)) {
+        tokio::task::block_in_place(|| {
+            for address in mine {
+                let (elapsed, data) = invoke(&mut getter, |id| getter_event(id, address))?;
+                ours += elapsed;
+                // Only the address is shown: `data` holds the private key.
+                let answered = data["address"].as_str().unwrap_or_default();
+                anyhow::ensure!(
+                    answered.eq_ignore_ascii_case(address),
+                    "the getter was asked for {address} and answered for {answered:?}"
+                );
+                anyhow::ensure!(data["private_key"].is_string(), "the getter answered without a private key");
+            }
+            anyhow::Ok(())
+        })?;
+        for address in raws {
+            theirs += raw.get(address).await?;
+        }
+    }
+    let getter_rates = (rate(count, ours), rate(count, theirs));
+    drop((setter, getter));
+    Ok(Rates { setter: setter_rates, getter: getter_rates })
+}
+
+/// Invokes `function` with the event `event(request_id)` under a fresh
+/// request id; the `data` of its answer, which must be a 200 with
+/// `"success": true`.
+fn invoke(
+    function: &mut Function,
+    event: impl FnOnce(&str) -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<(Duration, Value)> {
+    let request_id = request_id();
+    let event = event(&request_id)?;
+    let answer = function.invoke(&request_id, &event)?;
+    let response = &answer.response;
+    let body: Value =
+        response["body"].as_str().and_then(|text| serde_json::from_str(text).ok()).with_context(|| {
+            format!("{}: invocation {request_id} answered without a JSON body: {response}", function.name())
+        })?;
+    anyhow::ensure!(
+        response["statusCode"] == 200 && body["success"] == true,
+        "{}: invocation {request_id} answered {} with {body}",
+        function.name(),
+        response["statusCode"]
+    );
+    Ok((answer.elapsed, body["data"].clone()))
+}
+
+/// A Lambda-style request id (a random UUID).
+fn request_id() -> String {
+    let hex = hex::encode(rossignol_core::secret::random_bytes::<16>());
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// The recorded setter event, under its own request id.
+fn setter_event(request_id: &str) -> anyhow::Result<Vec<u8>> {
+    event(SETTER_EVENT, request_id)
+}
+
+/// The recorded getter event, asking for `address`.
+fn getter_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
+    event(&GETTER_EVENT.replace(FIXTURE_ADDRESS, address), request_id)
+}
+
+fn event(text: &str, request_id: &str) -> anyhow::Result<Vec<u8>> {
+    let mut event: Value = serde_json::from_str(text).context("a recorded event is not JSON")?;
+    if let Some(id) = event.pointer_mut("/requestContext/requestId") {
+        *id = Value::String(request_id.to_owned());
+    }
+    Ok(serde_json::to_vec(&event)?)
+}
+
+/// The baseline: the same store and KMS calls, made in process.
+struct Raw<'a> {
+    client: &'a Client,
+    kms: &'a aws_sdk_kms::Client,
+    table: &'a str,
+    key_id: &'a str,
+}
+
+impl Raw<'_> {
+    /// KMS Encrypt of 32 random bytes, bound to {address, table} as
+    /// Rossignol binds them, then a PutItem of an item of a record's size
+    /// holding the ciphertext. Its time and the item's address.
+    async fn create(&self) -> anyhow::Result<(Duration, String)> {
+        let mut item: HashMap<String, AttributeValue> = raw_item();
+        let address = item
+            .get("address")
+            .and_then(|a| a.as_s().ok())
+            .cloned()
+            .context("a raw item without an address")?;
+        let secret = Blob::new(rossignol_core::secret::random_bytes::<32>().to_vec());
+        let seal = format!("kms:{}", self.key_id);
+        let start = Instant::now();
+        let sealed = self
+            .kms
+            .encrypt()
+            .key_id(self.key_id)
+            .plaintext(secret)
+            .encryption_context("address", &address)
+            .encryption_context("table", self.table)
+            .send()
+            .await
+            .context("KMS Encrypt (baseline)")?
+            .ciphertext_blob
+            .context("KMS answered Encrypt without a ciphertext")?;
+        item.insert("sealed_private_key".into(), AttributeValue::B(sealed));
+        item.insert("seal".into(), AttributeValue::S(seal));
+        self.client
+            .put_item()
+            .table_name(self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .context("PutItem (baseline)")?;
+        Ok((start.elapsed(), address))
+    }
+
+    /// A consistent GetItem, then KMS Decrypt of the ciphertext it holds
+    /// with the same context. Its time.
+    async fn get(&self, address: &str) -> anyhow::Result<Duration> {
+        let start = Instant::now();
+        let item = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .key("address", AttributeValue::S(address.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .context("GetItem (baseline)")?
+            .item
+            .with_context(|| format!("raw item {address} vanished"))?;
+        let sealed = item
+            .get("sealed_private_key")
+            .and_then(|b| b.as_b().ok())
+            .cloned()
+            .with_context(|| format!("raw item {address} has no sealed key"))?;
+        let plaintext = self
+            .kms
+            .decrypt()
+            .key_id(self.key_id)
+            .ciphertext_blob(sealed)
+            .encryption_context("address", address)
+            .encryption_context("table", self.table)
+            .send()
+            .await
+            .context("KMS Decrypt (baseline)")?
+            .plaintext;
+        let elapsed = start.elapsed();
+        anyhow::ensure!(
+            plaintext.is_some_and(|p| p.as_ref().len() == 32),
+            "KMS Decrypt (baseline) gave back no 32-byte secret"
+        );
+        Ok(elapsed)
+    }
+}
