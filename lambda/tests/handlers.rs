@@ -2,12 +2,8 @@
 //! an embedded store, for every status they answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use lambda_http::http::StatusCode;
-use rossignol_core::access::AccessTrail;
-use rossignol_core::store::dynamo::DynamoTrail;
 use rossignol_core::store::{AccountStore, Attr, Item};
 use rossignol_core::{Address, PrivateKey};
 use rossignol_lambda::{Entry, handle};
@@ -183,17 +179,7 @@ async fn a_wrong_or_missing_api_key_is_403() {
 
 #[tokio::test]
 async fn an_unavailable_access_trail_is_503_and_reveals_nothing() {
-    // A closed loopback port: the trail's writes fail at once.
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-central-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .endpoint_url("http://127.0.0.1:1")
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .load()
-        .await;
-    let trail: Arc<dyn AccessTrail> =
-        Arc::new(DynamoTrail::new(aws_sdk_dynamodb::Client::new(&sdk), "rossignol_test_access"));
-    let f = fixture_with(Some(api_key_hash()), Some(trail));
+    let f = fixture_with(Some(api_key_hash()), Some(unreachable_trail().await));
     let address = create(&f, "rest-v1-post").await;
 
     let response = handle(Entry::Getter, &f.service, event("rest-v1-get", Some(&address), no_edit)).await;

@@ -194,3 +194,14 @@ async fn the_getter_switch_turns_the_getter_off_and_points_to_the_signer() {
     .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_unavailable_access_trail_is_503_and_signs_nothing() {
+    let f = fixture_with(Some(api_key_hash()), Some(unreachable_trail().await));
+    let address = create(&f, "rest-v1-post").await;
+    let (status, body) = sign(&f, json!({"address": address, "message": "x"})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.get("data").is_none());
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("no key was revealed or used"), "{message}");
+}

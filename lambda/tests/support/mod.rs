@@ -72,3 +72,18 @@ pub async fn create(f: &Fixture, name: &str) -> String {
     assert_eq!(body["message"], "successfully created account");
     body["data"]["address"].as_str().unwrap().to_owned()
 }
+
+/// An access trail on a closed loopback port: every append fails at once.
+pub async fn unreachable_trail() -> Arc<dyn AccessTrail> {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-central-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url("http://127.0.0.1:1")
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    Arc::new(rossignol_core::store::dynamo::DynamoTrail::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        "rossignol_test_access",
+    ))
+}
