@@ -31,27 +31,32 @@ pub async fn create(
     let (mut ours, mut raw) = (Duration::ZERO, Duration::ZERO);
     let mut addresses = Vec::new();
     let round = n / ROUNDS;
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        let created: Vec<_> = futures::stream::iter(0..round)
-            .map(|_| custodian.create("bench"))
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        ours += start.elapsed();
-        for record in created {
-            addresses.push(record?.address);
-        }
-
-        let start = Instant::now();
-        let written: Vec<_> = futures::stream::iter(0..round)
-            .map(|_| client.put_item().table_name(raw_table).set_item(Some(raw_item())).send())
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        raw += start.elapsed();
-        for result in written {
-            result?;
+    for index in 0..ROUNDS {
+        // Alternate which side goes first, so that neither always follows
+        // the other's writes.
+        for side in [index % 2, 1 - index % 2] {
+            let start = Instant::now();
+            if side == 0 {
+                let created: Vec<_> = futures::stream::iter(0..round)
+                    .map(|_| custodian.create("bench"))
+                    .buffer_unordered(concurrency)
+                    .collect()
+                    .await;
+                ours += start.elapsed();
+                for record in created {
+                    addresses.push(record?.address);
+                }
+            } else {
+                let written: Vec<_> = futures::stream::iter(0..round)
+                    .map(|_| client.put_item().table_name(raw_table).set_item(Some(raw_item())).send())
+                    .buffer_unordered(concurrency)
+                    .collect()
+                    .await;
+                raw += start.elapsed();
+                for result in written {
+                    result?;
+                }
+            }
         }
     }
     Ok((rate(round * ROUNDS, ours), rate(round * ROUNDS, raw), addresses))
@@ -101,6 +106,20 @@ pub async fn get_open(
         raw += start.elapsed();
     }
     Ok((rate(n as u64, ours), rate(n as u64, raw)))
+}
+
+/// Writes, reads and scans a scratch table until DynamoDB Local's JVM has
+/// compiled its hot paths; the figures are thrown away.
+pub async fn warm_up(client: &Client, endpoint: &str) -> anyhow::Result<()> {
+    let table = crate::setup::unique("bench_warm_up");
+    crate::setup::table(client, endpoint, &table).await?;
+    raw_bulk(client, &table, 4000).await?;
+    for _ in 0..500 {
+        client.put_item().table_name(&table).set_item(Some(raw_item())).send().await?;
+    }
+    raw_scan(client, &table, 8).await?;
+    let _ = client.delete_table().table_name(&table).send().await;
+    Ok(())
 }
 
 /// Raw conditional PutItem of `n` items, 16 in flight: the fastest write of
@@ -174,4 +193,69 @@ pub fn median_of(runs: usize, mut command: impl FnMut() -> Command) -> anyhow::R
     let mut times = (0..runs).map(|_| timed(&mut command())).collect::<anyhow::Result<Vec<_>>>()?;
     times.sort();
     Ok(times[times.len() / 2])
+}
+
+/// Diagnostic: the parts of a sequential create, interleaved in rounds,
+/// printed as rates.
+pub async fn create_parts(client: &Client, endpoint: &str, n: u64) -> anyhow::Result<()> {
+    use rossignol_core::store::AccountStore as _;
+
+    let table = crate::setup::unique("bench_parts");
+    let store = crate::setup::table(client, endpoint, &table).await?;
+    let custodian = crate::setup::custodian(client, store.clone(), &[7u8; 32]);
+    let mut times = [Duration::ZERO; 4];
+    let round = n / ROUNDS;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for _ in 0..round {
+            client.put_item().table_name(&table).set_item(Some(raw_item())).send().await?;
+        }
+        times[0] += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..round {
+            client
+                .put_item()
+                .table_name(&table)
+                .set_item(Some(raw_item()))
+                .condition_expression("attribute_not_exists(#address)")
+                .expression_attribute_names("#address", "address")
+                .send()
+                .await?;
+        }
+        times[1] += start.elapsed();
+        let items: Vec<_> = (0..round)
+            .map(|_| {
+                let mut item = rossignol_core::store::Item::default();
+                for (name, value) in raw_item() {
+                    let attr = match value {
+                        AttributeValue::S(s) => rossignol_core::store::Attr::S(s),
+                        AttributeValue::N(n) => rossignol_core::store::Attr::N(n),
+                        AttributeValue::B(b) => rossignol_core::store::Attr::B(b.into_inner()),
+                        _ => continue,
+                    };
+                    item.insert(&name, attr);
+                }
+                item
+            })
+            .collect();
+        let start = Instant::now();
+        for item in &items {
+            store.create(item).await?;
+        }
+        times[2] += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..round {
+            custodian.create("bench").await?;
+        }
+        times[3] += start.elapsed();
+    }
+    for (label, time) in
+        ["raw PutItem", "raw conditional PutItem", "DynamoStore::create", "Custodian::create"]
+            .iter()
+            .zip(times)
+    {
+        println!("{label:<26} {:>7.0}/s", rate(round * ROUNDS, time));
+    }
+    let _ = client.delete_table().table_name(&table).send().await;
+    Ok(())
 }
