@@ -114,8 +114,11 @@ pub async fn warm_up(client: &Client, endpoint: &str) -> anyhow::Result<()> {
     let table = crate::setup::unique("bench_warm_up");
     crate::setup::table(client, endpoint, &table).await?;
     raw_bulk(client, &table, 4000).await?;
-    for _ in 0..500 {
-        client.put_item().table_name(&table).set_item(Some(raw_item())).send().await?;
+    // Sequential writes, plain and conditional, the first rows' shapes.
+    for i in 0..3000 {
+        let put = client.put_item().table_name(&table).set_item(Some(raw_item()));
+        let put = if i % 2 == 0 { put } else { put.condition_expression("attribute_not_exists(address)") };
+        put.send().await?;
     }
     raw_scan(client, &table, 8).await?;
     let _ = client.delete_table().table_name(&table).send().await;
