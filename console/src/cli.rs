@@ -133,15 +133,8 @@ pub enum Command {
     },
     /// Re-seal the Node service's plaintext rows in place; resumable, one conditional write per row
     Migrate {
-        /// Report what would be migrated, write nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Rows in flight at once
-        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
-        concurrency: u16,
-        /// A JSON summary instead of text
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        bulk: Bulk,
     },
     /// Re-encrypt every sealed key under another seal; resumable and verified
     Reseal {
@@ -149,14 +142,21 @@ pub enum Command {
         /// created 0600 if missing; the embedded store takes local keys only)
         #[arg(long, value_name = "kms:KEY | local:FILE")]
         to: String,
-        /// Report what would be resealed, write nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Rows in flight at once
-        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
-        concurrency: u16,
-        /// A JSON summary instead of text
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        bulk: Bulk,
     },
+}
+
+/// How `migrate` and `reseal` run.
+#[derive(Debug, Args)]
+pub struct Bulk {
+    /// Report what would be written, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Rows in flight at once
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// A JSON summary instead of text
+    #[arg(long)]
+    pub json: bool,
 }

@@ -43,11 +43,12 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Disable { address } => crate::custody::set_disabled(env, &address, true, &mut out).await,
         Command::Enable { address } => crate::custody::set_disabled(env, &address, false, &mut out).await,
-        Command::Migrate { dry_run, concurrency, json } => {
-            crate::lifecycle::migrate(env, dry_run, concurrency.into(), json, &mut out).await
+        Command::Migrate { bulk } => {
+            crate::lifecycle::migrate(env, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out).await
         }
-        Command::Reseal { to, dry_run, concurrency, json } => {
-            crate::lifecycle::reseal(env, &to, dry_run, concurrency.into(), json, &mut out).await
+        Command::Reseal { to, bulk } => {
+            crate::lifecycle::reseal(env, &to, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out)
+                .await
         }
     };
     out.flush()?;
@@ -67,7 +68,7 @@ async fn status(env: &Environment, out: &mut Out) -> Result<(), Failure> {
         out.line(&line)?;
     }
     out.line(
-        "commands: rossignol create | get ADDRESS | list | init | envs | audit   (rossignol --help for more)",
+        "commands: rossignol create | get | list | sign | export | disable | enable | audit | migrate | reseal | init | envs   (rossignol --help for more)",
     )
 }
 

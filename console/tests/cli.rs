@@ -1,54 +1,15 @@
 //! The `rossignol` binary as scripts use it: output, exit codes, errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use rossignol_core::{Address, PrivateKey};
 use serde_json::Value;
 
-/// A sandbox: its own data and config directories, no user configuration.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
+mod cli_support;
 
-impl Sandbox {
-    fn new() -> Self {
-        Sandbox { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("rossignol").unwrap();
-        cmd.env("ROSSIGNOL_DATA_DIR", self.path().join("data"))
-            .env("XDG_CONFIG_HOME", self.path().join("config"))
-            .env("HOME", self.path())
-            .env_remove("ROSSIGNOL_CONFIG")
-            .env_remove("ROSSIGNOL_ENV")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-        cmd
-    }
-
-    fn config(&self, text: &str) -> PathBuf {
-        let path = self.path().join("rossignol.toml");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn stdout(&self, args: &[&str]) -> String {
-        let output = self.cmd().args(args).output().unwrap();
-        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).unwrap()
-    }
-}
-
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
-}
+use cli_support::{Sandbox, json_lines};
 
 #[test]
 fn envs_lists_the_builtin_local_default() {
@@ -417,18 +378,6 @@ fn recover(digest: &[u8; 32], rsv_hex: &str) -> Address {
     )
 }
 
-/// The access trail of the sandbox's embedded `local` environment.
-fn local_trail(sandbox: &Sandbox, address: &str) -> Vec<rossignol_core::access::AccessRecord> {
-    use rossignol_core::access::AccessTrail as _;
-    let store = rossignol_core::store::embedded::EmbeddedStore::open(
-        &sandbox.path().join("data/local.redb"),
-        "rossignol_local",
-    )
-    .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(store.latest(&Address::parse(address).unwrap(), 10)).unwrap()
-}
-
 #[test]
 fn sign_messages_and_transactions_without_showing_the_key() {
     use rossignol_core::sign::eip191_digest;
@@ -465,7 +414,7 @@ fn sign_messages_and_transactions_without_showing_the_key() {
     assert_eq!(json_lines(&String::from_utf8(piped.stdout).unwrap()), signed, "deterministic");
 
     // Every signature is in the trail, with the digest and not the payload.
-    let trail = local_trail(&sandbox, &address);
+    let trail = sandbox.local_trail(&address);
     assert_eq!(trail.len(), 4);
     assert!(trail.iter().all(|r| r.action == "cli-sign" && r.digest.is_some()));
     assert_eq!(
@@ -482,7 +431,7 @@ fn sign_messages_and_transactions_without_showing_the_key() {
         .code(2)
         .stderr(predicate::str::contains("`transaction.gas` is missing"));
     sandbox.cmd().args(["sign", &address]).assert().code(2);
-    assert_eq!(local_trail(&sandbox, &address).len(), 4);
+    assert_eq!(sandbox.local_trail(&address).len(), 4);
 }
 
 #[test]
@@ -555,7 +504,7 @@ fn export_writes_a_private_v3_keystore_that_opens_to_the_key() {
     assert_eq!(revealed[0]["private_key"].as_str().unwrap(), key.reveal_hex().as_str());
 
     // Recorded like a reveal, before the reveal above.
-    let trail = local_trail(&sandbox, &address);
+    let trail = sandbox.local_trail(&address);
     assert_eq!(trail.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["cli-reveal", "cli-export"]);
 
     // Never over an existing file; short passphrases and unreadable
@@ -581,5 +530,5 @@ fn export_writes_a_private_v3_keystore_that_opens_to_the_key() {
         .code(2)
         .stderr(predicate::str::contains("cannot read the passphrase file"));
     assert!(!out.exists());
-    assert_eq!(local_trail(&sandbox, &address).len(), 2);
+    assert_eq!(sandbox.local_trail(&address).len(), 2);
 }

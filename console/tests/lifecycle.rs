@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,67 +23,9 @@ use rossignol_core::{Address, Custodian, LegacyKey, PrivateKey};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-/// A sandbox: its own data and config directories, no user configuration.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
+mod cli_support;
 
-impl Sandbox {
-    fn new() -> Self {
-        Sandbox { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn command(&self, config: Option<&Path>, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rossignol"));
-        cmd.env("ROSSIGNOL_DATA_DIR", self.path().join("data"))
-            .env("XDG_CONFIG_HOME", self.path().join("config"))
-            .env("HOME", self.path())
-            .env_remove("ROSSIGNOL_CONFIG")
-            .env_remove("ROSSIGNOL_ENV")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .current_dir(self.path());
-        if let Some(config) = config {
-            cmd.arg("--config").arg(config);
-        }
-        cmd.args(args);
-        cmd
-    }
-
-    fn run(&self, config: Option<&Path>, args: &[&str]) -> Output {
-        self.command(config, args).output().unwrap()
-    }
-
-    /// Runs a command that must succeed; its stdout.
-    fn ok(&self, config: Option<&Path>, args: &[&str]) -> String {
-        let output = self.run(config, args);
-        assert!(
-            output.status.success(),
-            "{args:?} exited {:?}: {}{}",
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn json(&self, config: Option<&Path>, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(config, args)).unwrap()
-    }
-
-    fn config(&self, text: &str) -> PathBuf {
-        let path = self.path().join("rossignol.toml");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn local_store(&self) -> EmbeddedStore {
-        EmbeddedStore::open(&self.path().join("data/local.redb"), "rossignol_local").unwrap()
-    }
-}
+use cli_support::Sandbox;
 
 /// A Node-era row for a random ed25519 key: the item, its address and its
 /// base64 key pair as the Node service stored it.

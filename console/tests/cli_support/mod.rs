@@ -1,0 +1,96 @@
+//! What the `rossignol` binary's tests share: a sandbox with its own data
+//! and config directories and no user configuration.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rossignol_core::Address;
+use rossignol_core::access::{AccessRecord, AccessTrail as _};
+use rossignol_core::store::embedded::EmbeddedStore;
+use serde_json::Value;
+
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `rossignol` in the sandbox, for assertions with assert_cmd.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.command(None, &[]))
+    }
+
+    /// `rossignol [--config CONFIG] ARGS` in the sandbox, as a plain
+    /// command (to spawn, read as it runs, or kill).
+    pub fn command(&self, config: Option<&Path>, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rossignol"));
+        cmd.env("ROSSIGNOL_DATA_DIR", self.path().join("data"))
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("HOME", self.path())
+            .env_remove("ROSSIGNOL_CONFIG")
+            .env_remove("ROSSIGNOL_ENV")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .current_dir(self.path());
+        if let Some(config) = config {
+            cmd.arg("--config").arg(config);
+        }
+        cmd.args(args);
+        cmd
+    }
+
+    pub fn run(&self, config: Option<&Path>, args: &[&str]) -> Output {
+        self.command(config, args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed; its stdout.
+    pub fn ok(&self, config: Option<&Path>, args: &[&str]) -> String {
+        let output = self.run(config, args);
+        assert!(
+            output.status.success(),
+            "{args:?} exited {:?}: {}{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// The stdout of `rossignol ARGS`, which must succeed.
+    pub fn stdout(&self, args: &[&str]) -> String {
+        self.ok(None, args)
+    }
+
+    pub fn json(&self, config: Option<&Path>, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(config, args)).unwrap()
+    }
+
+    pub fn config(&self, text: &str) -> PathBuf {
+        let path = self.path().join("rossignol.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The embedded store of the built-in `local` environment.
+    pub fn local_store(&self) -> EmbeddedStore {
+        EmbeddedStore::open(&self.path().join("data/local.redb"), "rossignol_local").unwrap()
+    }
+
+    /// The access trail of `address` in the `local` environment, newest first.
+    pub fn local_trail(&self, address: &str) -> Vec<AccessRecord> {
+        let store = self.local_store();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(store.latest(&Address::parse(address).unwrap(), 10)).unwrap()
+    }
+}
+
+pub fn json_lines(text: &str) -> Vec<Value> {
+    text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+}
