@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod cli_support;
 
-use cli_support::{Sandbox, json_lines};
+use cli_support::{Sandbox, dynamodb_endpoint, json_lines, random_table, raw_client};
 
 #[test]
 fn envs_lists_the_builtin_local_default() {
@@ -147,40 +147,11 @@ fn a_broken_config_exits_2_and_names_the_problem() {
         .stderr(predicate::str::contains("cannot read /nonexistent/rossignol.toml"));
 }
 
-/// DynamoDB Local, when `scripts/test` started it (always in CI).
-fn dynamodb_endpoint() -> Option<String> {
-    const VAR: &str = "ROSSIGNOL_TEST_DYNAMODB_ENDPOINT";
-    match std::env::var(VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!("DynamoDB Local is required in CI, but {VAR} is not set; run `scripts/test`")
-        }
-        _ => {
-            eprintln!("SKIPPED: DynamoDB Local is not running ({VAR} is unset); `scripts/test` starts it");
-            None
-        }
-    }
-}
-
-async fn raw_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-central-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .endpoint_url(endpoint)
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&sdk)
-}
-
-fn random_table() -> String {
-    format!("cli_{}", &hex::encode(PrivateKey::generate_os().reveal_bytes().as_slice())[..12])
-}
-
 #[test]
 fn init_create_and_reveal_on_dynamodb_local_store_no_key_in_the_clear() {
     let Some(endpoint) = dynamodb_endpoint() else { return };
     let sandbox = Sandbox::new();
-    let table = random_table();
+    let table = random_table("cli");
     let config = sandbox.config(&format!(
         "default = \"dev\"\n[environments.dev]\ntable = \"{table}\"\nregion = \"eu-central-1\"\n\
          endpoint_url = \"{endpoint}\"\nlocal_key_file = \"dev.key\"\n"
@@ -256,7 +227,7 @@ fn missing_aws_credentials_are_named() {
     let config = sandbox.config(&format!(
         "default = \"dev\"\n[environments.dev]\ntable = \"{}\"\nregion = \"eu-central-1\"\n\
          endpoint_url = \"{endpoint}\"\nlocal_key_file = \"dev.key\"\n",
-        random_table()
+        random_table("cli")
     ));
     sandbox
         .cmd()
@@ -287,7 +258,7 @@ fn an_aws_profile_from_the_config_supplies_credentials_and_region() {
     let config = sandbox.config(&format!(
         "default = \"dev\"\n[environments.dev]\ntable = \"{}\"\nprofile = \"hey\"\n\
          endpoint_url = \"{endpoint}\"\nlocal_key_file = \"dev.key\"\n",
-        random_table()
+        random_table("cli")
     ));
     let run = |args: &[&str]| {
         sandbox

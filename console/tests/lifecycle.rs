@@ -19,13 +19,13 @@ use rossignol_core::seal::LocalSealer;
 use rossignol_core::store::embedded::EmbeddedStore;
 use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEAL, SEALED_PRIVATE_KEY};
 use rossignol_core::store::{AccountRecord, AccountStore, Attr, Item, parallel_scan};
-use rossignol_core::{Address, Custodian, LegacyKey, PrivateKey};
+use rossignol_core::{Address, Custodian, LegacyKey};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 mod cli_support;
 
-use cli_support::Sandbox;
+use cli_support::{Sandbox, dynamodb_endpoint, random_table, raw_client};
 
 /// A Node-era row for a random ed25519 key: the item, its address and its
 /// base64 key pair as the Node service stored it.
@@ -326,35 +326,6 @@ fn reseal_through_the_cli_moves_every_key_and_says_how_to_configure_it() {
     assert_eq!(report["configure"]["also_open"][0], format!("local:{}", old_key.display()));
     let text = sandbox.ok(Some(&rotated), &["reseal", "--to", "local:new.key"]);
     assert!(text.contains("already seals with"), "{text}");
-}
-
-/// DynamoDB Local, when `scripts/test` started it (always in CI).
-fn dynamodb_endpoint() -> Option<String> {
-    const VAR: &str = "ROSSIGNOL_TEST_DYNAMODB_ENDPOINT";
-    match std::env::var(VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!("DynamoDB Local is required in CI, but {VAR} is not set; run `scripts/test`")
-        }
-        _ => {
-            eprintln!("SKIPPED: DynamoDB Local is not running ({VAR} is unset); `scripts/test` starts it");
-            None
-        }
-    }
-}
-
-async fn raw_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-central-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .endpoint_url(endpoint)
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&sdk)
-}
-
-fn random_table(prefix: &str) -> String {
-    format!("{prefix}_{}", &hex::encode(PrivateKey::generate_os().reveal_bytes().as_slice())[..12])
 }
 
 /// A DynamoDB Local environment in the sandbox, its table made by `init`;

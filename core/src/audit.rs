@@ -368,7 +368,7 @@ async fn check_item(
         ));
     }
     if let Err(e) = record.verify_public_key() {
-        problems.push((FindingKind::AddressMismatch, reason_of(&e)));
+        problems.push((FindingKind::AddressMismatch, e.record_reason()));
     }
     let seal = match &record.key {
         StoredKey::LegacyPlaintext(_) => {
@@ -405,8 +405,8 @@ async fn check_item(
     if deep && problems.iter().all(|(kind, _)| *kind == FindingKind::PlaintextKeyAtRest) {
         match custodian.open(&record).await {
             Ok(_) => {}
-            Err(e @ Error::Integrity { .. }) => problems.push((FindingKind::KeyMismatch, reason_of(&e))),
-            Err(e) => problems.push((FindingKind::UnsealFailed, reason_of(&e))),
+            Err(e @ Error::Integrity { .. }) => problems.push((FindingKind::KeyMismatch, e.record_reason())),
+            Err(e) => problems.push((FindingKind::UnsealFailed, e.record_reason())),
         }
     }
     (problems, Some(seal))
@@ -421,15 +421,6 @@ fn unknown_seal_detail(seal_id: &str, primary: &str, known_seals: &[&str]) -> St
             "sealed by {seal_id}; this environment seals with {primary} and also opens {}",
             also.join(", ")
         )
-    }
-}
-
-/// The reason part of an error about one record (the address is already
-/// the finding's).
-fn reason_of(error: &Error) -> String {
-    match error {
-        Error::Integrity { reason, .. } | Error::Unseal { reason, .. } => reason.clone(),
-        other => other.to_string(),
     }
 }
 

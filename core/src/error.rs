@@ -103,6 +103,16 @@ impl Error {
         matches!(self, Error::Throttled { .. } | Error::AccessTrail { .. })
     }
 
+    /// The reason part of an error about one record, for reports that
+    /// already name the record (audit findings, migration failures).
+    pub fn record_reason(&self) -> String {
+        match self {
+            Error::Integrity { reason, .. } | Error::Unseal { reason, .. } => reason.clone(),
+            Error::MalformedRecord { reason, .. } => format!("malformed: {reason}"),
+            other => other.to_string(),
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { context: context.into(), source }
     }

@@ -94,3 +94,34 @@ impl Sandbox {
 pub fn json_lines(text: &str) -> Vec<Value> {
     text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
 }
+
+/// DynamoDB Local, when `scripts/test` started it (always in CI).
+pub fn dynamodb_endpoint() -> Option<String> {
+    const VAR: &str = "ROSSIGNOL_TEST_DYNAMODB_ENDPOINT";
+    match std::env::var(VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("DynamoDB Local is required in CI, but {VAR} is not set; run `scripts/test`")
+        }
+        _ => {
+            eprintln!("SKIPPED: DynamoDB Local is not running ({VAR} is unset); `scripts/test` starts it");
+            None
+        }
+    }
+}
+
+/// A DynamoDB client of the tests' own, to look at tables directly.
+pub async fn raw_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-central-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}
+
+/// A table name nobody else uses.
+pub fn random_table(prefix: &str) -> String {
+    format!("{prefix}_{}", hex::encode(rossignol_core::secret::random_bytes::<6>()))
+}

@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 use subtle::ConstantTimeEq as _;
 use tokio::sync::watch;
 
-use super::{Job, Options, Outcome, Progress, Report, drive, reason_of, write_verified};
+use super::{Job, Options, Outcome, Progress, Report, drive, write_verified};
 use crate::custodian::Custodian;
 use crate::error::Result;
 use crate::seal::Sealer;
@@ -46,14 +46,14 @@ pub async fn run(
 pub(super) async fn row(custodian: &Custodian, target: &dyn Sealer, item: Item, dry_run: bool) -> Outcome {
     let record = match AccountRecord::from_item(&item) {
         Ok(record) => record,
-        Err(e) => return Outcome::Failed(format!("not migrated: {}", reason_of(&e))),
+        Err(e) => return Outcome::Failed(format!("not migrated: {}", e.record_reason())),
     };
     let StoredKey::LegacyPlaintext(key) = &record.key else {
         return Outcome::AlreadyDone { verified: false };
     };
     // The key pair must be whole and derive the stored public key and address.
     if let Err(e) = custodian.open(&record).await {
-        return Outcome::Failed(format!("not migrated: {}", reason_of(&e)));
+        return Outcome::Failed(format!("not migrated: {}", e.record_reason()));
     }
     let seed = match key.seed() {
         Ok(seed) => seed,

@@ -345,7 +345,7 @@ async fn write_verified(
     let ctx = SealContext { address: &record.address, table: custodian.table() };
     let blob = match target.seal_secret(ctx, secret).await {
         Ok(blob) => blob,
-        Err(e) => return Outcome::Failed(format!("not written: {}", reason_of(&e))),
+        Err(e) => return Outcome::Failed(format!("not written: {}", e.record_reason())),
     };
     let mut new = current.clone();
     change(&mut new, blob);
@@ -382,20 +382,10 @@ async fn read_back(
         return Err(format!("read back, it is sealed by {seal}, not {}", target.id()));
     }
     let ctx = SealContext { address: &stored.address, table: custodian.table() };
-    let opened = target.open_secret(ctx, seal, blob).await.map_err(|e| reason_of(&e))?;
+    let opened = target.open_secret(ctx, seal, blob).await.map_err(|e| e.record_reason())?;
     if !bool::from(opened.as_slice().ct_eq(secret.as_slice())) {
         return Err("read back, its seal opens to another key".into());
     }
-    verified_key(&stored, &opened).map_err(|e| reason_of(&e))?;
+    verified_key(&stored, &opened).map_err(|e| e.record_reason())?;
     Ok(())
-}
-
-/// The reason part of an error about one row (the address is already the
-/// report's).
-fn reason_of(error: &Error) -> String {
-    match error {
-        Error::Integrity { reason, .. } | Error::Unseal { reason, .. } => reason.clone(),
-        Error::MalformedRecord { reason, .. } => format!("malformed: {reason}"),
-        other => other.to_string(),
-    }
 }

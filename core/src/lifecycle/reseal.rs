@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicBool;
 
 use tokio::sync::watch;
 
-use super::{Job, Options, Outcome, Progress, Report, drive, reason_of, write_verified};
+use super::{Job, Options, Outcome, Progress, Report, drive, write_verified};
 use crate::custodian::{Custodian, verified_key};
 use crate::error::Result;
 use crate::seal::{SealContext, Sealer};
@@ -43,7 +43,7 @@ pub async fn run(
 pub(super) async fn row(custodian: &Custodian, target: &dyn Sealer, item: Item, dry_run: bool) -> Outcome {
     let record = match AccountRecord::from_item(&item) {
         Ok(record) => record,
-        Err(e) => return Outcome::Failed(format!("not resealed: {}", reason_of(&e))),
+        Err(e) => return Outcome::Failed(format!("not resealed: {}", e.record_reason())),
     };
     let StoredKey::Sealed { seal, blob } = &record.key else {
         return Outcome::NotSealed;
@@ -56,15 +56,15 @@ pub(super) async fn row(custodian: &Custodian, target: &dyn Sealer, item: Item, 
         };
         return match checked {
             Ok(()) => Outcome::AlreadyDone { verified: true },
-            Err(e) => Outcome::Failed(format!("already under {seal}, but {}", reason_of(&e))),
+            Err(e) => Outcome::Failed(format!("already under {seal}, but {}", e.record_reason())),
         };
     }
     let secret = match custodian.sealer().open_secret(ctx, seal, blob).await {
         Ok(secret) => secret,
-        Err(e) => return Outcome::Failed(format!("not resealed: {}", reason_of(&e))),
+        Err(e) => return Outcome::Failed(format!("not resealed: {}", e.record_reason())),
     };
     if let Err(e) = verified_key(&record, &secret) {
-        return Outcome::Failed(format!("not resealed: {}", reason_of(&e)));
+        return Outcome::Failed(format!("not resealed: {}", e.record_reason()));
     }
     if dry_run {
         return Outcome::WouldWrite;

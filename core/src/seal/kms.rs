@@ -31,10 +31,6 @@ impl KmsSealer {
         let key_id = key_id.into();
         KmsSealer { client, id: format!("{PREFIX}{key_id}"), key_id }
     }
-
-    fn unseal_error(ctx: SealContext<'_>, reason: impl Into<String>) -> Error {
-        Error::Unseal { address: ctx.address.to_string(), reason: reason.into() }
-    }
 }
 
 #[async_trait]
@@ -87,12 +83,7 @@ impl Sealer for KmsSealer {
         blob: &[u8],
     ) -> Result<Zeroizing<[u8; 32]>> {
         let Some(key_id) = seal_id.strip_prefix(PREFIX) else {
-            return Err(Self::unseal_error(
-                ctx,
-                format!(
-                    "it was sealed by {seal_id}, but this environment seals with KMS; configure the key that sealed it"
-                ),
-            ));
+            return Err(ctx.foreign_seal(seal_id, "KMS"));
         };
         let output = self
             .client
@@ -104,36 +95,23 @@ impl Sealer for KmsSealer {
             .send()
             .await
             .map_err(|e| match e.code() {
-                Some("InvalidCiphertextException") => Self::unseal_error(
-                    ctx,
+                Some("InvalidCiphertextException") => ctx.unseal_error(
                     "KMS refused it: the sealed key was altered, or belongs to another record or table",
                 ),
                 Some("IncorrectKeyException") => {
-                    Self::unseal_error(ctx, format!("it was not sealed under KMS key {key_id}"))
+                    ctx.unseal_error(format!("it was not sealed under KMS key {key_id}"))
                 }
-                Some("AccessDeniedException") => Self::unseal_error(
-                    ctx,
-                    format!("access to KMS key {key_id} was denied; grant kms:Decrypt on it"),
-                ),
-                Some("NotFoundException") => {
-                    Self::unseal_error(ctx, format!("KMS key {key_id} no longer exists"))
-                }
+                Some("AccessDeniedException") => ctx
+                    .unseal_error(format!("access to KMS key {key_id} was denied; grant kms:Decrypt on it")),
+                Some("NotFoundException") => ctx.unseal_error(format!("KMS key {key_id} no longer exists")),
                 _ => sdk_error("KMS", "Decrypt", e),
             })?;
         let plain = Zeroizing::new(
             output
                 .plaintext
                 .map(Blob::into_inner)
-                .ok_or_else(|| Self::unseal_error(ctx, "KMS answered Decrypt without a plaintext"))?,
+                .ok_or_else(|| ctx.unseal_error("KMS answered Decrypt without a plaintext"))?,
         );
-        let mut secret = Zeroizing::new([0u8; 32]);
-        if plain.len() != secret.len() {
-            return Err(Self::unseal_error(
-                ctx,
-                format!("KMS returned {} bytes, not a 32-byte key", plain.len()),
-            ));
-        }
-        secret.copy_from_slice(&plain);
-        Ok(secret)
+        ctx.exact_secret(plain, "KMS")
     }
 }

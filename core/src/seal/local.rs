@@ -94,10 +94,6 @@ impl LocalSealer {
         aad.extend_from_slice(ctx.table.as_bytes());
         aad
     }
-
-    fn unseal_error(ctx: SealContext<'_>, reason: impl Into<String>) -> Error {
-        Error::Unseal { address: ctx.address.to_string(), reason: reason.into() }
-    }
 }
 
 impl fmt::Debug for LocalSealer {
@@ -135,28 +131,16 @@ impl Sealer for LocalSealer {
         blob: &[u8],
     ) -> Result<Zeroizing<[u8; 32]>> {
         if seal_id != self.id {
-            return Err(Self::unseal_error(
-                ctx,
-                format!(
-                    "it was sealed by {seal_id}, but this environment seals with {}; configure the key that sealed it",
-                    self.id
-                ),
-            ));
+            return Err(ctx.foreign_seal(seal_id, &self.id));
         }
         if blob.len() != BLOB_LEN {
-            return Err(Self::unseal_error(
-                ctx,
-                format!("the sealed key is {} bytes, not {BLOB_LEN}", blob.len()),
-            ));
+            return Err(ctx.unseal_error(format!("the sealed key is {} bytes, not {BLOB_LEN}", blob.len())));
         }
         if blob[0] != VERSION {
-            return Err(Self::unseal_error(ctx, format!("unknown local seal version {}", blob[0])));
+            return Err(ctx.unseal_error(format!("unknown local seal version {}", blob[0])));
         }
         if blob[1..HEADER_LEN] != self.key_id {
-            return Err(Self::unseal_error(
-                ctx,
-                "the sealed key names a different local key than its record",
-            ));
+            return Err(ctx.unseal_error("the sealed key names a different local key than its record"));
         }
         let (header, rest) = blob.split_at(HEADER_LEN);
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
@@ -165,21 +149,11 @@ impl Sealer for LocalSealer {
             self.cipher
                 .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
                 .map_err(|_| {
-                    Self::unseal_error(
-                        ctx,
-                        "authentication failed: the sealed key was altered, or belongs to another record or table",
+                    ctx.unseal_error("authentication failed: the sealed key was altered, or belongs to another record or table",
                     )
                 })?,
         );
-        let mut secret = Zeroizing::new([0u8; 32]);
-        if plain.len() != secret.len() {
-            return Err(Self::unseal_error(
-                ctx,
-                format!("the sealed secret is {} bytes, not 32", plain.len()),
-            ));
-        }
-        secret.copy_from_slice(&plain);
-        Ok(secret)
+        ctx.exact_secret(plain, "the local seal")
     }
 }
 

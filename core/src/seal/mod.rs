@@ -30,6 +30,30 @@ pub struct SealContext<'a> {
     pub table: &'a str,
 }
 
+impl SealContext<'_> {
+    /// Why the record's sealed key did not open; never holds key bytes.
+    pub(crate) fn unseal_error(&self, reason: impl Into<String>) -> Error {
+        Error::Unseal { address: self.address.to_string(), reason: reason.into() }
+    }
+
+    /// The opened plaintext as the 32-byte secret every seal holds.
+    pub(crate) fn exact_secret(&self, plain: Zeroizing<Vec<u8>>, from: &str) -> Result<Zeroizing<[u8; 32]>> {
+        let mut secret = Zeroizing::new([0u8; 32]);
+        if plain.len() != secret.len() {
+            return Err(self.unseal_error(format!("{from} gave {} bytes, not a 32-byte secret", plain.len())));
+        }
+        secret.copy_from_slice(&plain);
+        Ok(secret)
+    }
+
+    /// The refusal of a blob sealed by a seal that `ours` does not open.
+    pub(crate) fn foreign_seal(&self, seal_id: &str, ours: &str) -> Error {
+        self.unseal_error(format!(
+            "it was sealed by {seal_id}, but this environment seals with {ours}; configure the key that sealed it"
+        ))
+    }
+}
+
 /// Seals and opens 32-byte secrets.
 #[async_trait]
 pub trait Sealer: Send + Sync + fmt::Debug {
@@ -73,8 +97,7 @@ pub trait Sealer: Send + Sync + fmt::Debug {
     /// `seal_id`. Callers must still check that it derives `ctx.address`.
     async fn open(&self, ctx: SealContext<'_>, seal_id: &str, blob: &[u8]) -> Result<PrivateKey> {
         let secret = self.open_secret(ctx, seal_id, blob).await?;
-        PrivateKey::from_bytes(secret.as_slice())
-            .map_err(|e| Error::Unseal { address: ctx.address.to_string(), reason: e.to_string() })
+        PrivateKey::from_bytes(secret.as_slice()).map_err(|e| ctx.unseal_error(e.to_string()))
     }
 }
 

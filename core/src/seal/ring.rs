@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use zeroize::Zeroizing;
 
 use super::{SealContext, Sealer};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Seals with `primary`; opens with `primary` or any of `also_open`.
 #[derive(Clone)]
@@ -80,14 +80,11 @@ impl Sealer for SealRing {
     ) -> Result<Zeroizing<[u8; 32]>> {
         match self.opener(seal_id) {
             Some(member) => member.open_secret(ctx, seal_id, blob).await,
-            None => Err(Error::Unseal {
-                address: ctx.address.to_string(),
-                reason: format!(
-                    "it was sealed by {seal_id}, which this environment neither seals with nor opens ({}); \
+            None => Err(ctx.unseal_error(format!(
+                "it was sealed by {seal_id}, which this environment neither seals with nor opens ({}); \
                      add that key to the environment's `also_open`",
-                    self.known_seals().join(", ")
-                ),
-            }),
+                self.known_seals().join(", ")
+            ))),
         }
     }
 }
