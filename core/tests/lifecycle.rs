@@ -33,6 +33,7 @@ for_each_store!(
     a_key_that_does_not_derive_its_address_is_never_written,
     a_dry_run_writes_nothing,
     a_second_run_is_a_no_op,
+    a_rerun_reports_a_migrated_row_that_does_not_open,
     disabled_rows_stay_disabled,
     a_stopped_migration_is_finished_by_running_it_again,
     a_local_reseal_keeps_every_record_readable_mid_rotation,
@@ -313,8 +314,31 @@ async fn a_second_run_is_a_no_op(h: &Harness) {
     let after_first = snapshot(&h.store).await;
     let second = migrate(&h.custodian, false).await;
     assert_eq!((second.examined, second.written, second.already_done), (10, 0, 10));
+    assert_eq!(second.verified, 10, "a rerun opens and checks what earlier runs migrated");
     assert!(second.is_complete());
     assert_eq!(snapshot(&h.store).await, after_first);
+}
+
+/// A run that died between a write and its read-back left a row it never
+/// checked; the rerun checks it, and reports one that does not open.
+async fn a_rerun_reports_a_migrated_row_that_does_not_open(h: &Harness) {
+    let rows = seed_legacy(h, 3, 0x68).await;
+    assert_eq!(migrate(&h.custodian, false).await.written, 3);
+    // Row 0 ends up holding row 1's sealed seed: sealed for another address.
+    let (first, second) = (&rows[0].0, &rows[1].0);
+    let current = h.store.get(first).await.unwrap().unwrap();
+    let donor = h.store.get(second).await.unwrap().unwrap();
+    let mut broken = current.clone();
+    broken.insert(SEALED_PRIVATE_KEY, donor.get(SEALED_PRIVATE_KEY).unwrap().clone());
+    h.store.replace(&current, &broken).await.unwrap();
+
+    let rerun = migrate(&h.custodian, false).await;
+    assert_eq!((rerun.written, rerun.already_done, rerun.verified), (0, 2, 2), "{rerun:?}");
+    assert_eq!(rerun.failed.len(), 1, "{rerun:?}");
+    assert_eq!(rerun.failed[0].address, first.to_storage());
+    assert!(rerun.failed[0].reason.starts_with("already migrated, but "), "{:?}", rerun.failed);
+    assert!(!rerun.is_complete());
+    assert_eq!(h.store.get(first).await.unwrap().unwrap(), broken, "nothing is rewritten");
 }
 
 async fn disabled_rows_stay_disabled(h: &Harness) {

@@ -22,15 +22,16 @@ use crate::secret::LegacyKey;
 use crate::store::record::{
     CURRENT_SCHEMA, LEGACY_PRIVATE_KEY, SCHEMA_VERSION, SCHEME, SEAL, SEALED_PRIVATE_KEY,
 };
-use crate::store::{AccountRecord, Attr, Item, StoredKey};
+use crate::store::{AccountRecord, Attr, Item, Scheme, StoredKey};
 
 /// Migrates every plaintext row of the custodian's table, sealing it with
 /// the custodian's sealer (its primary seal, during a rotation).
 ///
 /// `progress` receives updates as rows are done; setting `cancel` stops
 /// the run between rows and returns a report of what was done. Rows
-/// already sealed are skipped, so running it again after a stop (or a
-/// crash) finishes the job. A row whose key does not derive its address is
+/// already migrated are not written again but opened and checked (counted
+/// in `already_done` and `verified`), so running it again after a stop (or
+/// a crash, even between a write and its read-back) finishes the job. A row whose key does not derive its address is
 /// never written. Fails only when the table cannot be scanned; everything
 /// about single rows is in the report.
 pub async fn run(
@@ -48,8 +49,18 @@ pub(super) async fn row(custodian: &Custodian, target: &dyn Sealer, item: Item, 
         Ok(record) => record,
         Err(e) => return Outcome::Failed(format!("not migrated: {}", e.record_reason())),
     };
-    let StoredKey::LegacyPlaintext(key) = &record.key else {
-        return Outcome::AlreadyDone { verified: false };
+    let key = match &record.key {
+        StoredKey::LegacyPlaintext(key) => key,
+        // An ed25519 row that is sealed was migrated, perhaps by a run that
+        // died before reading it back: open and check it again, so a rerun
+        // finishes the verification too.
+        StoredKey::Sealed { .. } if record.scheme == Scheme::Ed25519 => {
+            return match custodian.open(&record).await {
+                Ok(_) => Outcome::AlreadyDone { verified: true },
+                Err(e) => Outcome::Failed(format!("already migrated, but {}", e.record_reason())),
+            };
+        }
+        StoredKey::Sealed { .. } => return Outcome::AlreadyDone { verified: false },
     };
     // The key pair must be whole and derive the stored public key and address.
     if let Err(e) = custodian.open(&record).await {
