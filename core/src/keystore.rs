@@ -25,11 +25,16 @@ const IV_LEN: usize = 16;
 const MAC_LEN: usize = 32;
 const SALT_LEN: usize = 32;
 const MAX_SALT: usize = 1024;
-const MAX_CIPHERTEXT: usize = 64;
+/// A secp256k1 key is 32 bytes (geth wrote shorter ones without their
+/// leading zeros); anything longer cannot be one.
+const MAX_CIPHERTEXT: usize = 32;
 const MAX_LOG_N: u32 = 20;
 const MAX_R: u64 = 32;
 const MAX_P: u64 = 16;
 const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+/// 128·r·n·p, the bytes scrypt mixes: 8 times the standard n = 2^18, r = 8,
+/// p = 1, so no file can hold the CPU for more than a few seconds.
+const MAX_SCRYPT_WORK: u64 = 1 << 31;
 const MAX_PBKDF2_ROUNDS: u64 = 10_000_000;
 
 /// Why a keystore could not be read or written. No variant carries key
@@ -231,7 +236,8 @@ impl Keystore {
             None | Some(Value::Null) => None,
             Some(value) => Some(address(value)?),
         };
-        let crypto = match root.get("crypto").or_else(|| root.get("Crypto")) {
+        let crypto = match root.get("crypto").filter(|value| !value.is_null()).or_else(|| root.get("Crypto"))
+        {
             None | Some(Value::Null) => return Err(KeystoreError::MissingField { field: "crypto" }),
             Some(value) => object(value, "crypto")?,
         };
@@ -336,6 +342,17 @@ fn check_scrypt(n: u64, r: u64, p: u64) -> Result<ScryptParams, KeystoreError> {
             "128·r·n",
             memory,
             format!("scrypt memory at most {MAX_SCRYPT_MEMORY} bytes (1 GiB); here r = {r}, n = {n}"),
+        ));
+    }
+    // And p <= 16: still no overflow.
+    let work = memory * p;
+    if work > MAX_SCRYPT_WORK {
+        return Err(out_of_bounds(
+            "128·r·n·p",
+            work,
+            format!(
+                "scrypt work at most {MAX_SCRYPT_WORK} bytes (8 times the standard); here r = {r}, n = {n}, p = {p}"
+            ),
         ));
     }
     let log_n = u8::try_from(n.trailing_zeros()).map_err(|_| KeystoreError::KdfRefused)?;

@@ -300,6 +300,9 @@ fn old_geth_capitalised_crypto_and_prefixed_address_are_accepted() {
     assert_eq!(back.reveal_bytes(), key.reveal_bytes());
     let without_address = with(&file, "/address", None);
     assert!(keystore::decrypt(&without_address, b"p").is_ok());
+    // A null `crypto` beside the capitalised one is as good as absent.
+    file["crypto"] = Value::Null;
+    assert!(keystore::decrypt(file.to_string().as_bytes(), b"p").is_ok());
 }
 
 // ---- Refusals -------------------------------------------------------------------
@@ -411,6 +414,16 @@ fn absurd_parameters_are_refused_at_once_naming_the_parameter() {
     let err =
         refused_within(&with(&big, "/crypto/kdfparams/r", Some(json!(16))), b"p", Duration::from_millis(200));
     assert!(matches!(err, KeystoreError::OutOfBounds { name: "128·r·n", .. }), "{err:?}");
+
+    // Within the memory bound, but 16 passes over 1 GiB: 128 · 8 · 2^20 · 16 = 16 GiB of work.
+    let busy = with(&big, "/crypto/kdfparams/r", Some(json!(8)));
+    let busy: Value = serde_json::from_slice(&busy).unwrap();
+    let err = refused_within(
+        &with(&busy, "/crypto/kdfparams/p", Some(json!(16))),
+        b"p",
+        Duration::from_millis(200),
+    );
+    assert!(matches!(err, KeystoreError::OutOfBounds { name: "128·r·n·p", .. }), "{err:?}");
 }
 
 #[test]
@@ -421,7 +434,7 @@ fn lengths_out_of_bounds_are_refused() {
         ("/crypto/cipherparams/iv", "ab".repeat(15), "crypto.cipherparams.iv"),
         ("/crypto/cipherparams/iv", "ab".repeat(17), "crypto.cipherparams.iv"),
         ("/crypto/ciphertext", String::new(), "crypto.ciphertext"),
-        ("/crypto/ciphertext", "ab".repeat(65), "crypto.ciphertext"),
+        ("/crypto/ciphertext", "ab".repeat(33), "crypto.ciphertext"),
         ("/crypto/mac", "ab".repeat(31), "crypto.mac"),
         ("/crypto/mac", "ab".repeat(1_000_000), "crypto.mac"),
     ] {
@@ -519,9 +532,18 @@ fn what_is_not_a_json_object_is_refused() {
 #[test]
 fn decrypted_bytes_that_are_no_secp256k1_key_are_refused() {
     let order = hex::decode("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").unwrap();
-    for plaintext in [vec![0u8; 32], vec![0u8; 5], order, vec![1u8; 33], vec![1u8; 64]] {
+    for plaintext in [vec![0u8; 32], vec![0u8; 5], order] {
         let err = refused(&small_forge(&plaintext, b"p"), b"p");
         assert!(matches!(err, KeystoreError::InvalidKey(_)), "{} bytes: {err:?}", plaintext.len());
+    }
+    // Longer than any key: refused by its length, before the KDF runs.
+    for plaintext in [vec![1u8; 33], vec![1u8; 64]] {
+        let err = refused(&small_forge(&plaintext, b"p"), b"p");
+        assert!(
+            matches!(err, KeystoreError::OutOfBounds { name: "crypto.ciphertext", .. }),
+            "{} bytes: {err:?}",
+            plaintext.len()
+        );
     }
 }
 
