@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use ed25519_dalek::Verifier as _;
 use rossignol_core::audit::{self, AuditOptions, AuditReport, FindingKind};
 use rossignol_core::lifecycle::{self, Options, Progress, Report};
-use rossignol_core::seal::{KmsSealer, LocalSealer, SealRing, Sealer};
+use rossignol_core::seal::{KmsSealer, LocalSealer, SealContext, SealRing, Sealer};
 use rossignol_core::sign::{Payload, Signed};
 use rossignol_core::store::record::{
     DISABLED_AT, DISABLED_BY, LEGACY_PRIVATE_KEY, PUBLIC_KEY, SCHEMA_VERSION, SCHEME, SEAL,
@@ -26,6 +26,7 @@ use rossignol_core::store::{
 use rossignol_core::{Address, Custodian, Error, KeyMaterial, PrivateKey, Requester, Result};
 use support::{Harness, KMS_ENDPOINT, TestTable, kms_client, legacy_item, server};
 use tokio::sync::watch;
+use zeroize::Zeroizing;
 
 for_each_store!(
     legacy_rows_are_sealed_in_place_with_their_keys,
@@ -34,6 +35,7 @@ for_each_store!(
     a_dry_run_writes_nothing,
     a_second_run_is_a_no_op,
     a_rerun_reports_a_migrated_row_that_does_not_open,
+    a_seal_that_cannot_open_what_it_seals_writes_nothing,
     disabled_rows_stay_disabled,
     a_stopped_migration_is_finished_by_running_it_again,
     a_local_reseal_keeps_every_record_readable_mid_rotation,
@@ -319,6 +321,44 @@ async fn a_second_run_is_a_no_op(h: &Harness) {
     assert_eq!(snapshot(&h.store).await, after_first);
 }
 
+/// A seal that encrypts but cannot decrypt (a KMS key without Decrypt, say).
+#[derive(Debug)]
+struct WriteOnly(LocalSealer);
+
+#[async_trait]
+impl Sealer for WriteOnly {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+    async fn seal_secret(&self, ctx: SealContext<'_>, secret: &Zeroizing<[u8; 32]>) -> Result<Vec<u8>> {
+        self.0.seal_secret(ctx, secret).await
+    }
+    async fn open_secret(&self, ctx: SealContext<'_>, _: &str, _: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+        Err(Error::Unseal { address: ctx.address.to_string(), reason: "Decrypt is not allowed".into() })
+    }
+}
+
+/// Such a seal must never replace a working one: every row is refused
+/// before its write, for migrate and for reseal alike.
+async fn a_seal_that_cannot_open_what_it_seals_writes_nothing(h: &Harness) {
+    seed_legacy(h, 3, 0x69).await;
+    for _ in 0..3 {
+        h.custodian.create("test").await.unwrap();
+    }
+    let before = snapshot(&h.store).await;
+    let target: Arc<dyn Sealer> = Arc::new(WriteOnly(LocalSealer::from_key(&[0x6au8; 32])));
+
+    let migrating = with_custodian(h, Arc::clone(&h.store), Arc::clone(&target));
+    let report = migrate(&migrating, false).await;
+    assert_eq!((report.written, report.failed.len()), (0, 3), "{report:?}");
+    let report = reseal(&h.custodian, &target, false).await;
+    assert_eq!((report.written, report.failed.len()), (0, 3), "{report:?}");
+    for failure in &report.failed {
+        assert!(failure.reason.contains("the new seal cannot be opened"), "{failure:?}");
+    }
+    assert_eq!(snapshot(&h.store).await, before, "nothing was written");
+}
+
 /// A run that died between a write and its read-back left a row it never
 /// checked; the rerun checks it, and reports one that does not open.
 async fn a_rerun_reports_a_migrated_row_that_does_not_open(h: &Harness) {
@@ -560,7 +600,7 @@ async fn a_kms_reseal_moves_every_key_to_the_new_kms_key() {
     // The old key can no longer open what was resealed.
     let item = store.get(&keys[1].address()).await.unwrap().unwrap();
     let Some(Attr::B(blob)) = item.get(SEALED_PRIVATE_KEY) else { panic!("sealed") };
-    let ctx = rossignol_core::seal::SealContext { address: &keys[1].address(), table: store.table() };
+    let ctx = SealContext { address: &keys[1].address(), table: store.table() };
     assert!(old.open(ctx, old.id(), blob).await.is_err());
     for key in &keys {
         let (_, opened) = after.open_unrecorded(&key.address()).await.unwrap();

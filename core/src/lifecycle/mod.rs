@@ -331,9 +331,12 @@ async fn next_page(pages: &mut Option<mpsc::Receiver<Result<Vec<Item>>>>) -> Opt
     }
 }
 
-/// Seals `secret` under `target`, writes `current` changed by `change` with
-/// one conditional replace, reads it back and checks that it opens under
-/// `target` to the same bytes, and that those derive the record's address.
+/// Seals `secret` under `target` and opens the new seal again before
+/// anything is written (a target that seals but cannot open, such as a KMS
+/// key without Decrypt, must not replace a working seal); then writes
+/// `current` changed by `change` with one conditional replace, reads the
+/// row back and checks that it holds exactly that seal, for a key that
+/// derives the record's address.
 async fn write_verified(
     custodian: &Custodian,
     target: &dyn Sealer,
@@ -347,25 +350,36 @@ async fn write_verified(
         Ok(blob) => blob,
         Err(e) => return Outcome::Failed(format!("not written: {}", e.record_reason())),
     };
+    match target.open_secret(ctx, target.id(), &blob).await {
+        Ok(opened) if bool::from(opened.as_slice().ct_eq(secret.as_slice())) => {}
+        Ok(_) => return Outcome::Failed("not written: the new seal opens to another key".into()),
+        Err(e) => {
+            return Outcome::Failed(format!(
+                "not written: the new seal cannot be opened: {}",
+                e.record_reason()
+            ));
+        }
+    }
     let mut new = current.clone();
-    change(&mut new, blob);
+    change(&mut new, blob.clone());
     match custodian.store().replace(current, &new).await {
         Ok(()) => {}
         Err(Error::Changed { .. }) => return Outcome::Changed,
         Err(e) => return Outcome::Failed(format!("not written: {e}")),
     }
-    match read_back(custodian, target, record, secret).await {
+    match read_back(custodian, target, record, &blob, secret).await {
         Ok(()) => Outcome::Written,
         Err(reason) => Outcome::WrittenUnverified(reason),
     }
 }
 
-/// Reads the row again and opens it under `target`: the bytes must be
-/// `secret`, and derive the record's address and public key.
+/// Reads the row again: it must hold `blob` (already opened to `secret`)
+/// under `target`, and `secret` must derive its address and public key.
 async fn read_back(
     custodian: &Custodian,
     target: &dyn Sealer,
     record: &AccountRecord,
+    blob: &[u8],
     secret: &Zeroizing<[u8; 32]>,
 ) -> std::result::Result<(), String> {
     let item = custodian
@@ -375,17 +389,15 @@ async fn read_back(
         .map_err(|e| format!("reading it back failed: {e}"))?
         .ok_or("it was gone when read back")?;
     let stored = AccountRecord::from_item(&item).map_err(|e| format!("read back, it is malformed: {e}"))?;
-    let StoredKey::Sealed { seal, blob } = &stored.key else {
+    let StoredKey::Sealed { seal, blob: stored_blob } = &stored.key else {
         return Err("read back, it holds no sealed key".into());
     };
     if seal != target.id() {
         return Err(format!("read back, it is sealed by {seal}, not {}", target.id()));
     }
-    let ctx = SealContext { address: &stored.address, table: custodian.table() };
-    let opened = target.open_secret(ctx, seal, blob).await.map_err(|e| e.record_reason())?;
-    if !bool::from(opened.as_slice().ct_eq(secret.as_slice())) {
-        return Err("read back, its seal opens to another key".into());
+    if stored_blob.as_slice() != blob {
+        return Err("read back, it holds another sealed key than the one written".into());
     }
-    verified_key(&stored, &opened).map_err(|e| e.record_reason())?;
+    verified_key(&stored, secret).map_err(|e| e.record_reason())?;
     Ok(())
 }
