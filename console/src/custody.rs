@@ -56,7 +56,9 @@ pub async fn sign(
 ) -> Result<(), Failure> {
     let address = parse_address(address)?;
     let payload = match (message, transaction) {
-        (Some(message), None) => Payload::Message(parse_message(&message)),
+        (Some(message), None) => Payload::Message(
+            parse_message(&message).map_err(|e| Failure::usage(format!("--message: {}", e.reason)))?,
+        ),
         (None, Some(file)) => Payload::Transaction(read_transaction(&file)?),
         _ => return Err(Failure::usage("give either --message or --transaction")),
     };

@@ -188,7 +188,8 @@ impl LegacyKey {
         let bytes = Zeroizing::new(
             BASE64
                 .decode(self.base64.as_bytes())
-                .map_err(|e| format!("the legacy private_key is not base64 ({e})"))?,
+                // Not the decoder's message: it quotes the offending character of the key.
+                .map_err(|_| "the legacy private_key is not valid base64".to_owned())?,
         );
         let pair: &[u8; 64] = bytes
             .as_slice()
@@ -237,6 +238,13 @@ mod tests {
         let mut bytes = [0u8; 32];
         bytes[31] = 1;
         PrivateKey::from_bytes(&bytes).expect("valid")
+    }
+
+    #[test]
+    fn a_corrupt_legacy_key_is_refused_without_quoting_it() {
+        let corrupt = LegacyKey::from_base64(Zeroizing::new("QUJD€REVG".to_owned()));
+        let reason = corrupt.seed().expect_err("not base64");
+        assert_eq!(reason, "the legacy private_key is not valid base64");
     }
 
     #[test]

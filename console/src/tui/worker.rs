@@ -282,7 +282,7 @@ async fn sign(
 ) -> Result<Vec<(&'static str, String)>, String> {
     let parsed = Address::parse(address).map_err(|e| e.to_string())?;
     let payload = match input {
-        SignInput::Message(text) => Payload::Message(parse_message(&text)),
+        SignInput::Message(text) => Payload::Message(parse_message(&text).map_err(|e| e.to_string())?),
         SignInput::TransactionFile(path) => {
             let text = tokio::fs::read_to_string(&path)
                 .await

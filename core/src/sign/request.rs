@@ -60,13 +60,13 @@ impl SignRequest {
             None => return Err(invalid("address", "is missing: give the account to sign with")),
         };
         let payload = match (fields.get("message"), fields.get("transaction")) {
-            (Some(Value::String(text)), None) => Payload::Message(parse_message(text)),
+            (Some(Value::String(text)), None) => Payload::Message(parse_message(text)?),
             (Some(_), None) => {
                 return Err(invalid("message", "must be a string: 0x-prefixed hex for bytes, or UTF-8 text"));
             }
             (None, Some(tx)) => {
                 let tx_fields = tx.as_object().ok_or_else(|| invalid("transaction", "must be an object"))?;
-                if let Some(from) = tx_fields.get("from") {
+                if let Some(from) = tx_fields.get("from").filter(|from| !from.is_null()) {
                     let from = from.as_str().and_then(|s| Address::parse(s.trim()).ok());
                     if from != Some(address) {
                         return Err(invalid("transaction.from", "must be the signing `address` when given"));
@@ -85,12 +85,19 @@ impl SignRequest {
     }
 }
 
-/// A message as given: `0x`-prefixed hex is taken as bytes, anything else
-/// as UTF-8 text.
-pub fn parse_message(text: &str) -> Vec<u8> {
-    match text.strip_prefix("0x").and_then(|digits| hex::decode(digits).ok()) {
-        Some(bytes) => bytes,
-        None => text.as_bytes().to_vec(),
+/// A message as given: `0x`-prefixed hex (either case) is taken as bytes,
+/// anything else as UTF-8 text. Hex of odd length is refused rather than
+/// signed as text: whoever wrote it meant bytes.
+pub fn parse_message(text: &str) -> Result<Vec<u8>, InvalidField> {
+    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"));
+    match digits {
+        Some(digits) if digits.bytes().all(|b| b.is_ascii_hexdigit()) => hex::decode(digits).map_err(|_| {
+            invalid(
+                "message",
+                "is hex of odd length: give whole bytes (0x0a, not 0xa), or text that does not start with 0x",
+            )
+        }),
+        _ => Ok(text.as_bytes().to_vec()),
     }
 }
 
@@ -320,10 +327,20 @@ mod tests {
 
     #[test]
     fn messages_are_hex_bytes_or_utf8_text() {
-        assert_eq!(parse_message("0x68656c6c6f"), b"hello");
-        assert_eq!(parse_message("hello"), b"hello");
-        assert_eq!(parse_message("0xzz"), b"0xzz");
-        assert_eq!(parse_message("0x"), b"");
+        let message = |text: &str| parse_message(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(message("0x68656c6c6f"), b"hello");
+        assert_eq!(message("0X68656C6C6F"), b"hello");
+        assert_eq!(message("hello"), b"hello");
+        assert_eq!(message("0xzz"), b"0xzz");
+        assert_eq!(message("0x12 apples"), b"0x12 apples");
+        assert_eq!(message("0x"), b"");
+        for odd in ["0x123", "0Xa"] {
+            let refused = parse_message(odd).expect_err(odd);
+            assert_eq!(refused.field, "message");
+            assert!(refused.reason.contains("odd length"), "{refused}");
+        }
+        let refused = parse(json!({"address": ADDRESS, "message": "0xabc"})).expect_err("odd hex");
+        assert_eq!(refused.field, "message");
         let request = parse(json!({"address": ADDRESS, "message": "hi"})).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(request.payload, Payload::Message(b"hi".to_vec()));
     }
