@@ -359,6 +359,16 @@ mod tests {
     }
 
     #[test]
+    fn from_may_be_the_signer_or_null() {
+        for from in [json!(ADDRESS), json!(ADDRESS.to_uppercase().replace("0X", "0x")), Value::Null] {
+            let body = json!({"address": ADDRESS, "transaction": {
+                "chainId": "1", "nonce": "0", "gas": "21000", "gasPrice": "1", "from": from
+            }});
+            parse(body).unwrap_or_else(|e| panic!("from = {from}: {e}"));
+        }
+    }
+
+    #[test]
     fn every_refusal_names_its_field() {
         let tx = |extra: Value| {
             let mut base = json!({"chainId": "1", "nonce": "0", "gas": "21000", "maxFeePerGas": "2", "maxPriorityFeePerGas": "1"});
