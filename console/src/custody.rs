@@ -116,12 +116,15 @@ pub async fn export(
         None => ask_passphrase()?,
     };
     check_passphrase(&passphrase)?;
+    // Before the key is revealed and the export recorded: a directory that
+    // cannot take the file fails here, with nothing in the trail.
+    let target = PrivateFile::create(file)?;
     let custodian = env.connect().await?;
     let requester = Requester::operator("cli-export", who());
     let json = custodian
         .export_keystore(&address, Zeroizing::new(passphrase.as_bytes().to_vec()), &requester)
         .await?;
-    write_private_file(file, json.as_bytes())?;
+    target.commit(json.as_bytes())?;
     out.line(&format!("exported {address} to {} (V3 keystore, scrypt n=2^18; mode 0600)", file.display()))
 }
 
@@ -161,30 +164,115 @@ fn ask_passphrase() -> Result<Zeroizing<String>, Failure> {
     Ok(first)
 }
 
-/// Writes a new file readable by its owner only. Never overwrites; a
-/// failed write leaves no partial file.
-pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
+/// How the temporary files of [`PrivateFile`] begin.
+pub const PRIVATE_TEMP_PREFIX: &str = ".rossignol-export-";
 
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(
-        |e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Failure::usage(format!(
-                "{} already exists; nothing was overwritten. Choose another file",
-                path.display()
-            )),
-            _ => Failure::failed(format!("cannot create {}: {e}", path.display())),
-        },
-    )?;
-    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
-        drop(file);
-        let _ = std::fs::remove_file(path);
-        return Err(Failure::failed(format!(
-            "cannot write {}: {e}; nothing was left behind",
-            path.display()
-        )));
+/// A new file readable by its owner only, written whole under a temporary
+/// name in the same directory and then linked to its final name, which is
+/// never replaced. Dropped before [`PrivateFile::commit`], or on any
+/// error, it removes the temporary file and leaves the final name absent.
+#[derive(Debug)]
+pub struct PrivateFile {
+    path: PathBuf,
+    dir: PathBuf,
+    temp: tempfile::NamedTempFile,
+}
+
+fn already_exists(path: &Path) -> Failure {
+    Failure::usage(format!("{} already exists; nothing was overwritten. Choose another file", path.display()))
+}
+
+impl PrivateFile {
+    /// Refuses an existing `path` and creates the temporary file (mode
+    /// 0600 from creation) beside it.
+    pub fn create(path: &Path) -> Result<Self, Failure> {
+        use std::os::unix::fs::PermissionsExt as _;
+
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(already_exists(path));
+        }
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(PRIVATE_TEMP_PREFIX)
+            .suffix(".tmp")
+            .permissions(std::fs::Permissions::from_mode(0o600))
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                Failure::failed(format!(
+                    "cannot create a file in {} for {}: {e}; nothing was written. \
+                     Choose a directory you can write to",
+                    dir.display(),
+                    path.display()
+                ))
+            })?;
+        Ok(PrivateFile { path: path.to_path_buf(), dir, temp })
     }
-    Ok(())
+
+    /// Writes `bytes` to the temporary file, syncs it, links it to the
+    /// final name (failing if that appeared meanwhile), removes the
+    /// temporary name and syncs the directory.
+    pub fn commit(mut self, bytes: &[u8]) -> Result<(), Failure> {
+        use std::io::Write as _;
+
+        let file = self.temp.as_file_mut();
+        if let Err(e) = file.write_all(bytes).and_then(|()| file.flush()).and_then(|()| file.sync_all()) {
+            return Err(Failure::failed(format!(
+                "cannot write {}: {e}; nothing was left behind",
+                self.path.display()
+            )));
+        }
+        if let Err(e) = std::fs::hard_link(self.temp.path(), &self.path) {
+            return Err(match e.kind() {
+                std::io::ErrorKind::AlreadyExists => already_exists(&self.path),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::Unsupported => {
+                    Failure::failed(format!(
+                        "cannot put {} in place: {e}; the filesystem of {} does not seem to support \
+                         hard links. Nothing was written; choose a file on another filesystem",
+                        self.path.display(),
+                        self.dir.display()
+                    ))
+                }
+                _ => Failure::failed(format!(
+                    "cannot put {} in place: {e}; nothing was written",
+                    self.path.display()
+                )),
+            });
+        }
+        let temp_path = self.temp.path().to_path_buf();
+        if let Err(e) = self.temp.close() {
+            let _ = std::fs::remove_file(&self.path);
+            return Err(Failure::failed(format!(
+                "cannot remove the temporary file {}: {e}; {} was removed again. \
+                 Delete {} by hand (it holds the encrypted keystore)",
+                temp_path.display(),
+                self.path.display(),
+                temp_path.display()
+            )));
+        }
+        if let Err(e) = sync_dir(&self.dir) {
+            let _ = std::fs::remove_file(&self.path);
+            return Err(Failure::failed(format!(
+                "cannot sync the directory {} after writing {}: {e}; nothing was left behind",
+                self.dir.display(),
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Makes a new directory entry durable; a filesystem that cannot sync
+/// directories is not an error.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::File::open(dir).and_then(|dir| dir.sync_all()) {
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported) => {
+            Ok(())
+        }
+        result => result,
+    }
 }
 
 pub async fn set_disabled(

@@ -315,13 +315,11 @@ async fn export(
 ) -> Result<String, String> {
     let parsed = Address::parse(address).map_err(|e| e.to_string())?;
     let path = std::path::PathBuf::from(path);
-    if path.exists() {
-        return Err(format!("{} already exists; nothing was exported. Choose another file", path.display()));
-    }
+    // Before the key is revealed and the export recorded, as the CLI does.
+    let file = crate::custody::PrivateFile::create(&path).map_err(|failure| failure.message)?;
     let passphrase = Zeroizing::new(passphrase.expose().as_bytes().to_vec());
     let json = custodian.export_keystore(&parsed, passphrase, requester).await.map_err(|e| e.to_string())?;
-    let target = path.clone();
-    tokio::task::spawn_blocking(move || crate::custody::write_private_file(&target, json.as_bytes()))
+    tokio::task::spawn_blocking(move || file.commit(json.as_bytes()))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|failure| failure.message)?;
