@@ -33,6 +33,7 @@ for_each_store!(
     a_malformed_item_is_reported_not_hidden,
     every_reveal_is_recorded_first_newest_first,
     replace_writes_only_over_the_item_it_read,
+    a_replace_never_drops_an_attribute_added_meanwhile,
     create_many_writes_batches_and_stops_when_asked,
 );
 
@@ -372,6 +373,37 @@ async fn replace_writes_only_over_the_item_it_read(h: &Harness) {
     assert!(matches!(h.store.replace(&ghost, &ghost).await, Err(Error::Changed { .. })));
     assert_eq!(h.store.get(&address_of(&ghost)).await.unwrap(), None);
     assert!(matches!(h.store.replace(&current, &ghost).await, Err(Error::MalformedRecord { .. })));
+}
+
+/// Another writer adds an attribute Rossignol does not know between our
+/// read and our replace: DynamoDB keeps it beside our change, the embedded
+/// store refuses the replace; it is never lost.
+async fn a_replace_never_drops_an_attribute_added_meanwhile(h: &Harness) {
+    let (legacy, _) = legacy_item([0x21; 32]);
+    h.store.create(&legacy).await.unwrap();
+    let address = address_of(&legacy);
+    let mut labelled = legacy.clone();
+    labelled.insert("label", Attr::S("vip".into()));
+    h.store.replace(&legacy, &labelled).await.unwrap();
+
+    let mut ours = legacy.clone();
+    ours.0.remove(LEGACY_PRIVATE_KEY);
+    ours.insert(record::SEAL, Attr::S("local:test".into()));
+    let outcome = h.store.replace(&legacy, &ours).await;
+    let stored = h.store.get(&address).await.unwrap().unwrap();
+    assert_eq!(stored.get("label"), Some(&Attr::S("vip".into())), "{outcome:?}");
+    match outcome {
+        Ok(()) => {
+            assert!(h.is_dynamodb(), "the embedded store compares whole items");
+            assert_eq!(stored.get(record::SEAL), Some(&Attr::S("local:test".into())));
+            assert_eq!(stored.get(LEGACY_PRIVATE_KEY), None, "removed as asked");
+        }
+        Err(Error::Changed { .. }) => {
+            assert!(!h.is_dynamodb(), "DynamoDB updates only what differs");
+            assert_eq!(stored, labelled, "nothing written");
+        }
+        Err(e) => panic!("{e}"),
+    }
 }
 
 async fn create_many_writes_batches_and_stops_when_asked(h: &Harness) {

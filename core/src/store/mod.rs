@@ -97,9 +97,13 @@ pub trait AccountStore: Send + Sync + fmt::Debug {
     async fn get(&self, address: &Address) -> Result<Option<Item>>;
 
     /// Writes `new` in place of `current` only if the stored item is still
-    /// exactly `current`: one conditional write, so a row changed (or
-    /// removed) meanwhile fails with `Changed` and is never clobbered.
-    /// Both items must carry the same address.
+    /// `current`: one conditional write, so a row changed (or removed)
+    /// meanwhile fails with `Changed` and is never clobbered. Both items
+    /// must carry the same address. DynamoDB checks every attribute of
+    /// `current` and the absence of every attribute Rossignol writes, and
+    /// updates only what differs, so an attribute unknown to Rossignol
+    /// that another writer added meanwhile is kept; the embedded store
+    /// compares the whole item and refuses such a row as changed.
     async fn replace(&self, current: &Item, new: &Item) -> Result<()>;
 
     /// Up to `limit` items of one scan segment, after `after`.

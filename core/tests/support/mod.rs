@@ -122,6 +122,12 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// Whether this harness runs on DynamoDB Local (else the embedded store).
+    #[allow(dead_code)] // not every test binary asks
+    pub fn is_dynamodb(&self) -> bool {
+        self._table.is_some()
+    }
+
     pub fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(

@@ -146,6 +146,35 @@ fn unchanged_condition(
     (clauses.join(" AND "), names, values)
 }
 
+/// `SET` every attribute of `new` that `current` lacks or holds otherwise,
+/// `REMOVE` every attribute only `current` has; `None` when they agree.
+fn update_expression(
+    current: &Item,
+    new: &Item,
+    names: &mut HashMap<String, String>,
+    values: &mut HashMap<String, AttributeValue>,
+) -> Option<String> {
+    let mut set = Vec::new();
+    let changed =
+        new.0.iter().filter(|(name, attr)| name.as_str() != ADDRESS && current.get(name) != Some(*attr));
+    for (i, (name, attr)) in changed.enumerate() {
+        names.insert(format!("#s{i}"), name.clone());
+        values.insert(format!(":s{i}"), to_attribute(attr));
+        set.push(format!("#s{i} = :s{i}"));
+    }
+    let mut remove = Vec::new();
+    for (i, name) in current.0.keys().filter(|name| new.get(name).is_none()).enumerate() {
+        names.insert(format!("#r{i}"), name.clone());
+        remove.push(format!("#r{i}"));
+    }
+    let clauses: Vec<String> = [("SET", set), ("REMOVE", remove)]
+        .into_iter()
+        .filter(|(_, parts)| !parts.is_empty())
+        .map(|(verb, parts)| format!("{verb} {}", parts.join(", ")))
+        .collect();
+    (!clauses.is_empty()).then(|| clauses.join(" "))
+}
+
 #[async_trait]
 impl AccountStore for DynamoStore {
     fn table(&self) -> &str {
@@ -173,13 +202,18 @@ impl AccountStore for DynamoStore {
         Ok(())
     }
 
+    /// One conditional UpdateItem that sets and removes only what differs,
+    /// so an attribute Rossignol does not know, added by another writer in
+    /// the meantime, survives.
     async fn replace(&self, current: &Item, new: &Item) -> Result<()> {
         let address = super::replaced_address(current, new)?;
-        let (condition, names, values) = unchanged_condition(current, new);
+        let (condition, mut names, mut values) = unchanged_condition(current, new);
+        let update = update_expression(current, new, &mut names, &mut values);
         self.client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .set_item(Some(to_attributes(new)))
+            .key(ADDRESS, AttributeValue::S(address.clone()))
+            .set_update_expression(update)
             .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values((!values.is_empty()).then_some(values))
@@ -190,7 +224,7 @@ impl AccountStore for DynamoStore {
                     Error::Changed { address, table: self.table.clone() }
                 }
                 Some("ResourceNotFoundException") => self.table_missing(),
-                _ => sdk_error(SERVICE, "PutItem", e),
+                _ => sdk_error(SERVICE, "UpdateItem", e),
             })?;
         Ok(())
     }
