@@ -207,6 +207,9 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
             if report.cancelled { " (stopped early)" } else { "" },
         ));
     }
+    if let Some(error) = &report.scan_error {
+        lines.push(format!("the scan stopped early, rows after that point were not looked at: {error}"));
+    }
     if report.not_sealed > 0 {
         lines.push(format!(
             "{} plaintext Node-era row(s) were left as they are; seal them with `rossignol migrate`",
@@ -243,6 +246,9 @@ fn outcome(report: &Report) -> Result<(), Failure> {
     }
     if report.cancelled {
         problems.push("the run was stopped early".to_owned());
+    }
+    if report.scan_error.is_some() {
+        problems.push("the scan of the table failed before its end".to_owned());
     }
     Err(Failure::failed(format!(
         "{} (see above); run `rossignol {command}` again to finish: rows already done are skipped",

@@ -322,6 +322,7 @@ fn migrate_progress_and_report() {
         failed: Vec::new(),
         elapsed: Duration::from_secs(25),
         cancelled: false,
+        scan_error: None,
     };
     send(&mut app, Action::MigrateFinished { generation, result: Ok(report) });
     insta::assert_snapshot!("migrate_report", render(&app).backend());

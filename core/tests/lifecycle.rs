@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 for_each_store!(
     legacy_rows_are_sealed_in_place_with_their_keys,
     a_row_changed_between_scan_and_write_is_skipped_and_reported,
+    a_scan_that_fails_midway_still_reports_what_was_done,
     a_key_that_does_not_derive_its_address_is_never_written,
     a_dry_run_writes_nothing,
     a_second_run_is_a_no_op,
@@ -206,6 +207,64 @@ impl AccountStore for Meddler {
     async fn init(&self) -> Result<InitOutcome> {
         self.inner.init().await
     }
+}
+
+/// A store whose scan of the last segment fails, after a while.
+#[derive(Debug)]
+struct BrokenScan(Arc<dyn AccountStore>);
+
+#[async_trait]
+impl AccountStore for BrokenScan {
+    fn table(&self) -> &str {
+        self.0.table()
+    }
+    async fn create(&self, item: &Item) -> Result<()> {
+        self.0.create(item).await
+    }
+    async fn get(&self, address: &Address) -> Result<Option<Item>> {
+        self.0.get(address).await
+    }
+    async fn replace(&self, current: &Item, new: &Item) -> Result<()> {
+        self.0.replace(current, new).await
+    }
+    async fn scan_segment(&self, segment: Segment, after: Option<&Cursor>, limit: usize) -> Result<Page> {
+        if segment.index + 1 == segment.total {
+            // Late enough that rows of the other segments get done first.
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            return Err(Error::Service {
+                service: "test",
+                operation: "Scan",
+                message: "connection reset".into(),
+            });
+        }
+        self.0.scan_segment(segment, after, limit).await
+    }
+    async fn describe(&self) -> Result<TableReport> {
+        self.0.describe().await
+    }
+    async fn init(&self) -> Result<InitOutcome> {
+        self.0.init().await
+    }
+}
+
+async fn a_scan_that_fails_midway_still_reports_what_was_done(h: &Harness) {
+    seed_legacy(h, 40, 0x23).await;
+    let broken: Arc<dyn AccountStore> = Arc::new(BrokenScan(Arc::clone(&h.store)));
+    let custodian = with_custodian(h, broken, Arc::clone(h.custodian.sealer()));
+
+    let first = migrate(&custodian, false).await;
+    let error = first.scan_error.as_deref().expect("the scan error is in the report");
+    assert!(error.contains("connection reset"), "{error}");
+    assert!(!first.is_complete());
+    assert_eq!(first.written, first.verified, "what was written was verified: {first:?}");
+    assert!(first.failed.is_empty() && first.written > 0 && first.written < 40, "{first:?}");
+    let sealed =
+        snapshot(&h.store).await.values().filter(|item| item.get(SEALED_PRIVATE_KEY).is_some()).count();
+    assert_eq!(sealed as u64, first.written, "the report counts every row written");
+
+    let second = migrate(&h.custodian, false).await;
+    assert!(second.is_complete() && second.scan_error.is_none(), "{second:?}");
+    assert_eq!((second.written, second.already_done), (40 - first.written, first.written));
 }
 
 async fn a_row_changed_between_scan_and_write_is_skipped_and_reported(h: &Harness) {

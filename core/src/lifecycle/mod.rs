@@ -144,6 +144,10 @@ pub struct Report {
     pub elapsed: Duration,
     /// Stopped early by the caller; a second run finishes the job.
     pub cancelled: bool,
+    /// The scan of the table failed midway: rows after that point were not
+    /// looked at, and a second run picks them up. What the report counts
+    /// up to then stands.
+    pub scan_error: Option<String>,
 }
 
 impl Report {
@@ -163,13 +167,15 @@ impl Report {
             failed: Vec::new(),
             elapsed: Duration::ZERO,
             cancelled: false,
+            scan_error: None,
         }
     }
 
-    /// True when every row examined is done: nothing failed, nothing
-    /// changed meanwhile, and the run was not stopped.
+    /// True when every row of the table was examined and is done: nothing
+    /// failed, nothing changed meanwhile, the scan went to the end and the
+    /// run was not stopped.
     pub fn is_complete(&self) -> bool {
-        self.failed.is_empty() && self.changed.is_empty() && !self.cancelled
+        self.failed.is_empty() && self.changed.is_empty() && !self.cancelled && self.scan_error.is_none()
     }
 
     fn tally(&mut self, address: String, outcome: Outcome) {
@@ -313,9 +319,8 @@ async fn drive(
             }
         }
     }
-    if let Some(e) = scan_error {
-        return Err(e);
-    }
+    // Rows done before the scan failed are reported, not lost with it.
+    report.scan_error = scan_error.map(|e| e.to_string());
     report.changed.sort();
     report.failed.sort_by(|a, b| a.address.cmp(&b.address));
     report.elapsed = started.elapsed();
