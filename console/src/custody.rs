@@ -105,11 +105,10 @@ pub async fn export(
     out: &mut Out,
 ) -> Result<(), Failure> {
     let address = parse_address(address)?;
+    // Checked again when the file is made; here so nobody types a
+    // passphrase for an export that cannot happen.
     if file.exists() {
-        return Err(Failure::usage(format!(
-            "{} already exists; nothing was overwritten. Choose another --out",
-            file.display()
-        )));
+        return Err(already_exists(file));
     }
     let passphrase = match passphrase_file {
         Some(path) => read_passphrase_file(path)?,

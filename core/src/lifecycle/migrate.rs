@@ -31,9 +31,11 @@ use crate::store::{AccountRecord, Attr, Item, Scheme, StoredKey};
 /// the run between rows and returns a report of what was done. Rows
 /// already migrated are not written again but opened and checked (counted
 /// in `already_done` and `verified`), so running it again after a stop (or
-/// a crash, even between a write and its read-back) finishes the job. A row whose key does not derive its address is
-/// never written. Fails only when the table cannot be scanned; everything
-/// about single rows is in the report.
+/// a crash, even between a write and its read-back) finishes the job. A
+/// row whose key does not derive its address is never written. Fails only
+/// when the table cannot be described; a scan that fails midway ends the
+/// run with `scan_error` in its report, and everything about single rows
+/// is in the report too.
 pub async fn run(
     custodian: &Custodian,
     options: Options,
