@@ -65,15 +65,37 @@ async fn a_transaction_is_signed_and_its_digest_recorded(h: &Harness) {
     let Signed::Transaction { raw, hash, digest } = &signed else { panic!("{signed:?}") };
     assert_eq!(raw[0], 0x02, "an EIP-1559 transaction is type 2");
     assert_eq!(*hash, keccak256(raw));
-    // The last 67 bytes of this raw transaction are y-parity, r and s.
+    // The last three fields of this raw transaction are y-parity, r and s
+    // (r and s without leading zero bytes, as RLP writes quantities).
     let Payload::Transaction(tx) = &request.payload else { unreachable!() };
     assert_eq!(*digest, keccak256(&tx.signing_payload()));
-    let tail = &raw[raw.len() - 67..];
-    let (parity, r, s) = (tail[0], &tail[2..34], &tail[35..67]);
-    let rsv = [r, s, &[27 + u8::from(parity == 0x01)]].concat();
+    let fields = rlp_list_items(&raw[1..]);
+    let [parity, r, s] = fields[fields.len() - 3..] else { unreachable!() };
+    let rsv = [left_pad_32(r), left_pad_32(s), vec![27 + u8::from(parity == [0x01])]].concat();
     assert_eq!(recover(digest, &rsv), record.address);
     let trail = h.custodian.trail().latest(&record.address, 1).await.unwrap();
     assert_eq!(trail[0].digest.as_deref(), Some(format!("0x{}", hex::encode(digest)).as_str()));
+}
+
+/// The payloads of the items of the RLP list `encoded`.
+fn rlp_list_items(encoded: &[u8]) -> Vec<&[u8]> {
+    let mut rest = encoded;
+    let list = alloy_rlp::Header::decode(&mut rest).unwrap();
+    assert!(list.list && list.payload_length == rest.len(), "one RLP list");
+    let mut items = Vec::new();
+    while !rest.is_empty() {
+        let header = alloy_rlp::Header::decode(&mut rest).unwrap();
+        let (item, after) = rest.split_at(header.payload_length);
+        items.push(item);
+        rest = after;
+    }
+    items
+}
+
+fn left_pad_32(bytes: &[u8]) -> Vec<u8> {
+    let mut padded = vec![0u8; 32 - bytes.len()];
+    padded.extend_from_slice(bytes);
+    padded
 }
 
 async fn legacy_accounts_sign_messages_with_ed25519_only(h: &Harness) {
