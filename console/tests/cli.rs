@@ -245,6 +245,42 @@ fn missing_aws_credentials_are_named() {
         .stderr(predicate::str::contains("no AWS credentials were found"));
 }
 
+/// A loopback port that nothing listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn an_unreachable_store_is_one_sentence_and_the_chain_goes_to_the_debug_log() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.config(&format!(
+        "default = \"dev\"\n[environments.dev]\ntable = \"nowhere\"\nregion = \"eu-central-1\"\n\
+         endpoint_url = \"http://127.0.0.1:{}\"\nlocal_key_file = \"dev.key\"\n",
+        closed_port()
+    ));
+    let run = |log: Option<&str>| {
+        let mut command = sandbox.cmd();
+        command.arg("--config").arg(&config).args(["list"]).env("AWS_ACCESS_KEY_ID", "test");
+        command.env("AWS_SECRET_ACCESS_KEY", "test").env_remove("ROSSIGNOL_LOG");
+        if let Some(log) = log {
+            command.env("ROSSIGNOL_LOG", log);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let stderr = run(None);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.len() < 300, "{} characters: {stderr}", stderr.len());
+    assert!(stderr.starts_with("error: DynamoDB is unavailable: Scan failed after retries ("), "{stderr}");
+    assert!(stderr.contains("try again"), "{stderr}");
+    for internal in ["DispatchFailure", "ConnectorError", "hyper", "{"] {
+        assert!(!stderr.contains(internal), "no SDK internals ({internal}): {stderr}");
+    }
+    let debug = run(Some("rossignol_core=debug"));
+    assert!(debug.contains("AWS call failed") && debug.contains("dispatch failure"), "{debug}");
+}
+
 #[test]
 fn an_aws_profile_from_the_config_supplies_credentials_and_region() {
     let Some(endpoint) = dynamodb_endpoint() else { return };

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
@@ -77,13 +78,33 @@ const CREDENTIAL_CODES: &[&str] = &[
     "InvalidClientTokenId",
 ];
 
+/// Codes of a service that is failing on its side: retrying later may work.
+const OUTAGE_CODES: &[&str] = &[
+    "InternalFailure",
+    "InternalServerError",
+    "InternalError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "KMSInternalException",
+    "DependencyTimeoutException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
 /// Maps the failures every AWS call shares. Callers first handle their
 /// operation's own codes (conditional check, missing table, ...).
-pub fn sdk_error<E, R>(service: &'static str, operation: &'static str, err: SdkError<E, R>) -> Error
+///
+/// What cannot be fixed by trying again (bad credentials, an unknown key,
+/// a malformed request) becomes a specific error or [`Error::Service`];
+/// an endpoint that cannot be reached, times out, answers 5xx or keeps
+/// throttling after the retries becomes [`Error::Unavailable`] or
+/// [`Error::Throttled`], which callers report as retryable (HTTP 503). The
+/// SDK's whole error chain goes to the debug log, never into the message.
+pub fn sdk_error<E>(service: &'static str, operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
+    tracing::debug!(service, operation, error = %DisplayErrorContext(&err), "AWS call failed");
     let code = err.code().map(str::to_owned);
     let message = err.message().map(str::to_owned);
     if let Some(code) = code.as_deref() {
@@ -93,32 +114,104 @@ where
         if CREDENTIAL_CODES.contains(&code) {
             return Error::NoCredentials { detail: format!("{service} rejected the credentials: {code}") };
         }
+        if OUTAGE_CODES.contains(&code) {
+            return Error::Unavailable { service, operation, cause: format!("it answered {code}") };
+        }
     }
-    let chain = DisplayErrorContext(&err).to_string();
+    let cause = root_cause(&err);
     if matches!(err, SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_))
-        && chain.to_ascii_lowercase().contains("credentials")
+        && DisplayErrorContext(&err).to_string().to_ascii_lowercase().contains("credentials")
     {
-        return Error::NoCredentials { detail: first_line(&chain) };
+        return Error::NoCredentials { detail: cause };
+    }
+    let unreachable = match &err {
+        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(_) => err.raw_response().is_some_and(|r| r.status().is_server_error()),
+        _ => false,
+    };
+    if unreachable {
+        return Error::Unavailable { service, operation, cause };
     }
     let message = match (code, message) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code,
-        _ if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) => format!(
-            "could not reach the endpoint ({}); check the region, `endpoint_url` and the network",
-            first_line(&chain)
-        ),
-        _ => first_line(&chain),
+        _ => cause,
     };
     Error::Service { service, operation, message }
 }
 
-fn first_line(text: &str) -> String {
-    const MAX: usize = 300;
-    let line = text.lines().next().unwrap_or(text);
+/// The innermost error of the chain (`Connection refused (os error 111)`),
+/// which says what happened; the outer layers only say where.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = err;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    shorten(&inner.to_string())
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 160;
+    let line = text.lines().next().unwrap_or(text).trim();
     if line.len() > MAX {
         let cut = (0..=MAX).rev().find(|&i| line.is_char_boundary(i)).unwrap_or(0);
         format!("{}…", &line[..cut])
     } else {
         line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::config::http::HttpResponse;
+    use aws_sdk_kms::error::ConnectorError;
+    use aws_sdk_kms::operation::decrypt::DecryptError;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    fn answered(status: u16, code: &str) -> SdkError<DecryptError, HttpResponse> {
+        let error = DecryptError::generic(ErrorMetadata::builder().code(code).message("details").build());
+        let status = status.try_into().unwrap_or_else(|_| unreachable!("a valid status"));
+        SdkError::service_error(error, HttpResponse::new(status, SdkBody::empty()))
+    }
+
+    fn refused() -> SdkError<DecryptError, HttpResponse> {
+        let io =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+        SdkError::dispatch_failure(ConnectorError::io(Box::new(io)))
+    }
+
+    #[test]
+    fn outages_are_retryable_and_name_the_service_in_one_short_sentence() {
+        for err in [refused(), answered(500, "KMSInternalException"), answered(503, "SomethingNew")] {
+            let mapped = sdk_error("KMS", "Decrypt", err);
+            assert!(matches!(mapped, Error::Unavailable { service: "KMS", .. }), "{mapped:?}");
+            assert_eq!(mapped.outage().as_deref(), Some("KMS"));
+            let message = mapped.to_string();
+            assert!(message.starts_with("KMS is unavailable: Decrypt failed after retries"), "{message}");
+            assert!(!message.contains("DispatchFailure") && message.len() < 250, "{message}");
+        }
+        assert!(
+            sdk_error("KMS", "Decrypt", refused())
+                .to_string()
+                .contains("(Connection refused (os error 111))")
+        );
+        let throttled = sdk_error("DynamoDB", "GetItem", answered(400, "ThrottlingException"));
+        assert_eq!(throttled.outage().as_deref(), Some("DynamoDB"));
+    }
+
+    #[test]
+    fn what_retrying_cannot_fix_is_not_an_outage() {
+        let denied = sdk_error("KMS", "Decrypt", answered(400, "ValidationException"));
+        assert!(matches!(denied, Error::Service { .. }) && denied.outage().is_none(), "{denied:?}");
+        let credentials = sdk_error("KMS", "Decrypt", answered(400, "UnrecognizedClientException"));
+        assert!(matches!(credentials, Error::NoCredentials { .. }), "{credentials:?}");
+        let user = SdkError::<DecryptError, HttpResponse>::dispatch_failure(ConnectorError::user(
+            "a request that cannot be sent".into(),
+        ));
+        assert!(sdk_error("KMS", "Decrypt", user).outage().is_none());
     }
 }

@@ -187,10 +187,11 @@ impl Custodian {
         Ok(EnvironmentInit { accounts, access_trail: self.trail.name().to_owned(), access_trail_created })
     }
 
-    /// Reads the account, appends who asked to the access trail, then opens
-    /// its key. Fails closed: if the trail cannot be written, nothing is
-    /// opened and the error is [`Error::AccessTrail`]. A disabled account
-    /// is refused with [`Error::Disabled`].
+    /// Reads the account, then appends who asked to the access trail and
+    /// opens its key at the same time ([`Custodian::recorded_open`]). Fails
+    /// closed: if the trail cannot be written, the key is dropped unused and
+    /// the error is [`Error::AccessTrail`]. A disabled account is refused
+    /// with [`Error::Disabled`].
     pub async fn reveal(
         &self,
         address: &Address,
@@ -198,14 +199,13 @@ impl Custodian {
     ) -> Result<(AccountRecord, KeyMaterial)> {
         let record = self.get(address).await?;
         record.ensure_enabled()?;
-        self.record_access(&record, requester, None).await?;
-        let key = self.open(&record).await?;
+        let key = self.recorded_open(&record, requester, None).await?;
         Ok((record, key))
     }
 
     /// Signs `payload` with the account's key, which never leaves this
-    /// process. The access trail gets the digest of what is signed first,
-    /// and signing fails closed like a reveal.
+    /// process. The access trail gets the digest of what is signed before
+    /// the key is used, and signing fails closed like a reveal.
     pub async fn sign(
         &self,
         address: &Address,
@@ -215,8 +215,7 @@ impl Custodian {
         let record = self.get(address).await?;
         record.ensure_enabled()?;
         let digest = payload.digest(record.scheme)?;
-        self.record_access(&record, requester, Some(format!("0x{}", hex::encode(digest)))).await?;
-        let key = self.open(&record).await?;
+        let key = self.recorded_open(&record, requester, Some(format!("0x{}", hex::encode(digest)))).await?;
         let signed = sign::sign(&key, payload, &record.address.to_string())?;
         debug_assert_eq!(signed.digest(), digest);
         Ok((record, signed))
@@ -251,6 +250,25 @@ impl Custodian {
             .await
             .map_err(|e| Error::Seal(format!("the keystore encryption stopped: {e}")))?
             .map_err(Error::from)
+    }
+
+    /// Every key use goes through here: both, or nothing. The access record
+    /// is written while the key is opened, so a key use costs two round
+    /// trips (read the record, then trail and open together) instead of
+    /// three. The key is handed out only when both succeeded; if the trail
+    /// failed, an opened key is dropped here (zeroized) and never used, and
+    /// the caller gets the fail-closed [`Error::AccessTrail`], whatever the
+    /// open did.
+    async fn recorded_open(
+        &self,
+        record: &AccountRecord,
+        requester: &Requester,
+        digest: Option<String>,
+    ) -> Result<KeyMaterial> {
+        let (recorded, opened) =
+            futures::future::join(self.record_access(record, requester, digest), self.open(record)).await;
+        recorded?;
+        opened
     }
 
     async fn record_access(

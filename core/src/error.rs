@@ -62,6 +62,11 @@ pub enum Error {
     )]
     Throttled { service: &'static str, operation: &'static str },
 
+    #[error(
+        "{service} is unavailable: {operation} failed after retries ({cause}); check its endpoint, the region and the network, then try again"
+    )]
+    Unavailable { service: &'static str, operation: &'static str, cause: String },
+
     #[error("{service} {operation} failed: {message}")]
     Service { service: &'static str, operation: &'static str, message: String },
 
@@ -100,7 +105,19 @@ impl Error {
     /// True when trying again later may succeed: throttling, an access
     /// trail or a service that is unavailable.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Throttled { .. } | Error::AccessTrail { .. })
+        self.outage().is_some()
+    }
+
+    /// The dependency whose outage this is, when trying again later may
+    /// succeed: `"KMS"`, `"DynamoDB"`, `"the access trail rossignol_access"`.
+    pub fn outage(&self) -> Option<String> {
+        match self {
+            Error::Throttled { service, .. } | Error::Unavailable { service, .. } => {
+                Some((*service).to_owned())
+            }
+            Error::AccessTrail { trail, .. } => Some(format!("the access trail {trail}")),
+            _ => None,
+        }
     }
 
     /// The reason part of an error about one record, for reports that

@@ -131,22 +131,29 @@ fn error_response(caller: &Caller, error: &Error) -> Response<Body> {
             StatusCode::GONE,
             format!("account {address} is disabled (since {since}); nothing was revealed or signed"),
         ),
-        Error::AccessTrail { .. } => failure(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "the access trail is unavailable, so no key was revealed or used; try again later (request id {})",
+        Error::AccessTrail { .. } => retry_later(format!(
+            "the access trail is unavailable, so no key was revealed or used; try again in a moment (request id {})",
+            caller.request_id
+        )),
+        // A dependency that is down, throttling or unreachable: retryable.
+        e => match e.outage() {
+            Some(dependency) => retry_later(format!(
+                "{dependency} is unavailable right now, so nothing was handed out; try again in a moment (request id {})",
                 caller.request_id
+            )),
+            None => failure(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("internal error (request id {})", caller.request_id),
             ),
-        ),
-        e if e.is_transient() => failure(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the service is busy; try again later (request id {})", caller.request_id),
-        ),
-        _ => failure(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("internal error (request id {})", caller.request_id),
-        ),
+        },
     }
+}
+
+/// A 503 that tells the client to retry, and when.
+fn retry_later(message: String) -> Response<Body> {
+    let mut response = failure(StatusCode::SERVICE_UNAVAILABLE, message);
+    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
 }
 
 fn method_not_allowed(allowed: &'static str) -> Response<Body> {

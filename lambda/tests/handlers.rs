@@ -194,6 +194,62 @@ async fn an_unavailable_access_trail_is_503_and_reveals_nothing() {
 }
 
 #[tokio::test]
+async fn kms_unreachable_is_a_retryable_503_naming_it_and_nothing_is_handed_out() {
+    use rossignol_core::seal::KmsSealer;
+    use rossignol_core::store::{AccountRecord, Scheme, StoredKey};
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        rossignol_core::store::embedded::EmbeddedStore::open(&dir.path().join("db.redb"), "rossignol_test")
+            .unwrap(),
+    );
+    let kms = KmsSealer::new(aws_sdk_kms::Client::new(&unreachable_aws().await), "alias/rossignol-test");
+    let custodian = rossignol_core::Custodian::new(store.clone(), std::sync::Arc::new(kms), store.clone());
+    let service = rossignol_lambda::Service::new(custodian.clone(), Some(api_key_hash()));
+    // An account sealed under that KMS key (KMS never sees the blob).
+    let key = PrivateKey::generate_os();
+    let record = AccountRecord {
+        address: key.address(),
+        scheme: Scheme::Secp256k1,
+        public_key: rossignol_core::store::record::format_public_key(&key.public_key_uncompressed()),
+        key: StoredKey::Sealed { seal: "kms:alias/rossignol-test".into(), blob: vec![7; 180] },
+        created_at: None,
+        created_by: None,
+        schema_version: rossignol_core::store::record::CURRENT_SCHEMA,
+        disabled: None,
+    };
+    store.create(&record.to_item().unwrap()).await.unwrap();
+    let address = key.address().to_storage();
+
+    let setter = handle(Entry::Setter, &service, event("rest-v1-post", None, no_edit)).await;
+    let getter = handle(Entry::Getter, &service, event("rest-v1-get", Some(&address), no_edit)).await;
+    let signer = handle(
+        Entry::Signer,
+        &service,
+        event("rest-v1-post", None, |e| {
+            e["path"] = "/signer".into();
+            e["body"] = serde_json::json!({"address": address, "message": "hello"}).to_string().into();
+        }),
+    )
+    .await;
+    for (entry, response) in [("setter", setter), ("getter", getter), ("signer", signer)] {
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{entry}");
+        assert_eq!(response.headers()["retry-after"], "1", "{entry}");
+        let body = json_of(&response);
+        assert_eq!(body["success"], false, "{entry}");
+        assert!(body.get("data").is_none(), "{entry}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("KMS is unavailable right now") && message.contains("try again"),
+            "{message}"
+        );
+        assert!(!message.contains("127.0.0.1"), "no internals: {message}");
+    }
+    // The setter wrote no account: only the one above is stored.
+    assert_eq!(store.describe().await.unwrap().item_count, Some(1));
+    drop(dir);
+}
+
+#[tokio::test]
 async fn a_key_that_cannot_be_opened_is_500_without_internals() {
     let f = fixture();
     let address = create(&f, "rest-v1-post").await;

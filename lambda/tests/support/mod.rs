@@ -73,17 +73,22 @@ pub async fn create(f: &Fixture, name: &str) -> String {
     body["data"]["address"].as_str().unwrap().to_owned()
 }
 
-/// An access trail on a closed loopback port: every append fails at once.
-pub async fn unreachable_trail() -> Arc<dyn AccessTrail> {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// AWS clients' configuration for a closed loopback port, without retries:
+/// every call fails at once, as when the service is unreachable.
+pub async fn unreachable_aws() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("eu-central-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
         .endpoint_url("http://127.0.0.1:1")
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .load()
-        .await;
+        .await
+}
+
+/// An access trail on a closed loopback port: every append fails at once.
+pub async fn unreachable_trail() -> Arc<dyn AccessTrail> {
     Arc::new(rossignol_core::store::dynamo::DynamoTrail::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
+        aws_sdk_dynamodb::Client::new(&unreachable_aws().await),
         "rossignol_test_access",
     ))
 }
