@@ -19,13 +19,13 @@ use crate::runtime_api::{Function, Spec};
 use crate::setup::{REGION, TEST_CREDENTIALS, raw_item};
 
 /// The recorded API Gateway REST (v1) events the Lambda tests use.
-const SETTER_EVENT: &str = include_str!("../../lambda/tests/fixtures/rest-v1-post.json");
+pub(crate) const SETTER_EVENT: &str = include_str!("../../lambda/tests/fixtures/rest-v1-post.json");
 const GETTER_EVENT: &str = include_str!("../../lambda/tests/fixtures/rest-v1-get.json");
 /// The address in the recorded getter event, replaced by a real one.
 const FIXTURE_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
 /// SHA-256 of `test-api-key`, the `X-Api-Key` of the recorded events: the
 /// functions check it as they would in production.
-const API_KEY_SHA256: &str = "4c806362b613f7496abf284146efd31da90e4b16169fe001841ca17290f427c4";
+pub(crate) const API_KEY_SHA256: &str = "4c806362b613f7496abf284146efd31da90e4b16169fe001841ca17290f427c4";
 
 /// Where the Lambda processes find DynamoDB Local and moto, and the tables.
 #[derive(Debug)]
@@ -177,22 +177,22 @@ fn invoke(
 }
 
 /// A Lambda-style request id (a random UUID).
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let hex = hex::encode(rossignol_core::secret::random_bytes::<16>());
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// The recorded setter event, under its own request id.
-fn setter_event(request_id: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn setter_event(request_id: &str) -> anyhow::Result<Vec<u8>> {
     event(SETTER_EVENT, request_id)
 }
 
 /// The recorded getter event, asking for `address`.
-fn getter_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn getter_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
     event(&GETTER_EVENT.replace(FIXTURE_ADDRESS, address), request_id)
 }
 
-fn event(text: &str, request_id: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn event(text: &str, request_id: &str) -> anyhow::Result<Vec<u8>> {
     let mut event: Value = serde_json::from_str(text).context("a recorded event is not JSON")?;
     if let Some(id) = event.pointer_mut("/requestContext/requestId") {
         *id = Value::String(request_id.to_owned());

@@ -3,8 +3,10 @@
 //! the raw baseline, the ratio and the target. `scripts/bench` starts the
 //! servers and runs it.
 
+mod chaos;
 mod cold_start;
 mod console_rss;
+mod emulator;
 mod invocations;
 mod measure;
 mod report;
@@ -23,7 +25,7 @@ use report::{Figure, Row, Target};
 struct Args {
     /// DynamoDB Local's endpoint
     #[arg(long, env = "ROSSIGNOL_BENCH_DYNAMODB_ENDPOINT")]
-    endpoint_url: String,
+    endpoint_url: Option<String>,
     /// Operations for the create and get measurements
     #[arg(long, default_value_t = 1000)]
     ops: u64,
@@ -64,21 +66,33 @@ enum Tool {
         #[arg(long, default_value_t = 500)]
         ops: u64,
     },
+    /// Faults injected into real servers and processes (scripts/chaos):
+    /// each case printed as done / expected / seen; exit 1 if any is not
+    /// as expected
+    Chaos(chaos::ChaosArgs),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let client = setup::client(&args.endpoint_url).await;
+    if let Some(Tool::Chaos(chaos)) = &args.tool {
+        return chaos::run(chaos).await;
+    }
+    let Some(endpoint) = args.endpoint_url.as_deref() else {
+        anyhow::bail!(
+            "--endpoint-url (or ROSSIGNOL_BENCH_DYNAMODB_ENDPOINT) is required: DynamoDB Local's endpoint"
+        );
+    };
+    let client = setup::client(endpoint).await;
     if let Some(Tool::RawScan { table, limit }) = &args.tool {
         let page = client.scan().table_name(table).limit(*limit).send().await?;
         println!("{}", page.items.map_or(0, |items| items.len()));
         return Ok(());
     }
     if let Some(Tool::CreateParts { ops }) = &args.tool {
-        return measure::create_parts(&client, &args.endpoint_url, *ops).await;
+        return measure::create_parts(&client, endpoint, *ops).await;
     }
-    let rows = run(&args, &client).await?;
+    let rows = run(&args, &client, endpoint).await?;
     println!("{}", report::table(&rows));
     for row in &rows {
         println!("- {}: {}", row.operation, row.note);
@@ -86,14 +100,13 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(args: &Args, client: &aws_sdk_dynamodb::Client) -> anyhow::Result<Vec<Row>> {
-    let endpoint = &args.endpoint_url;
+async fn run(args: &Args, client: &aws_sdk_dynamodb::Client, endpoint: &str) -> anyhow::Result<Vec<Row>> {
     let key: [u8; 32] = rossignol_core::secret::random_bytes();
     let dir = std::env::temp_dir().join(setup::unique("rossignol-bench"));
     std::fs::create_dir_all(&dir)?;
     let lambda = setup::binary(args.binaries.as_deref(), "rossignol-lambda")?;
     if args.only_lambda {
-        let rows = lambda_rows(args, client, &lambda, &dir).await;
+        let rows = lambda_rows(args, client, endpoint, &lambda, &dir).await;
         let _ = std::fs::remove_dir_all(&dir);
         return rows;
     }
@@ -239,7 +252,7 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client) -> anyhow::Result<V
         target: Target::AtMost { millis: 30.0, mib: 24.0 },
         note: note("process start to the first poll of the runtime API, median of 7; peak RSS by then"),
     });
-    rows.extend(lambda_rows(args, client, &lambda, &dir).await?);
+    rows.extend(lambda_rows(args, client, endpoint, &lambda, &dir).await?);
 
     for table in [ours_table, raw_table, bulk_table, bulk_raw, audit_table] {
         for name in [rossignol_core::store::dynamo::DynamoTrail::default_table(&table), table] {
@@ -255,6 +268,7 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client) -> anyhow::Result<V
 async fn lambda_rows(
     args: &Args,
     client: &aws_sdk_dynamodb::Client,
+    endpoint: &str,
     lambda: &Path,
     dir: &Path,
 ) -> anyhow::Result<Vec<Row>> {
@@ -266,7 +280,6 @@ async fn lambda_rows(
         return Ok(Vec::new());
     };
     eprintln!("bench: Lambda setter and getter over the runtime API ({} invocations each)", args.ops);
-    let endpoint = &args.endpoint_url;
     let table = setup::unique("bench_lambda");
     let raw_table = setup::unique("bench_lambda_raw");
     let measured = async {

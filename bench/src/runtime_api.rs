@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use serde_json::Value;
 use tiny_http::{Header, Method, Request, Response, Server};
 
-const PREFIX: &str = "/2018-06-01/runtime";
+pub(crate) const PREFIX: &str = "/2018-06-01/runtime";
 /// How long an invocation (or the first poll) may take before the bench gives up.
 const PATIENCE: Duration = Duration::from_secs(60);
 /// How often a wait checks that the function is still running.
@@ -69,20 +69,7 @@ impl Function {
             .map_err(|e| anyhow::anyhow!("starting the runtime API on 127.0.0.1: {e}"))?;
         let address = server.server_addr().to_ip().context("the runtime API has no IP address")?;
         let name = format!("rossignol-bench-{}", spec.handler);
-        let out = File::create(&spec.log).with_context(|| format!("creating {}", spec.log.display()))?;
-        let child = Command::new(spec.binary)
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", &name)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("_HANDLER", spec.handler)
-            .envs(spec.env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .with_context(|| format!("starting {}", spec.binary.display()))?;
+        let child = spawn(spec, &address.to_string(), &name, &spec.log)?;
         Ok(Function { name, server, child, log: spec.log.clone(), invocations: 0 })
     }
 
@@ -218,12 +205,31 @@ impl Drop for Function {
     }
 }
 
+/// Starts one process of `spec` polling the runtime API at `address`,
+/// logging to `log`, with only the Lambda variables and `spec.env` set.
+pub(crate) fn spawn(spec: &Spec<'_>, address: &str, name: &str, log: &Path) -> anyhow::Result<Child> {
+    let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    Command::new(spec.binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("_HANDLER", spec.handler)
+        .envs(spec.env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .spawn()
+        .with_context(|| format!("starting {}", spec.binary.display()))
+}
+
 /// A listener on 127.0.0.1 whose connections have Nagle's algorithm off
 /// (Linux passes TCP_NODELAY on to accepted sockets). tiny_http writes a
 /// response's head and a body over 1 KiB in two writes; with Nagle on, the
 /// body (the event) waits for the client's delayed ACK of the head: 40 ms
 /// added to every invocation.
-fn listener() -> anyhow::Result<std::net::TcpListener> {
+pub(crate) fn listener() -> anyhow::Result<std::net::TcpListener> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.set_nodelay(true)?;
     socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
@@ -232,14 +238,21 @@ fn listener() -> anyhow::Result<std::net::TcpListener> {
     Ok(listener)
 }
 
-fn header(name: &str, value: &str) -> anyhow::Result<Header> {
+pub(crate) fn header(name: &str, value: &str) -> anyhow::Result<Header> {
     Header::from_bytes(name.as_bytes(), value.as_bytes())
         .map_err(|()| anyhow::anyhow!("not a valid header: {name}: {value}"))
 }
 
 /// A request's body as text (empty if unreadable).
-fn body(request: &mut Request) -> String {
+pub(crate) fn body(request: &mut Request) -> String {
     let mut text = String::new();
     let _ = request.as_reader().read_to_string(&mut text);
     text
+}
+
+/// A request's body as bytes (empty if unreadable).
+pub(crate) fn body_bytes(request: &mut Request) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let _ = std::io::Read::read_to_end(request.as_reader(), &mut bytes);
+    bytes
 }
