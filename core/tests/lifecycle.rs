@@ -25,7 +25,7 @@ use rossignol_core::store::{
 };
 use rossignol_core::{Address, Custodian, Error, KeyMaterial, PrivateKey, Requester, Result};
 use support::{Harness, KMS_ENDPOINT, TestTable, kms_client, legacy_item, server};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use zeroize::Zeroizing;
 
 for_each_store!(
@@ -209,47 +209,71 @@ impl AccountStore for Meddler {
     }
 }
 
-/// A store whose scan of the last segment fails, after a while.
+/// A store whose scan of the last segment fails once a row of another
+/// segment has been written (a condition, not a sleep: on a loaded machine
+/// no fixed delay guarantees that any row is done first).
 #[derive(Debug)]
-struct BrokenScan(Arc<dyn AccountStore>);
+struct BrokenScan {
+    inner: Arc<dyn AccountStore>,
+    written: AtomicBool,
+    wrote: Notify,
+}
 
 #[async_trait]
 impl AccountStore for BrokenScan {
     fn table(&self) -> &str {
-        self.0.table()
+        self.inner.table()
     }
     async fn create(&self, item: &Item) -> Result<()> {
-        self.0.create(item).await
+        self.inner.create(item).await
     }
     async fn get(&self, address: &Address) -> Result<Option<Item>> {
-        self.0.get(address).await
+        self.inner.get(address).await
     }
     async fn replace(&self, current: &Item, new: &Item) -> Result<()> {
-        self.0.replace(current, new).await
+        self.inner.replace(current, new).await?;
+        self.written.store(true, Ordering::SeqCst);
+        self.wrote.notify_waiters();
+        Ok(())
     }
     async fn scan_segment(&self, segment: Segment, after: Option<&Cursor>, limit: usize) -> Result<Page> {
         if segment.index + 1 == segment.total {
-            // Late enough that rows of the other segments get done first.
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            let first_write = async {
+                loop {
+                    let wrote = self.wrote.notified();
+                    if self.written.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    wrote.await;
+                }
+            };
+            // Bounded, so that a broken migration fails the test instead of hanging it.
+            tokio::time::timeout(std::time::Duration::from_secs(120), first_write)
+                .await
+                .expect("no row of the other segments was written within 120 s");
             return Err(Error::Service {
                 service: "test",
                 operation: "Scan",
                 message: "connection reset".into(),
             });
         }
-        self.0.scan_segment(segment, after, limit).await
+        self.inner.scan_segment(segment, after, limit).await
     }
     async fn describe(&self) -> Result<TableReport> {
-        self.0.describe().await
+        self.inner.describe().await
     }
     async fn init(&self) -> Result<InitOutcome> {
-        self.0.init().await
+        self.inner.init().await
     }
 }
 
 async fn a_scan_that_fails_midway_still_reports_what_was_done(h: &Harness) {
     seed_legacy(h, 40, 0x23).await;
-    let broken: Arc<dyn AccountStore> = Arc::new(BrokenScan(Arc::clone(&h.store)));
+    let broken: Arc<dyn AccountStore> = Arc::new(BrokenScan {
+        inner: Arc::clone(&h.store),
+        written: AtomicBool::new(false),
+        wrote: Notify::new(),
+    });
     let custodian = with_custodian(h, broken, Arc::clone(h.custodian.sealer()));
 
     let first = migrate(&custodian, false).await;
