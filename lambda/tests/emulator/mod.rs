@@ -118,19 +118,22 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// cargo-lambda's runtime API emulator on a port of its own. It serves
-/// every function name: `/.rt/NAME` to the binary, `/lambda-url/NAME/` to
-/// callers. Stops on drop.
-pub struct Emulator {
-    pub port: u16,
-    child: Child,
+/// One function: cargo-lambda's runtime API emulator on its own port (it
+/// serves only the project's binary names, so one emulator per function),
+/// and the binary polling it, as Lambda runs it. Both stop on drop.
+pub struct Function {
+    port: u16,
+    log: PathBuf,
+    emulator: Child,
+    binary: Child,
 }
 
-impl Emulator {
-    pub fn start(dir: &Path, name: &str) -> Self {
+impl Function {
+    /// `env` comes last and may override any variable set here.
+    pub fn start(servers: &Servers, dir: &Path, name: &str, env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let child = Command::new("cargo")
+        let emulator = Command::new("cargo")
             .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1"])
             .args(["--invoke-port", &port.to_string()])
             .current_dir(workspace)
@@ -139,57 +142,14 @@ impl Emulator {
             .spawn()
             .expect("cargo lambda watch starts");
         wait_for_port(port, "cargo lambda watch");
-        Emulator { port, child }
-    }
-}
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One function: the binary polling an emulator, as Lambda runs it. The
-/// binary stops on drop (and the emulator with it when it is its own).
-pub struct Function {
-    name: String,
-    port: u16,
-    log: PathBuf,
-    binary: Child,
-    _own_emulator: Option<Emulator>,
-}
-
-impl Function {
-    /// The function `_` on an emulator of its own.
-    pub fn start(servers: &Servers, dir: &Path, name: &str, env: &[(&str, &str)]) -> Self {
-        let emulator = Emulator::start(dir, name);
-        let mut function = Function::start_on(&emulator, servers, dir, "_", name, env);
-        function._own_emulator = Some(emulator);
-        function
-    }
-
-    /// The function `function` on a shared emulator; `log_name` names its
-    /// log file in `dir`. `env` comes last and may override anything.
-    pub fn start_on(
-        emulator: &Emulator,
-        servers: &Servers,
-        dir: &Path,
-        function: &str,
-        log_name: &str,
-        env: &[(&str, &str)],
-    ) -> Self {
-        let log = dir.join(format!("{log_name}.log"));
+        let log = dir.join(format!("{name}.log"));
         let out = std::fs::File::create(&log).unwrap();
-        let runtime_api = match function {
-            "_" => format!("http://127.0.0.1:{}/.rt", emulator.port),
-            name => format!("http://127.0.0.1:{}/.rt/{name}", emulator.port),
-        };
         let binary = Command::new(env!("CARGO_BIN_EXE_rossignol-lambda"))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
-            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_REGION", "eu-central-1")
@@ -204,11 +164,11 @@ impl Function {
             .stderr(out)
             .spawn()
             .expect("the lambda binary starts");
-        Function { name: function.to_owned(), port: emulator.port, log, binary, _own_emulator: None }
+        Function { port, log, emulator, binary }
     }
 
     pub fn url(&self, query: &str) -> String {
-        format!("http://127.0.0.1:{}/lambda-url/{}/{query}", self.port, self.name)
+        format!("http://127.0.0.1:{}/lambda-url/_/{query}", self.port)
     }
 
     /// An HTTP call through the emulator's function URL (a v2 event).
@@ -257,7 +217,7 @@ impl Function {
             ])
             .args(["--output-format", "json", "--data-file"])
             .arg(file)
-            .arg(&self.name)
+            .arg("_")
             .output()
             .expect("cargo lambda invoke runs");
         assert!(output.status.success(), "invoke: {}", String::from_utf8_lossy(&output.stderr));
@@ -271,7 +231,9 @@ impl Function {
 
 impl Drop for Function {
     fn drop(&mut self) {
-        let _ = self.binary.kill();
-        let _ = self.binary.wait();
+        for child in [&mut self.binary, &mut self.emulator] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
