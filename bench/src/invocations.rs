@@ -26,7 +26,7 @@ const GETTER_EVENT: &str = include_str!("../../lambda/tests/fixtures/rest-v1-get
 const FIXTURE_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
 /// SHA-256 of `test-api-key`, the `X-Api-Key` of the recorded events: the
 /// functions check it as they would in production.
-const API_KEY_SHA256: &str = "4c806362b613f7496abf284146efd31da90e4b16169fe001841ca17290f427c4";
+pub const API_KEY_SHA256: &str = "4c806362b613f7496abf284146efd31da90e4b16169fe001841ca17290f427c4";
 
 /// Where the Lambda processes find DynamoDB Local and moto, and the tables.
 #[derive(Debug)]

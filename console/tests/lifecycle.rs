@@ -17,29 +17,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Select, WriteRequest};
 use rossignol_core::config::Config;
 use rossignol_core::seal::LocalSealer;
 use rossignol_core::store::embedded::EmbeddedStore;
-use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEAL, SEALED_PRIVATE_KEY};
+use rossignol_core::store::record::{LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEAL, SEALED_PRIVATE_KEY};
 use rossignol_core::store::{AccountRecord, AccountStore, Attr, Item, parallel_scan};
-use rossignol_core::{Address, Custodian, LegacyKey};
+use rossignol_core::{Address, Custodian};
 use serde_json::Value;
-use zeroize::Zeroizing;
 
 mod cli_support;
 
-use cli_support::{Sandbox, dynamodb_endpoint, random_table, raw_client};
-
-/// A Node-era row for a random ed25519 key: the item, its address and its
-/// base64 key pair as the Node service stored it.
-fn legacy_row() -> (Item, String, String) {
-    let seed = Zeroizing::new(rossignol_core::secret::random_bytes::<32>());
-    let key = LegacyKey::from_seed(&seed);
-    let public = key.verified_public_key().unwrap();
-    let address = record::legacy_address(&public).to_storage();
-    let mut item = Item::default();
-    item.insert("address", Attr::S(address.clone()));
-    item.insert(LEGACY_PRIVATE_KEY, Attr::S(key.reveal_base64().to_owned()));
-    item.insert(PUBLIC_KEY, Attr::S(record::format_legacy_public_key(&public)));
-    (item, address, key.reveal_base64().to_owned())
-}
+use cli_support::{Sandbox, dynamodb_endpoint, legacy_row, random_table, raw_client};
 
 /// Seeds `n` legacy rows into the sandbox's embedded `local` store.
 fn seed_embedded(sandbox: &Sandbox, n: usize) -> BTreeMap<String, String> {

@@ -33,6 +33,36 @@ pub struct AccessRecord {
     /// For signatures: `0x` + keccak-256 of the bytes signed, never the
     /// payload itself.
     pub digest: Option<String>,
+    /// Whether Rossignol checked the caller's credential itself, or only
+    /// wrote down what the call said (`api_key_id`, `source_ip`, `actor`).
+    pub identity: Identity,
+}
+
+/// How much an access record's identity fields are worth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identity {
+    /// Rossignol verified the caller's credential (the Lambda: `X-Api-Key`
+    /// against `ROSSIGNOL_API_KEY_SHA256`) before using the key.
+    Verified,
+    /// Recorded as given: nothing in Rossignol checked who called. Records
+    /// written before this field existed read as claimed too.
+    #[default]
+    Claimed,
+}
+
+impl Identity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Identity::Verified => "verified",
+            Identity::Claimed => "claimed",
+        }
+    }
+
+    /// Only the exact word `verified` counts; anything else is a claim.
+    fn from_stored(value: Option<&str>) -> Self {
+        if value == Some("verified") { Identity::Verified } else { Identity::Claimed }
+    }
 }
 
 impl AccessRecord {
@@ -48,6 +78,7 @@ impl AccessRecord {
         item.insert(ACCESSED, Attr::S(self.sort_key()));
         item.insert("action", Attr::S(self.action.clone()));
         item.insert("request_id", Attr::S(self.request_id.clone()));
+        item.insert("identity", Attr::S(self.identity.as_str().to_owned()));
         for (name, value) in [
             ("api_key_id", &self.api_key_id),
             ("source_ip", &self.source_ip),
@@ -83,6 +114,7 @@ impl AccessRecord {
             source_ip: text("source_ip"),
             actor: text("actor"),
             digest: text("digest"),
+            identity: Identity::from_stored(text("identity").as_deref()),
         })
     }
 }

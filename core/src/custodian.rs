@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::Utc;
 use zeroize::Zeroizing;
 
-use crate::access::{self, AccessRecord, AccessTrail};
+use crate::access::{self, AccessRecord, AccessTrail, Identity};
 use crate::account::Address;
 use crate::error::{Error, Result};
 use crate::keygen::GeneratedKey;
@@ -57,6 +57,8 @@ pub struct Requester {
     pub api_key_id: Option<String>,
     pub source_ip: Option<String>,
     pub actor: Option<String>,
+    /// Whether the caller's credential was checked; claimed by default.
+    pub identity: Identity,
 }
 
 impl fmt::Debug for Custodian {
@@ -286,6 +288,7 @@ impl Custodian {
             source_ip: requester.source_ip.clone(),
             actor: requester.actor.clone(),
             digest,
+            identity: requester.identity,
         };
         self.trail.append(&access).await.map_err(|e| access::unavailable(self.trail.as_ref(), e))
     }

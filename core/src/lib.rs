@@ -9,6 +9,7 @@ pub mod error;
 pub mod keygen;
 pub mod keystore;
 pub mod lifecycle;
+pub mod logging;
 pub mod seal;
 pub mod secret;
 pub mod sign;
