@@ -49,6 +49,7 @@ pub const LOG_CEILINGS: &[&str] = &[
     "aws_runtime=info",
     "aws_sdk_dynamodb=info",
     "aws_sdk_kms=info",
+    "aws_sdk_sts=info",
     "aws_smithy_runtime=info",
     "aws_smithy_runtime_api=info",
     "aws_smithy_http=info",

@@ -170,7 +170,8 @@ impl Worker {
             Effect::Audit => {
                 self.audit_cancel = Arc::default();
                 let cancel = Arc::clone(&self.audit_cancel);
-                self.spawn(Slot::Audit, run_audit(custodian, cancel, generation, tx));
+                let requester = Requester::operator("console-audit", self.actor.clone());
+                self.spawn(Slot::Audit, run_audit(custodian, requester, cancel, generation, tx));
             }
             Effect::Sign { address, input } => {
                 let requester = Requester::operator("console-sign", self.actor.clone());
@@ -202,7 +203,8 @@ impl Worker {
             Effect::Migrate => {
                 self.migrate_cancel = Arc::default();
                 let cancel = Arc::clone(&self.migrate_cancel);
-                self.spawn(Slot::Migrate, run_migrate(custodian, cancel, generation, tx));
+                let requester = Requester::operator("console-migrate", self.actor.clone());
+                self.spawn(Slot::Migrate, run_migrate(custodian, requester, cancel, generation, tx));
             }
             Effect::Connect { .. }
             | Effect::CopyText(_)
@@ -384,6 +386,7 @@ async fn create(
 
 async fn run_audit(
     custodian: Custodian,
+    requester: Requester,
     cancel: Arc<AtomicBool>,
     generation: u64,
     tx: mpsc::UnboundedSender<Action>,
@@ -397,13 +400,14 @@ async fn run_audit(
             tokio::time::sleep(PROGRESS_EVERY).await;
         }
     });
-    let result = audit::run(&custodian, AuditOptions::default(), progress_tx, cancel).await;
+    let result = audit::run(&custodian, AuditOptions::default(), &requester, progress_tx, cancel).await;
     forwarder.abort();
     let _ = tx.send(Action::AuditFinished { generation, result: result.map_err(|e| e.to_string()) });
 }
 
 async fn run_migrate(
     custodian: Custodian,
+    requester: Requester,
     cancel: Arc<AtomicBool>,
     generation: u64,
     tx: mpsc::UnboundedSender<Action>,
@@ -419,7 +423,8 @@ async fn run_migrate(
             tokio::time::sleep(PROGRESS_EVERY).await;
         }
     });
-    let result = migrate::run(&custodian, lifecycle::Options::default(), progress_tx, cancel).await;
+    let options = lifecycle::Options::default();
+    let result = migrate::run(&custodian, options, &requester, progress_tx, cancel).await;
     forwarder.abort();
     let _ = tx.send(Action::MigrateFinished { generation, result: result.map_err(|e| e.to_string()) });
 }
