@@ -188,14 +188,10 @@ fn clear_after(bytes: &[u8], at: usize) -> bool {
     bytes[at..].windows(CLEAR.len()).any(|w| w == CLEAR)
 }
 
-/// `Y` copies a key through OSC 52 (no display); `q` at once must still
-/// write the clearing sequence after it, before the console is gone.
-#[test]
-fn a_copied_key_is_cleared_from_the_clipboard_when_the_console_quits() {
-    if !tmux_available() {
-        return;
-    }
-    let console = Console::start("copy", None);
+/// `Y` copies a key through OSC 52 (no display); `exit` ends the console
+/// at once, which must still write the clearing sequence after the copy.
+fn copy_then_exit(name: &str, exit: impl FnOnce(&Console)) {
+    let console = Console::start(name, None);
     let written = console.dir().join("pane.out");
     let pipe = format!("cat >> '{}'", written.display());
     assert!(console.run(&["pipe-pane", "-o", "-t", "console", &pipe]).status.success());
@@ -217,10 +213,32 @@ fn a_copied_key_is_cleared_from_the_clipboard_when_the_console_quits() {
     let at = key_copy_at(&bytes).unwrap();
     assert!(!clear_after(&bytes, at), "cleared only after 30 seconds, or on exit");
 
-    console.keys(&["q"]);
+    exit(&console);
     console.wait_exit();
     wait_for_file(&written, "the clearing sequence after the copy", |b| {
         key_copy_at(b).is_some_and(|at| clear_after(b, at))
+    });
+}
+
+#[test]
+fn a_copied_key_is_cleared_from_the_clipboard_when_the_console_quits() {
+    if !tmux_available() {
+        return;
+    }
+    copy_then_exit("copy-quit", |console| console.keys(&["q"]));
+}
+
+#[test]
+fn a_copied_key_is_cleared_from_the_clipboard_when_the_console_is_terminated() {
+    if !tmux_available() {
+        return;
+    }
+    copy_then_exit("copy-term", |console| {
+        // `env` execs the console: the pane's process is the console.
+        let pid = String::from_utf8(console.run(&["display", "-p", "-t", "console", "#{pane_pid}"]).stdout)
+            .unwrap();
+        let killed = Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap();
+        assert!(killed.success(), "kill -TERM {pid}");
     });
 }
 
