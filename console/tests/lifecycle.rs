@@ -212,6 +212,46 @@ fn a_read_only_environment_refuses_migrate_and_reseal_but_not_a_dry_run() {
     assert!(!sandbox.path().join("new.key").exists());
 }
 
+/// KMS to a local key file is a downgrade: refused without
+/// `--allow-downgrade`, and in production refused unless the name is typed
+/// on a terminal. Both are decided before anything is contacted or made.
+#[test]
+fn a_downgrade_from_kms_to_a_local_key_needs_the_flag_and_in_production_the_typed_name() {
+    let sandbox = Sandbox::new();
+    let env = |name: &str| {
+        format!(
+            "[environments.{name}]\ntable = \"t_{name}\"\nregion = \"eu-central-1\"\n\
+             endpoint_url = \"http://127.0.0.1:1\"\nkms_key_id = \"alias/rossignol-{name}\"\n"
+        )
+    };
+    let config = sandbox.config(&format!("default = \"staging\"\n{}{}", env("staging"), env("prod")));
+    let output = sandbox.run(Some(&config), &["reseal", "--to", "local:offline.key"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("downgrade") && stderr.contains("--allow-downgrade"), "{stderr}");
+
+    let output = sandbox
+        .command(
+            Some(&config),
+            &["--env", "prod", "reseal", "--to", "local:offline.key", "--allow-downgrade"],
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("production environment prod") && stderr.contains("type"), "{stderr}");
+    assert!(!sandbox.path().join("offline.key").exists(), "no key file was made");
+
+    // Local to KMS is not a downgrade: it goes on to the (unreachable) store.
+    let config = sandbox.config(
+        "default = \"dev\"\n[environments.dev]\ntable = \"t_dev\"\nregion = \"eu-central-1\"\n\
+         endpoint_url = \"http://127.0.0.1:1\"\nlocal_key_file = \"dev.key\"\n",
+    );
+    let output = sandbox.run(Some(&config), &["reseal", "--to", "kms:alias/next", "--dry-run"]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("downgrade"));
+}
+
 #[test]
 fn a_killed_embedded_migration_finishes_when_run_again() {
     const ROWS: u64 = 2000;
