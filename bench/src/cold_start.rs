@@ -36,6 +36,8 @@ fn once(binary: &Path) -> anyhow::Result<(Duration, u64)> {
         .env("_HANDLER", "getter")
         .env("DYNAMO_DB_TABLE_NAME", "rossignol_bench")
         .env("ROSSIGNOL_KMS_KEY_ID", "alias/rossignol-bench")
+        // Checked as in production: the SHA-256 of `test-api-key`.
+        .env("ROSSIGNOL_API_KEY_SHA256", crate::invocations::API_KEY_SHA256)
         .env("AWS_REGION", "eu-central-1")
         .env("AWS_ACCESS_KEY_ID", "bench")
         .env("AWS_SECRET_ACCESS_KEY", "bench")

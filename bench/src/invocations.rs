@@ -1,8 +1,9 @@
-//! The Lambda setter and getter, invoked over the runtime protocol (the
-//! release `rossignol-lambda` binary polling [`runtime_api`]) with the
+//! The Lambda setter, getter and signer, invoked over the runtime protocol
+//! (the release `rossignol-lambda` binary polling [`runtime_api`]) with the
 //! recorded REST v1 events, against the same calls made in process with the
 //! SDK clients: KMS Encrypt + PutItem for the setter, GetItem + KMS Decrypt
-//! for the getter. Interleaved in rounds, like the other measurements.
+//! for the getter and the signer. Interleaved in rounds, like the other
+//! measurements; every call's time is kept, for rates and percentiles.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,7 +26,7 @@ const GETTER_EVENT: &str = include_str!("../../lambda/tests/fixtures/rest-v1-get
 const FIXTURE_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
 /// SHA-256 of `test-api-key`, the `X-Api-Key` of the recorded events: the
 /// functions check it as they would in production.
-pub(crate) const API_KEY_SHA256: &str = "4c806362b613f7496abf284146efd31da90e4b16169fe001841ca17290f427c4";
+pub const API_KEY_SHA256: &str = "4c806362b613f7496abf284146efd31da90e4b16169fe001841ca17290f427c4";
 
 /// Where the Lambda processes find DynamoDB Local and moto, and the tables.
 #[derive(Debug)]
@@ -40,11 +41,43 @@ pub struct Setup<'a> {
     pub raw_table: &'a str,
 }
 
-/// (Rossignol, raw) rates.
-#[derive(Debug, Clone, Copy)]
-pub struct Rates {
-    pub setter: (f64, f64),
-    pub getter: (f64, f64),
+/// Every call's time, ours and the baseline's, for one handler.
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    pub ours: Vec<Duration>,
+    pub raw: Vec<Duration>,
+}
+
+impl Samples {
+    /// (Rossignol, raw) calls per second, one call at a time.
+    pub fn rates(&self) -> (f64, f64) {
+        let rate_of = |calls: &[Duration]| rate(calls.len() as u64, calls.iter().sum());
+        (rate_of(&self.ours), rate_of(&self.raw))
+    }
+
+    /// (p50, p99) of ours and of the baseline's.
+    pub fn percentiles(&self) -> ((Duration, Duration), (Duration, Duration)) {
+        (percentiles(&self.ours), percentiles(&self.raw))
+    }
+}
+
+/// (p50, p99) by the nearest-rank method.
+pub fn percentiles(calls: &[Duration]) -> (Duration, Duration) {
+    let mut sorted = calls.to_vec();
+    sorted.sort_unstable();
+    let rank = |p: f64| {
+        let index = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
+        sorted.get(index).copied().unwrap_or_default()
+    };
+    (rank(0.50), rank(0.99))
+}
+
+/// What each handler measured.
+#[derive(Debug, Clone, Default)]
+pub struct Handlers {
+    pub setter: Samples,
+    pub getter: Samples,
+    pub signer: Samples,
 }
 
 pub async fn measure(
@@ -52,7 +85,7 @@ pub async fn measure(
     client: &Client,
     kms: &aws_sdk_kms::Client,
     n: u64,
-) -> anyhow::Result<Rates> {
+) -> anyhow::Result<Handlers> {
     anyhow::ensure!(
         GETTER_EVENT.contains(FIXTURE_ADDRESS),
         "the getter fixture lost its placeholder address"
@@ -77,7 +110,7 @@ async fn measure_with(
     kms: &aws_sdk_kms::Client,
     key_id: &str,
     n: u64,
-) -> anyhow::Result<Rates> {
+) -> anyhow::Result<Handlers> {
     let env = vec![
         ("AWS_REGION", REGION.to_owned()),
         ("AWS_ACCESS_KEY_ID", TEST_CREDENTIALS.0.to_owned()),
@@ -97,18 +130,19 @@ async fn measure_with(
     };
     let mut setter = Function::start(&spec("setter"))?;
     let mut getter = Function::start(&spec("getter"))?;
+    let mut signer = Function::start(&spec("signer"))?;
     let raw = Raw { client, kms, table: setup.raw_table, key_id };
     let round = (n / ROUNDS).max(1);
+    let mut measured = Handlers::default();
 
     // The setter: each invocation creates an account.
-    let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
     let mut addresses = Vec::new();
     let mut raw_addresses = Vec::new();
     for _ in 0..ROUNDS {
         tokio::task::block_in_place(|| {
             for _ in 0..round {
                 let (elapsed, data) = invoke(&mut setter, setter_event)?;
-                ours += elapsed;
+                measured.setter.ours.push(elapsed);
                 let address = data["address"]
                     .as_str()
                     .with_context(|| format!("the setter answered without an address: {data}"))?;
@@ -118,21 +152,20 @@ async fn measure_with(
         })?;
         for _ in 0..round {
             let (elapsed, address) = raw.create().await?;
-            theirs += elapsed;
+            measured.setter.raw.push(elapsed);
             raw_addresses.push(address);
         }
     }
-    let count = round * ROUNDS;
-    let setter_rates = (rate(count, ours), rate(count, theirs));
 
-    // The getter: each invocation reveals one of those accounts.
-    let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
+    // The getter: each invocation reveals one of those accounts. The
+    // signer: each signs a transaction with one. Both against the same
+    // baseline, a GetItem and a Decrypt.
     let per_round = addresses.len().div_ceil(ROUNDS as usize);
     for (mine, raws) in addresses.chunks(per_round).zip(raw_addresses.chunks(per_round)) {
         tokio::task::block_in_place(|| {
             for address in mine {
                 let (elapsed, data) = invoke(&mut getter, |id| getter_event(id, address))?;
-                ours += elapsed;
+                measured.getter.ours.push(elapsed);
                 // Only the address is shown: `data` holds the private key.
                 let answered = data["address"].as_str().unwrap_or_default();
                 anyhow::ensure!(
@@ -141,15 +174,25 @@ async fn measure_with(
                 );
                 anyhow::ensure!(data["private_key"].is_string(), "the getter answered without a private key");
             }
+            for address in mine {
+                let (elapsed, data) = invoke(&mut signer, |id| signer_event(id, address))?;
+                measured.signer.ours.push(elapsed);
+                anyhow::ensure!(
+                    data["raw_transaction"].as_str().is_some_and(|raw| raw.starts_with("0x02")),
+                    "the signer answered without a signed EIP-1559 transaction: {data}"
+                );
+            }
             anyhow::Ok(())
         })?;
         for address in raws {
-            theirs += raw.get(address).await?;
+            measured.getter.raw.push(raw.get(address).await?);
+        }
+        for address in raws {
+            measured.signer.raw.push(raw.get(address).await?);
         }
     }
-    let getter_rates = (rate(count, ours), rate(count, theirs));
-    drop((setter, getter));
-    Ok(Rates { setter: setter_rates, getter: getter_rates })
+    drop((setter, getter, signer));
+    Ok(measured)
 }
 
 /// Invokes `function` with the event `event(request_id)` under a fresh
@@ -190,6 +233,24 @@ pub(crate) fn setter_event(request_id: &str) -> anyhow::Result<Vec<u8>> {
 /// The recorded getter event, asking for `address`.
 pub(crate) fn getter_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
     event(&GETTER_EVENT.replace(FIXTURE_ADDRESS, address), request_id)
+}
+
+/// The recorded POST event, sent to the signer with an EIP-1559
+/// transaction to sign with `address`'s key.
+fn signer_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
+    let mut event: Value = serde_json::from_str(SETTER_EVENT).context("a recorded event is not JSON")?;
+    event["path"] = "/signer".into();
+    event["body"] = serde_json::json!({
+        "address": address,
+        "transaction": {
+            "chainId": "1", "nonce": "0", "to": "0x3535353535353535353535353535353535353535",
+            "value": "1000000000000000", "gas": "21000",
+            "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
+        }
+    })
+    .to_string()
+    .into();
+    self::event(&event.to_string(), request_id)
 }
 
 pub(crate) fn event(text: &str, request_id: &str) -> anyhow::Result<Vec<u8>> {

@@ -43,7 +43,7 @@ struct Args {
     /// this binary's directory, target/release under scripts/bench]
     #[arg(long, value_name = "DIR")]
     binaries: Option<PathBuf>,
-    /// Only the Lambda setter and getter rows (a smoke test of them)
+    /// Only the Lambda setter, getter and signer rows (a smoke test of them)
     #[arg(long, hide = true)]
     only_lambda: bool,
     #[command(subcommand)]
@@ -263,7 +263,7 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client, endpoint: &str) -> 
     Ok(rows)
 }
 
-/// The Lambda setter and getter over the runtime protocol, against the
+/// The Lambda setter, getter and signer over the runtime protocol, against the
 /// same store and KMS calls made in process; none without a KMS endpoint.
 async fn lambda_rows(
     args: &Args,
@@ -274,12 +274,12 @@ async fn lambda_rows(
 ) -> anyhow::Result<Vec<Row>> {
     let Some(kms_endpoint) = args.kms_endpoint_url.as_deref().filter(|url| !url.trim().is_empty()) else {
         eprintln!(
-            "bench: skipping the Lambda setter and getter rows: no KMS endpoint \
+            "bench: skipping the Lambda setter, getter and signer rows: no KMS endpoint \
              (--kms-endpoint-url, or ROSSIGNOL_TEST_KMS_ENDPOINT as scripts/test sets it)"
         );
         return Ok(Vec::new());
     };
-    eprintln!("bench: Lambda setter and getter over the runtime API ({} invocations each)", args.ops);
+    eprintln!("bench: Lambda setter, getter and signer over the runtime API ({} invocations each)", args.ops);
     let table = setup::unique("bench_lambda");
     let raw_table = setup::unique("bench_lambda_raw");
     let measured = async {
@@ -302,29 +302,53 @@ async fn lambda_rows(
             let _ = client.delete_table().table_name(name).send().await;
         }
     }
-    let rates = measured?;
-    Ok(vec![
-        Row {
-            operation: "Lambda setter, runtime API".into(),
-            ours: Figure::Rate(rates.setter.0),
-            raw: Some(Figure::Rate(rates.setter.1)),
+    let measured = measured?;
+    let handlers = [
+        (
+            "setter",
+            &measured.setter,
+            Target::Report,
+            "the release binary handling the recorded REST v1 POST event under a local runtime API, \
+             KMS from moto: keygen + KMS Encrypt + conditional PutItem, vs KMS Encrypt + PutItem of the \
+             same size in process; sequential, event handed out to response received. Bound by the \
+             round trips: one KMS call and one DynamoDB call an invocation on both sides, \
+             plus the runtime API's local HTTP exchange",
+        ),
+        (
+            "getter",
+            &measured.getter,
+            Target::RateRatioAtLeast(0.9),
+            "same, the recorded REST v1 GET event for an account the setter made: consistent GetItem, \
+             then the access-trail PutItem and KMS Decrypt at the same time, vs consistent GetItem + KMS \
+             Decrypt: two round trips on both sides",
+        ),
+        (
+            "signer",
+            &measured.signer,
+            Target::RateRatioAtLeast(0.85),
+            "same, the recorded POST event with an EIP-1559 transaction for an account the setter made: \
+             GetItem, then trail PutItem and Decrypt together, then signing (RLP, keccak, RFC 6979), vs \
+             GetItem + Decrypt",
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (handler, samples, target, note) in handlers {
+        let (ours, raw) = samples.rates();
+        let (ours_pct, raw_pct) = samples.percentiles();
+        rows.push(Row {
+            operation: format!("Lambda {handler}, runtime API"),
+            ours: Figure::Rate(ours),
+            raw: Some(Figure::Rate(raw)),
+            target,
+            note: note.into(),
+        });
+        rows.push(Row {
+            operation: format!("Lambda {handler} latency, p50 / p99"),
+            ours: Figure::Percentiles(ours_pct.0, ours_pct.1),
+            raw: Some(Figure::Percentiles(raw_pct.0, raw_pct.1)),
             target: Target::Report,
-            note: "the release binary handling the recorded REST v1 POST event under a local runtime API, \
-                   KMS from moto: keygen + KMS Encrypt + conditional PutItem, vs KMS Encrypt + PutItem of the \
-                   same size in process; sequential, event handed out to response received. Bound by the \
-                   round trips: one KMS call and one DynamoDB call an invocation on both sides, \
-                   plus the runtime API's local HTTP exchange"
-                .into(),
-        },
-        Row {
-            operation: "Lambda getter, runtime API".into(),
-            ours: Figure::Rate(rates.getter.0),
-            raw: Some(Figure::Rate(rates.getter.1)),
-            target: Target::Report,
-            note: "same, the recorded REST v1 GET event for an account the setter made: consistent GetItem + \
-                   access-trail PutItem + KMS Decrypt, vs consistent GetItem + KMS Decrypt; one KMS call and \
-                   two DynamoDB calls against one (the getter also writes the access trail)"
-                .into(),
-        },
-    ])
+            note: format!("per invocation, {} of each, sequential", samples.ours.len()),
+        });
+    }
+    Ok(rows)
 }

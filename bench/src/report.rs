@@ -12,6 +12,8 @@ pub enum Figure {
     Time(Duration),
     /// Wall time and peak resident memory.
     TimeAndMemory(Duration, u64),
+    /// Latency percentiles of single calls: p50 and p99.
+    Percentiles(Duration, Duration),
 }
 
 impl fmt::Display for Figure {
@@ -21,6 +23,9 @@ impl fmt::Display for Figure {
             Figure::Time(d) => write!(f, "{:.1} ms", d.as_secs_f64() * 1000.0),
             Figure::TimeAndMemory(d, kib) => {
                 write!(f, "{:.1} ms, {:.1} MiB", d.as_secs_f64() * 1000.0, *kib as f64 / 1024.0)
+            }
+            Figure::Percentiles(p50, p99) => {
+                write!(f, "{:.2} / {:.2} ms", p50.as_secs_f64() * 1000.0, p99.as_secs_f64() * 1000.0)
             }
         }
     }

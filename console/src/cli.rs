@@ -142,6 +142,10 @@ pub enum Command {
         /// created 0600 if missing; the embedded store takes local keys only)
         #[arg(long, value_name = "kms:KEY | local:FILE")]
         to: String,
+        /// Allow moving keys from KMS to a local key file (a weaker kind of seal); in a
+        /// production environment the environment's name must also be typed
+        #[arg(long)]
+        allow_downgrade: bool,
         #[command(flatten)]
         bulk: Bulk,
     },

@@ -46,9 +46,14 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate { bulk } => {
             crate::lifecycle::migrate(env, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out).await
         }
-        Command::Reseal { to, bulk } => {
-            crate::lifecycle::reseal(env, &to, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out)
-                .await
+        Command::Reseal { to, bulk, allow_downgrade } => {
+            let how = crate::lifecycle::ResealOptions {
+                dry_run: bulk.dry_run,
+                concurrency: bulk.concurrency.into(),
+                json: bulk.json,
+                allow_downgrade,
+            };
+            crate::lifecycle::reseal(env, &to, how, &mut out).await
         }
     };
     out.flush()?;
@@ -268,8 +273,9 @@ async fn audit(
             eprint!("\r\x1b[2K");
         }
     });
-    let report =
-        audit::run(&custodian, AuditOptions { deep, segments }, tx, Arc::new(AtomicBool::new(false))).await;
+    let requester = Requester::operator("cli-audit", who());
+    let options = AuditOptions { deep, segments };
+    let report = audit::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await;
     let _ = progress.await;
     let report = report?;
     if json {

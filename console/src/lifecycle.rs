@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use rossignol_core::config::{Environment, SealSpec, StoreSpec};
 use rossignol_core::lifecycle::{self, Operation, Options, Progress, Report};
+use rossignol_core::{Requester, seal};
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -29,9 +30,11 @@ pub async fn migrate(
     }
     let custodian = env.connect().await?;
     let options = Options { dry_run, concurrency, ..Options::default() };
+    let requester = Requester::operator("cli-migrate", crate::commands::who());
     let (tx, rx) = watch::channel(Progress::default());
     let shown = show_progress(rx, Operation::Migrate, dry_run);
-    let report = lifecycle::migrate::run(&custodian, options, tx, Arc::new(AtomicBool::new(false))).await;
+    let report =
+        lifecycle::migrate::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await;
     let _ = shown.await;
     let report = report?;
     if json {
@@ -47,14 +50,18 @@ pub async fn migrate(
     outcome(&report)
 }
 
-pub async fn reseal(
-    env: &Environment,
-    to: &str,
-    dry_run: bool,
-    concurrency: usize,
-    json: bool,
-    out: &mut Out,
-) -> Result<(), Failure> {
+/// How `rossignol reseal` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ResealOptions {
+    pub dry_run: bool,
+    pub concurrency: usize,
+    pub json: bool,
+    /// Move keys from KMS to a local key file anyway.
+    pub allow_downgrade: bool,
+}
+
+pub async fn reseal(env: &Environment, to: &str, how: ResealOptions, out: &mut Out) -> Result<(), Failure> {
+    let ResealOptions { dry_run, concurrency, json, allow_downgrade } = how;
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::failed(format!("cannot read the current directory: {e}")))?;
     let spec = SealSpec::parse(to, &cwd).map_err(|e| Failure::usage(format!("--to: {e}")))?;
@@ -68,6 +75,16 @@ pub async fn reseal(
         return Err(rossignol_core::Error::ReadOnly { env: env.name.clone(), action: "reseal" }.into());
     }
     let custodian = env.connect().await?;
+    // Decided on the target's kind, before its key file is made.
+    if seal::is_downgrade(custodian.sealer().known_seals(), &spec.to_arg()) {
+        if !allow_downgrade {
+            let from = custodian.sealer().known_seals().join(", ");
+            return Err(rossignol_core::Error::SealDowngrade { from, to: spec.to_arg() }.into());
+        }
+        if !dry_run && crate::tui::safety::is_production(env) {
+            confirm_production_downgrade(env, &spec.to_arg())?;
+        }
+    }
     let target = env.sealer(&spec).await?;
     if !dry_run && !custodian.sealer().can_open(target.id()) {
         eprintln!(
@@ -77,11 +94,13 @@ pub async fn reseal(
             env.name
         );
     }
-    let options = Options { dry_run, concurrency, ..Options::default() };
+    let options = Options { dry_run, concurrency, allow_downgrade, ..Options::default() };
+    let requester = Requester::operator("cli-reseal", crate::commands::who());
     let (tx, rx) = watch::channel(Progress::default());
     let shown = show_progress(rx, Operation::Reseal, dry_run);
     let report =
-        lifecycle::reseal::run(&custodian, target, options, tx, Arc::new(AtomicBool::new(false))).await;
+        lifecycle::reseal::run(&custodian, target, options, &requester, tx, Arc::new(AtomicBool::new(false)))
+            .await;
     let _ = shown.await;
     let report = report?;
     let change = ConfigChange::after(env, &spec);
@@ -105,6 +124,31 @@ pub async fn reseal(
         }
     }
     outcome(&report)
+}
+
+/// In a production environment, a downgrade also needs the environment's
+/// name typed on the terminal; without a terminal it is refused.
+fn confirm_production_downgrade(env: &Environment, target: &str) -> Result<(), Failure> {
+    let refused = || {
+        Failure::usage(format!(
+            "moving the keys of production environment {} under {target} was not confirmed; nothing was moved. \
+             Run it on a terminal and type the environment's name when asked",
+            env.name
+        ))
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(refused());
+    }
+    eprint!(
+        "Environment {} is production. Moving its keys under the local key {target} lets whoever reads that \
+         file open them offline.\nType the environment's name to go on: ",
+        env.name
+    );
+    let mut typed = String::new();
+    std::io::stdin()
+        .read_line(&mut typed)
+        .map_err(|e| Failure::failed(format!("cannot read the terminal: {e}")))?;
+    if typed.trim_end_matches(['\r', '\n']) == env.name { Ok(()) } else { Err(refused()) }
 }
 
 /// Draws the progress on stderr: a live line on a terminal; otherwise a

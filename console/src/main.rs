@@ -11,7 +11,13 @@ fn main() -> ExitCode {
     // The console owns the terminal: log lines would tear its screen, so only
     // the subcommands log to stderr.
     if cli.command.is_some() {
-        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(log_filter("warn")).init();
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+        tracing_subscriber::registry()
+            .with(lines.with_filter(rossignol_core::logging::filter("warn")))
+            .init();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -30,15 +36,4 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
-}
-
-/// `ROSSIGNOL_LOG` (default `warn`), with the SDK and runtime capped
-/// so that no payload is ever logged.
-fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ROSSIGNOL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    rossignol_core::aws::LOG_CEILINGS
-        .iter()
-        .filter_map(|directive| directive.parse().ok())
-        .fold(filter, tracing_subscriber::EnvFilter::add_directive)
 }

@@ -17,29 +17,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Select, WriteRequest};
 use rossignol_core::config::Config;
 use rossignol_core::seal::LocalSealer;
 use rossignol_core::store::embedded::EmbeddedStore;
-use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEAL, SEALED_PRIVATE_KEY};
+use rossignol_core::store::record::{LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEAL, SEALED_PRIVATE_KEY};
 use rossignol_core::store::{AccountRecord, AccountStore, Attr, Item, parallel_scan};
-use rossignol_core::{Address, Custodian, LegacyKey};
+use rossignol_core::{Address, Custodian};
 use serde_json::Value;
-use zeroize::Zeroizing;
 
 mod cli_support;
 
-use cli_support::{Sandbox, dynamodb_endpoint, random_table, raw_client};
-
-/// A Node-era row for a random ed25519 key: the item, its address and its
-/// base64 key pair as the Node service stored it.
-fn legacy_row() -> (Item, String, String) {
-    let seed = Zeroizing::new(rossignol_core::secret::random_bytes::<32>());
-    let key = LegacyKey::from_seed(&seed);
-    let public = key.verified_public_key().unwrap();
-    let address = record::legacy_address(&public).to_storage();
-    let mut item = Item::default();
-    item.insert("address", Attr::S(address.clone()));
-    item.insert(LEGACY_PRIVATE_KEY, Attr::S(key.reveal_base64().to_owned()));
-    item.insert(PUBLIC_KEY, Attr::S(record::format_legacy_public_key(&public)));
-    (item, address, key.reveal_base64().to_owned())
-}
+use cli_support::{Sandbox, dynamodb_endpoint, legacy_row, random_table, raw_client};
 
 /// Seeds `n` legacy rows into the sandbox's embedded `local` store.
 fn seed_embedded(sandbox: &Sandbox, n: usize) -> BTreeMap<String, String> {
@@ -225,6 +210,46 @@ fn a_read_only_environment_refuses_migrate_and_reseal_but_not_a_dry_run() {
     let report = sandbox.json(Some(&config), &["migrate", "--dry-run", "--json"]);
     assert_eq!(report["dry_run"], true);
     assert!(!sandbox.path().join("new.key").exists());
+}
+
+/// KMS to a local key file is a downgrade: refused without
+/// `--allow-downgrade`, and in production refused unless the name is typed
+/// on a terminal. Both are decided before anything is contacted or made.
+#[test]
+fn a_downgrade_from_kms_to_a_local_key_needs_the_flag_and_in_production_the_typed_name() {
+    let sandbox = Sandbox::new();
+    let env = |name: &str| {
+        format!(
+            "[environments.{name}]\ntable = \"t_{name}\"\nregion = \"eu-central-1\"\n\
+             endpoint_url = \"http://127.0.0.1:1\"\nkms_key_id = \"alias/rossignol-{name}\"\n"
+        )
+    };
+    let config = sandbox.config(&format!("default = \"staging\"\n{}{}", env("staging"), env("prod")));
+    let output = sandbox.run(Some(&config), &["reseal", "--to", "local:offline.key"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("downgrade") && stderr.contains("--allow-downgrade"), "{stderr}");
+
+    let output = sandbox
+        .command(
+            Some(&config),
+            &["--env", "prod", "reseal", "--to", "local:offline.key", "--allow-downgrade"],
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("production environment prod") && stderr.contains("type"), "{stderr}");
+    assert!(!sandbox.path().join("offline.key").exists(), "no key file was made");
+
+    // Local to KMS is not a downgrade: it goes on to the (unreachable) store.
+    let config = sandbox.config(
+        "default = \"dev\"\n[environments.dev]\ntable = \"t_dev\"\nregion = \"eu-central-1\"\n\
+         endpoint_url = \"http://127.0.0.1:1\"\nlocal_key_file = \"dev.key\"\n",
+    );
+    let output = sandbox.run(Some(&config), &["reseal", "--to", "kms:alias/next", "--dry-run"]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("downgrade"));
 }
 
 #[test]

@@ -34,6 +34,11 @@ impl Console {
             "ROSSIGNOL_CONFIG".into(),
             "-u".into(),
             "ROSSIGNOL_ENV".into(),
+            // No system clipboard: copies go through the terminal (OSC 52).
+            "-u".into(),
+            "DISPLAY".into(),
+            "-u".into(),
+            "WAYLAND_DISPLAY".into(),
             format!("ROSSIGNOL_DATA_DIR={}", dir.path().join("data").display()),
             format!("XDG_CONFIG_HOME={}", dir.path().join("config").display()),
             format!("HOME={}", dir.path().display()),
@@ -56,6 +61,10 @@ impl Console {
             .unwrap();
         assert!(output.status.success(), "tmux: {}", String::from_utf8_lossy(&output.stderr));
         console
+    }
+
+    fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     fn tmux(&self, args: &[&str]) -> Command {
@@ -149,6 +158,88 @@ fn create_filter_details_quit(name: &str, env: &str, config: Option<&str>) {
 
     console.keys(&["Escape", "q"]);
     console.wait_exit();
+}
+
+/// Waits until `file` holds what `done` looks for; the file's bytes.
+fn wait_for_file(file: &std::path::Path, what: &str, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        let bytes = std::fs::read(file).unwrap_or_default();
+        if done(&bytes) {
+            return bytes;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "waited for {what}; the console wrote:\n{}",
+            String::from_utf8_lossy(&bytes)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Where the OSC 52 sequence carrying a key starts (not the clearing one).
+fn key_copy_at(bytes: &[u8]) -> Option<usize> {
+    const OSC52: &[u8] = b"\x1b]52;c;";
+    bytes.windows(OSC52.len() + 1).position(|w| w.starts_with(OSC52) && w[OSC52.len()] != b'!')
+}
+
+fn clear_after(bytes: &[u8], at: usize) -> bool {
+    const CLEAR: &[u8] = b"\x1b]52;c;!\x07";
+    bytes[at..].windows(CLEAR.len()).any(|w| w == CLEAR)
+}
+
+/// `Y` copies a key through OSC 52 (no display); `exit` ends the console
+/// at once, which must still write the clearing sequence after the copy.
+fn copy_then_exit(name: &str, exit: impl FnOnce(&Console)) {
+    let console = Console::start(name, None);
+    let written = console.dir().join("pane.out");
+    let pipe = format!("cat >> '{}'", written.display());
+    assert!(console.run(&["pipe-pane", "-o", "-t", "console", &pipe]).status.success());
+    console.wait_for("no accounts yet");
+    console.keys(&["c"]);
+    console.wait_for("How many accounts?");
+    console.keys(&["Enter"]);
+    console.wait_for("Create 1 new account(s)");
+    console.keys(&["Tab", "Enter"]);
+    console.wait_for("1 of 1 created");
+    console.keys(&["Escape"]);
+    console.wait_for("Accounts (1 loaded)");
+
+    console.keys(&["Y"]);
+    console.wait_for("Copy the private key of");
+    console.keys(&["Tab", "Enter"]);
+    console.wait_for("copied the private key to the clipboard");
+    let bytes = wait_for_file(&written, "the OSC 52 copy", |b| key_copy_at(b).is_some());
+    let at = key_copy_at(&bytes).unwrap();
+    assert!(!clear_after(&bytes, at), "cleared only after 30 seconds, or on exit");
+
+    exit(&console);
+    console.wait_exit();
+    wait_for_file(&written, "the clearing sequence after the copy", |b| {
+        key_copy_at(b).is_some_and(|at| clear_after(b, at))
+    });
+}
+
+#[test]
+fn a_copied_key_is_cleared_from_the_clipboard_when_the_console_quits() {
+    if !tmux_available() {
+        return;
+    }
+    copy_then_exit("copy-quit", |console| console.keys(&["q"]));
+}
+
+#[test]
+fn a_copied_key_is_cleared_from_the_clipboard_when_the_console_is_terminated() {
+    if !tmux_available() {
+        return;
+    }
+    copy_then_exit("copy-term", |console| {
+        // `env` execs the console: the pane's process is the console.
+        let pid = String::from_utf8(console.run(&["display", "-p", "-t", "console", "#{pane_pid}"]).stdout)
+            .unwrap();
+        let killed = Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap();
+        assert!(killed.success(), "kill -TERM {pid}");
+    });
 }
 
 #[test]

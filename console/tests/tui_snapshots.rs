@@ -309,6 +309,7 @@ fn migrate_progress_and_report() {
 
     let report = Report {
         operation: Operation::Migrate,
+        run_id: "0011223344556677".into(),
         table: "rossignol_local".into(),
         target_seal: "local:0123456789abcdef".into(),
         dry_run: false,

@@ -186,6 +186,31 @@ fn a_failed_reveal_shows_the_error_and_nothing_else() {
 }
 
 #[test]
+fn esc_while_revealing_cancels_a_copy() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('Y'));
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(app.popup, Some(Popup::Revealing { .. })));
+    app.effects.clear();
+    send(&mut app, press(KeyCode::Esc));
+    assert!(app.popup.is_none());
+    answer_reveal(&mut app, RevealPurpose::Copy, Ok(Secret::new(key(1).reveal_hex())));
+    assert!(
+        !app.effects.iter().any(|e| matches!(e, Effect::CopySecret(_))),
+        "a cancelled copy puts nothing on the clipboard: {:?}",
+        app.effects
+    );
+
+    // Not cancelled, it copies.
+    send(&mut app, ch('Y'));
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    answer_reveal(&mut app, RevealPurpose::Copy, Ok(Secret::new(key(1).reveal_hex())));
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::CopySecret(_))), "{:?}", app.effects);
+}
+
+#[test]
 fn production_needs_the_name_typed() {
     let mut app = console(dynamo("production", true), rows(1..=3), false);
     send(&mut app, ch('Y'));

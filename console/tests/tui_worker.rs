@@ -70,14 +70,21 @@ async fn the_worker_does_the_store_work_and_answers_with_actions() {
     assert!(secret.expose().starts_with("0x") && secret.expose().len() == 66);
     assert_eq!(format!("{secret:?}"), "Secret([REDACTED])");
 
+    // A copy is recorded as a copy.
+    worker.run(Effect::Reveal { address: address.clone(), purpose: RevealPurpose::Copy });
+    let Action::Revealed { result: Ok(_), purpose: RevealPurpose::Copy, .. } = next(&mut actions).await
+    else {
+        panic!("a key to copy")
+    };
+
     worker.run(Effect::Open { address: address.clone() });
     let Action::Opened { record: Ok(Row::Account(view)), trail: Ok(trail), .. } = next(&mut actions).await
     else {
         panic!("details")
     };
     assert_eq!(view.address, address);
-    assert_eq!(trail.len(), 1);
-    assert_eq!(trail[0].action, "console-reveal");
+    let actions_recorded: Vec<&str> = trail.iter().map(|t| t.action.as_str()).collect();
+    assert_eq!(actions_recorded, ["console-copy", "console-reveal"], "newest first");
     assert!(trail[0].who.starts_with("console:"), "{:?}", trail[0]);
 
     worker.run(Effect::Audit);

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::account::keccak256;
-use crate::custodian::Custodian;
+use crate::custodian::{Custodian, Requester};
 use crate::error::{Error, Result};
 use crate::seal;
 use crate::store::record::{
@@ -29,6 +29,8 @@ use crate::store::{AccountRecord, Attr, CheckStatus, Item, StoredKey, parallel_s
 const PAGE_SIZE: usize = 1000;
 /// Pages being checked at once.
 const PAGES_IN_FLIGHT: usize = 8;
+/// The operation a deep audit's run-level trail entry names.
+pub const DEEP_RUN: &str = "audit-deep";
 
 #[derive(Debug, Clone, Copy)]
 pub struct AuditOptions {
@@ -163,6 +165,9 @@ pub struct AuditReport {
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
     pub deep: bool,
+    /// A deep audit's run-level entry in the access trail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     pub cancelled: bool,
 }
 
@@ -182,14 +187,21 @@ struct PageResult {
 
 /// Runs the audit. `progress` receives updates as pages are checked; setting
 /// `cancel` stops it between pages, with a report of what was checked.
+/// A deep audit opens every key, so it first writes a run-level entry to
+/// the access trail for `requester`, and does not start without it.
 pub async fn run(
     custodian: &Custodian,
     options: AuditOptions,
+    requester: &Requester,
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<AuditReport> {
     let started = Instant::now();
     let mut report = AuditReport { deep: options.deep, ..AuditReport::default() };
+    if options.deep {
+        let run = crate::lifecycle::record_run(custodian, DEEP_RUN, requester, None, false).await?;
+        report.run_id = Some(run.run_id);
+    }
     let table = custodian.store().describe().await?;
     for check in &table.checks {
         match check.status {

@@ -41,28 +41,6 @@ pub async fn load(settings: &AwsSettings) -> SdkConfig {
     loader.load().await
 }
 
-/// Log directives that cap the AWS SDK, its HTTP stack and the Lambda
-/// runtime at `info`, whatever `ROSSIGNOL_LOG` asks for: at `debug` and
-/// `trace` they log raw payloads (a Lambda event with its `X-Api-Key`, a KMS
-/// response holding a plaintext key).
-pub const LOG_CEILINGS: &[&str] = &[
-    "aws_config=info",
-    "aws_runtime=info",
-    "aws_sdk_dynamodb=info",
-    "aws_sdk_kms=info",
-    "aws_smithy_runtime=info",
-    "aws_smithy_runtime_api=info",
-    "aws_smithy_http=info",
-    "aws_smithy_http_client=info",
-    "hyper=info",
-    "hyper_util=info",
-    "h2=info",
-    "rustls=info",
-    "lambda_runtime=info",
-    "lambda_runtime_api_client=info",
-    "lambda_http=info",
-];
-
 const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",
     "ProvisionedThroughputExceededException",

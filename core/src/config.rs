@@ -17,6 +17,7 @@ use crate::access::AccessTrail;
 use crate::aws::{self, AwsSettings};
 use crate::custodian::Custodian;
 use crate::error::{Error, Result};
+use crate::identity::AwsIdentity;
 use crate::seal::{KmsSealer, LocalSealer, SealRing, Sealer};
 use crate::store::AccountStore;
 use crate::store::dynamo::{DynamoStore, DynamoTrail};
@@ -56,6 +57,7 @@ struct EnvironmentFile {
     profile: Option<String>,
     endpoint_url: Option<String>,
     kms_endpoint_url: Option<String>,
+    sts_endpoint_url: Option<String>,
     kms_key_id: Option<String>,
     local_key_file: Option<PathBuf>,
     sse_kms_key_id: Option<String>,
@@ -88,6 +90,10 @@ pub struct AwsSpec {
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
     pub kms_endpoint_url: Option<String>,
+    /// Where to ask STS who the caller is. Unset: AWS's own STS, unless
+    /// `endpoint_url` points DynamoDB elsewhere (DynamoDB Local), where no
+    /// AWS identity is recorded.
+    pub sts_endpoint_url: Option<String>,
 }
 
 /// How an environment seals keys.
@@ -290,6 +296,7 @@ fn resolve(
                 profile: env.profile,
                 endpoint_url: env.endpoint_url,
                 kms_endpoint_url: env.kms_endpoint_url,
+                sts_endpoint_url: env.sts_endpoint_url,
             };
             let access_table = env.access_table.unwrap_or_else(|| DynamoTrail::default_table(&table));
             validate_table_name(&access_table)?;
@@ -301,6 +308,7 @@ fn resolve(
                 ("profile", env.profile.is_some()),
                 ("endpoint_url", env.endpoint_url.is_some()),
                 ("kms_endpoint_url", env.kms_endpoint_url.is_some()),
+                ("sts_endpoint_url", env.sts_endpoint_url.is_some()),
                 ("sse_kms_key_id", env.sse_kms_key_id.is_some()),
                 ("access_table", env.access_table.is_some()),
             ]
@@ -361,11 +369,16 @@ impl Environment {
     /// `also_open` seals, the sealer is a [`SealRing`]: it seals with `seal`
     /// and opens under any of them.
     pub async fn connect(&self) -> Result<Custodian> {
-        type Parts = (Arc<dyn AccountStore>, Arc<dyn AccessTrail>, Option<aws_sdk_kms::Client>);
-        let (store, trail, kms_client): Parts = match &self.store {
+        type Parts = (
+            Arc<dyn AccountStore>,
+            Arc<dyn AccessTrail>,
+            Option<aws_sdk_kms::Client>,
+            Option<Arc<AwsIdentity>>,
+        );
+        let (store, trail, kms_client, identity): Parts = match &self.store {
             StoreSpec::Embedded { path } => {
                 let store = Arc::new(EmbeddedStore::open(path, &self.table)?);
-                (store.clone(), store, None)
+                (store.clone(), store, None, None)
             }
             StoreSpec::Dynamodb { aws: spec, sse_kms_key_id, access_table } => {
                 let sdk = self.sdk_config(spec).await?;
@@ -378,7 +391,7 @@ impl Environment {
                     .with_custom_endpoint(spec.endpoint_url.clone())
                     .with_sse_kms_key(sse_kms_key_id.clone());
                 let trail = DynamoTrail::new(client, access_table).with_sse_kms_key(sse_kms_key_id.clone());
-                (Arc::new(store), Arc::new(trail), Some(kms_client(&sdk, spec)))
+                (Arc::new(store), Arc::new(trail), Some(kms_client(&sdk, spec)), aws_identity(&sdk, spec))
             }
         };
         let primary = build_sealer(&self.seal, kms_client.as_ref(), true)?;
@@ -392,7 +405,7 @@ impl Environment {
                 .collect::<Result<Vec<_>>>()?;
             Arc::new(SealRing::new(primary, also_open))
         };
-        Ok(Custodian::new(store, sealer, trail))
+        Ok(Custodian::new(store, sealer, trail).with_aws_identity(identity))
     }
 
     /// A sealer for `spec` in this environment (its AWS settings for KMS),
@@ -427,6 +440,19 @@ fn kms_client(sdk: &aws_config::SdkConfig, spec: &AwsSpec) -> aws_sdk_kms::Clien
         kms = kms.endpoint_url(url);
     }
     aws_sdk_kms::Client::from_conf(kms.build())
+}
+
+/// Who the caller is, asked of STS on first key use, in an AWS
+/// environment: one whose DynamoDB is AWS's (no `endpoint_url`), or one
+/// given an `sts_endpoint_url`. A DynamoDB Local environment has none.
+fn aws_identity(sdk: &aws_config::SdkConfig, spec: &AwsSpec) -> Option<Arc<AwsIdentity>> {
+    let mut sts = aws_sdk_sts::config::Builder::from(sdk);
+    match (&spec.sts_endpoint_url, &spec.endpoint_url) {
+        (Some(url), _) => sts = sts.endpoint_url(url),
+        (None, Some(_)) => return None,
+        (None, None) => {}
+    }
+    Some(Arc::new(AwsIdentity::new(aws_sdk_sts::Client::from_conf(sts.build()))))
 }
 
 /// `create` makes a missing local key file; a key kept only to open old

@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::Utc;
 use zeroize::Zeroizing;
 
-use crate::access::{self, AccessRecord, AccessTrail};
+use crate::access::{self, AccessRecord, AccessTrail, Identity};
 use crate::account::Address;
 use crate::error::{Error, Result};
+use crate::identity::AwsIdentity;
 use crate::keygen::GeneratedKey;
 use crate::seal::{SealContext, Sealer};
 use crate::secret::{KeyMaterial, LegacyKey, PrivateKey};
@@ -25,6 +26,8 @@ pub struct Custodian {
     store: Arc<dyn AccountStore>,
     sealer: Arc<dyn Sealer>,
     trail: Arc<dyn AccessTrail>,
+    /// In an AWS environment: who the credentials are, for the trail.
+    identity: Option<Arc<AwsIdentity>>,
 }
 
 impl Requester {
@@ -57,6 +60,8 @@ pub struct Requester {
     pub api_key_id: Option<String>,
     pub source_ip: Option<String>,
     pub actor: Option<String>,
+    /// Whether the caller's credential was checked; claimed by default.
+    pub identity: Identity,
 }
 
 impl fmt::Debug for Custodian {
@@ -65,13 +70,30 @@ impl fmt::Debug for Custodian {
             .field("store", &self.store)
             .field("seal", &self.sealer.id())
             .field("trail", &self.trail.name())
+            .field("identity", &self.identity)
             .finish()
     }
 }
 
 impl Custodian {
     pub fn new(store: Arc<dyn AccountStore>, sealer: Arc<dyn Sealer>, trail: Arc<dyn AccessTrail>) -> Self {
-        Custodian { store, sealer, trail }
+        Custodian { store, sealer, trail, identity: None }
+    }
+
+    /// Records the caller's AWS identity beside every access record; key
+    /// use then fails closed when it cannot be resolved.
+    pub fn with_aws_identity(mut self, identity: Option<Arc<AwsIdentity>>) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// The caller's AWS identity (an ARN) in an AWS environment, resolved
+    /// once; `None` where there is none to ask (embedded, local endpoints).
+    pub async fn aws_identity(&self) -> Result<Option<String>> {
+        match &self.identity {
+            Some(identity) => Ok(Some(identity.arn().await?.to_owned())),
+            None => Ok(None),
+        }
     }
 
     pub fn trail(&self) -> &Arc<dyn AccessTrail> {
@@ -277,15 +299,30 @@ impl Custodian {
         requester: &Requester,
         digest: Option<String>,
     ) -> Result<()> {
+        self.append_access(&record.address, requester, digest, None).await
+    }
+
+    /// Appends one access record for `address`, with the caller's AWS
+    /// identity; fails closed (no identity or no record: an error).
+    pub(crate) async fn append_access(
+        &self,
+        address: &Address,
+        requester: &Requester,
+        digest: Option<String>,
+        target_seal: Option<String>,
+    ) -> Result<()> {
         let access = AccessRecord {
-            address: record.address,
+            address: *address,
             at: Utc::now(),
             action: requester.action.clone(),
             request_id: requester.request_id.clone(),
             api_key_id: requester.api_key_id.clone(),
             source_ip: requester.source_ip.clone(),
             actor: requester.actor.clone(),
+            aws_identity: self.aws_identity().await?,
             digest,
+            identity: requester.identity,
+            target_seal,
         };
         self.trail.append(&access).await.map_err(|e| access::unavailable(self.trail.as_ref(), e))
     }

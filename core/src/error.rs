@@ -46,6 +46,16 @@ pub enum Error {
     #[error("the access trail {trail} could not record this reveal, so nothing was revealed: {reason}")]
     AccessTrail { trail: String, reason: String },
 
+    #[error(
+        "the caller's AWS identity could not be resolved (STS GetCallerIdentity), so no key was used: {reason}; check the environment's credentials and `sts_endpoint_url`"
+    )]
+    Identity { reason: String },
+
+    #[error(
+        "moving keys from {from} to {to} is a downgrade to a weaker kind of seal (a local key file instead of KMS); nothing was moved. Pass --allow-downgrade if that is really meant"
+    )]
+    SealDowngrade { from: String, to: String },
+
     #[error("could not seal a key: {0}")]
     Seal(String),
 
@@ -98,7 +108,11 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Error::InvalidAddress(_) | Error::InvalidRequest(_) | Error::Config(_) | Error::ReadOnly { .. }
+            Error::InvalidAddress(_)
+                | Error::InvalidRequest(_)
+                | Error::Config(_)
+                | Error::ReadOnly { .. }
+                | Error::SealDowngrade { .. }
         )
     }
 

@@ -12,7 +12,7 @@ use rossignol_core::audit::{self, AuditOptions, AuditReport, FindingKind, Progre
 use rossignol_core::seal::SealContext;
 use rossignol_core::store::record;
 use rossignol_core::store::{Attr, Item};
-use rossignol_core::{Address, PrivateKey};
+use rossignol_core::{Address, PrivateKey, Requester};
 use support::{Harness, legacy_item, sealed_item};
 
 for_each_store!(
@@ -22,10 +22,15 @@ for_each_store!(
     a_cancelled_audit_says_so,
 );
 
+fn requester() -> Requester {
+    Requester::operator("test-audit", "tests")
+}
+
 async fn audit(h: &Harness, deep: bool) -> (AuditReport, Progress) {
     let (tx, rx) = tokio::sync::watch::channel(Progress::default());
     let options = AuditOptions { deep, segments: 4 };
-    let report = audit::run(&h.custodian, options, tx, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let report =
+        audit::run(&h.custodian, options, &requester(), tx, Arc::new(AtomicBool::new(false))).await.unwrap();
     let last = rx.borrow().clone();
     (report, last)
 }
@@ -155,7 +160,7 @@ async fn a_cancelled_audit_says_so(h: &Harness) {
     h.custodian.create("test").await.unwrap();
     let (tx, _rx) = tokio::sync::watch::channel(Progress::default());
     let cancel = Arc::new(AtomicBool::new(true));
-    let report = audit::run(&h.custodian, AuditOptions::default(), tx, cancel).await.unwrap();
+    let report = audit::run(&h.custodian, AuditOptions::default(), &requester(), tx, cancel).await.unwrap();
     assert!(report.cancelled);
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use rossignol_core::access::Identity;
 use rossignol_core::seal::SealContext;
 use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY, SEALED_PRIVATE_KEY};
 use rossignol_core::store::{AccountRecord, AccountStore, Attr, Item, Scheme, parallel_scan};
@@ -322,6 +323,7 @@ async fn every_reveal_is_recorded_first_newest_first(h: &Harness) {
             api_key_id: Some("key-1".into()),
             source_ip: Some("203.0.113.7".into()),
             actor: None,
+            identity: if i == 1 { Identity::Verified } else { Identity::Claimed },
         };
         let (_, key) = h.custodian.reveal(&record.address, &requester).await.unwrap();
         assert!(matches!(key, KeyMaterial::Secp256k1(_)));
@@ -337,6 +339,9 @@ async fn every_reveal_is_recorded_first_newest_first(h: &Harness) {
     assert!(trail.iter().all(|a| a.address == record.address && a.action == "getter"));
     assert_eq!(trail[0].api_key_id.as_deref(), Some("key-1"));
     assert_eq!(trail[0].source_ip.as_deref(), Some("203.0.113.7"));
+    // Whether the caller was verified is stored and read back.
+    let identities: Vec<Identity> = trail.iter().map(|a| a.identity).collect();
+    assert_eq!(identities, [Identity::Claimed, Identity::Verified, Identity::Claimed]);
     assert!(trail[0].at >= trail[1].at);
     assert_eq!(h.custodian.trail().latest(&record.address, 2).await.unwrap().len(), 2);
     assert_eq!(h.custodian.trail().latest(&other.address, 10).await.unwrap().len(), 1);

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rand_core::{OsRng, RngCore as _};
-use rossignol_core::access::{AccessRecord, AccessTrail};
+use rossignol_core::access::{AccessRecord, AccessTrail, RunRecord};
 use rossignol_core::seal::{LocalSealer, SealContext, Sealer};
 use rossignol_core::sign::Payload;
 use rossignol_core::store::embedded::EmbeddedStore;
@@ -80,6 +80,14 @@ impl AccessTrail for GatedTrail {
 
     async fn latest(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>> {
         self.inner.latest(address, limit).await
+    }
+
+    async fn append_run(&self, run: &RunRecord) -> Result<()> {
+        self.inner.append_run(run).await
+    }
+
+    async fn latest_runs(&self, limit: usize) -> Result<Vec<RunRecord>> {
+        self.inner.latest_runs(limit).await
     }
 
     async fn init(&self) -> Result<bool> {

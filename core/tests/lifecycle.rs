@@ -49,22 +49,31 @@ fn requester() -> Requester {
 
 async fn migrate(custodian: &Custodian, dry_run: bool) -> Report {
     let (tx, _rx) = watch::channel(Progress::default());
-    let options = Options { dry_run, concurrency: 8, segments: 4 };
-    lifecycle::migrate::run(custodian, options, tx, Arc::new(AtomicBool::new(false))).await.unwrap()
+    let options = Options { dry_run, concurrency: 8, segments: 4, ..Options::default() };
+    lifecycle::migrate::run(custodian, options, &requester(), tx, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap()
 }
 
 async fn reseal(custodian: &Custodian, target: &Arc<dyn Sealer>, dry_run: bool) -> Report {
     let (tx, _rx) = watch::channel(Progress::default());
-    let options = Options { dry_run, concurrency: 8, segments: 4 };
-    lifecycle::reseal::run(custodian, Arc::clone(target), options, tx, Arc::new(AtomicBool::new(false)))
-        .await
-        .unwrap()
+    let options = Options { dry_run, concurrency: 8, segments: 4, ..Options::default() };
+    lifecycle::reseal::run(
+        custodian,
+        Arc::clone(target),
+        options,
+        &requester(),
+        tx,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap()
 }
 
 async fn audit(custodian: &Custodian, deep: bool) -> AuditReport {
     let (tx, _rx) = watch::channel(audit::Progress::default());
     let options = AuditOptions { deep, segments: 4 };
-    audit::run(custodian, options, tx, Arc::new(AtomicBool::new(false))).await.unwrap()
+    audit::run(custodian, options, &requester(), tx, Arc::new(AtomicBool::new(false))).await.unwrap()
 }
 
 fn record_findings(report: &AuditReport) -> Vec<(String, FindingKind)> {
@@ -498,8 +507,8 @@ async fn a_stopped_migration_is_finished_by_running_it_again(h: &Harness) {
             }
         })
     };
-    let options = Options { dry_run: false, concurrency: 2, segments: 4 };
-    let first = lifecycle::migrate::run(&h.custodian, options, tx, cancel).await.unwrap();
+    let options = Options { dry_run: false, concurrency: 2, segments: 4, ..Options::default() };
+    let first = lifecycle::migrate::run(&h.custodian, options, &requester(), tx, cancel).await.unwrap();
     stopper.await.unwrap();
     assert!(first.cancelled);
     assert!(first.written >= 20 && first.written < 120, "{}", first.written);
@@ -545,8 +554,10 @@ async fn a_local_reseal_keeps_every_record_readable_mid_rotation(h: &Harness) {
             }
         })
     };
-    let options = Options { dry_run: false, concurrency: 2, segments: 4 };
-    let first = lifecycle::reseal::run(&h.custodian, Arc::clone(&new), options, tx, cancel).await.unwrap();
+    let options = Options { dry_run: false, concurrency: 2, segments: 4, ..Options::default() };
+    let first = lifecycle::reseal::run(&h.custodian, Arc::clone(&new), options, &requester(), tx, cancel)
+        .await
+        .unwrap();
     stopper.await.unwrap();
     assert!(first.cancelled);
     assert!(first.written >= 10 && first.written < 48, "{}", first.written);

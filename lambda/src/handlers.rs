@@ -8,7 +8,7 @@ use std::sync::Arc;
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt as _, Response};
-use rossignol_core::access::AccessTrail;
+use rossignol_core::access::{AccessTrail, Identity};
 use rossignol_core::seal::KmsSealer;
 use rossignol_core::sign::{MAX_BODY_BYTES, SignRequest, Signed};
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
@@ -17,12 +17,12 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::settings::{Entry, Settings};
+use crate::settings::{ApiKeyCheck, Entry, Settings};
 
 /// What the handlers share across invocations: built once per cold start.
 pub struct Service {
     custodian: Custodian,
-    api_key_sha256: Option<[u8; 32]>,
+    api_key: ApiKeyCheck,
     getter_enabled: bool,
 }
 
@@ -30,15 +30,15 @@ impl fmt::Debug for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Service")
             .field("custodian", &self.custodian)
-            .field("api_key_check", &self.api_key_sha256.is_some())
+            .field("api_key", &self.api_key)
             .field("getter_enabled", &self.getter_enabled)
             .finish()
     }
 }
 
 impl Service {
-    pub fn new(custodian: Custodian, api_key_sha256: Option<[u8; 32]>) -> Self {
-        Service { custodian, api_key_sha256, getter_enabled: true }
+    pub fn new(custodian: Custodian, api_key: ApiKeyCheck) -> Self {
+        Service { custodian, api_key, getter_enabled: true }
     }
 
     /// `false` makes the getter answer 403 and point to the signer.
@@ -56,17 +56,19 @@ impl Service {
         let store = DynamoStore::new(dynamodb.clone(), &settings.table);
         let trail: Arc<dyn AccessTrail> = Arc::new(DynamoTrail::new(dynamodb, &settings.access_table));
         let sealer = KmsSealer::new(aws_sdk_kms::Client::new(&sdk), &settings.kms_key_id);
-        Service::new(Custodian::new(Arc::new(store), Arc::new(sealer), trail), settings.api_key_sha256)
+        Service::new(Custodian::new(Arc::new(store), Arc::new(sealer), trail), settings.api_key)
             .with_getter_enabled(settings.getter_enabled)
     }
 }
 
-/// Who called, as API Gateway and the Lambda runtime tell it.
+/// Who called, as API Gateway and the Lambda runtime tell it. Only
+/// `identity` is this function's own finding; the rest is the event's word.
 #[derive(Debug, Clone)]
 struct Caller {
     request_id: String,
     api_key_id: Option<String>,
     source_ip: Option<String>,
+    identity: Identity,
 }
 
 impl Caller {
@@ -78,10 +80,11 @@ impl Caller {
             api_key_id: self.api_key_id.clone(),
             source_ip: self.source_ip.clone(),
             actor: None,
+            identity: self.identity,
         }
     }
 
-    fn of(request: &Request) -> Self {
+    fn of(request: &Request, identity: Identity) -> Self {
         let (gateway_id, api_key_id, source_ip) = match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV1(ctx)) => {
                 (ctx.request_id.clone(), ctx.identity.api_key_id.clone(), ctx.identity.source_ip.clone())
@@ -98,7 +101,7 @@ impl Caller {
             .filter(|id| !id.is_empty())
             .or(gateway_id)
             .unwrap_or_else(|| "unknown".into());
-        Caller { request_id, api_key_id: api_key_id.filter(|k| !k.is_empty()), source_ip }
+        Caller { request_id, api_key_id: api_key_id.filter(|k| !k.is_empty()), source_ip, identity }
     }
 }
 
@@ -163,20 +166,22 @@ fn method_not_allowed(allowed: &'static str) -> Response<Body> {
     response
 }
 
-/// True when no key is configured, or `X-Api-Key` hashes to it. The
-/// comparison is constant-time.
-fn api_key_ok(service: &Service, request: &Request) -> bool {
-    let Some(expected) = &service.api_key_sha256 else { return true };
-    let Some(given) = request.headers().get("x-api-key") else { return false };
+/// Checks `X-Api-Key` against the configured hash (constant-time): the
+/// caller's identity is verified, claimed (the check is off), or refused
+/// (`None`).
+fn api_key_identity(service: &Service, request: &Request) -> Option<Identity> {
+    let ApiKeyCheck::Sha256(expected) = &service.api_key else { return Some(Identity::Claimed) };
+    let given = request.headers().get("x-api-key")?;
     let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
-    bool::from(digest.ct_eq(expected))
+    bool::from(digest.ct_eq(expected)).then_some(Identity::Verified)
 }
 
 /// Handles one invocation of `entry`. Never fails: every outcome is an
 /// HTTP answer.
 pub async fn handle(entry: Entry, service: &Service, request: Request) -> Response<Body> {
-    let caller = Caller::of(&request);
-    let response = if !api_key_ok(service, &request) {
+    let identity = api_key_identity(service, &request);
+    let caller = Caller::of(&request, identity.unwrap_or(Identity::Claimed));
+    let response = if identity.is_none() {
         failure(StatusCode::FORBIDDEN, "forbidden: a valid X-Api-Key header is required")
     } else {
         match entry {

@@ -5,4 +5,4 @@ pub mod handlers;
 pub mod settings;
 
 pub use handlers::{Service, handle};
-pub use settings::{Entry, Settings, StartupError};
+pub use settings::{ApiKeyCheck, Entry, Settings, StartupError};

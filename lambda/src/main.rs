@@ -4,19 +4,21 @@
 use std::process::ExitCode;
 
 use lambda_http::{Request, service_fn};
-use rossignol_lambda::{Service, Settings, handle};
+use rossignol_lambda::{ApiKeyCheck, Service, Settings, handle};
 
 fn init_logging() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     // JSON lines for CloudWatch; the request id is a field of every line.
-    tracing_subscriber::fmt()
+    let lines = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(log_filter("info"))
         .flatten_event(true)
         .with_target(false)
         .with_current_span(false)
         .with_span_list(false)
-        .without_time()
-        .init();
+        .without_time();
+    tracing_subscriber::registry().with(lines.with_filter(rossignol_core::logging::filter("info"))).init();
 }
 
 #[tokio::main]
@@ -29,6 +31,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if settings.api_key == ApiKeyCheck::Unchecked {
+        tracing::warn!(
+            "ROSSIGNOL_API_KEY_SHA256 is `unchecked`: this function does not check X-Api-Key, so anyone who can invoke it gets through and the trail records its identity as claimed; set the key's hex SHA-256 in any deployed environment"
+        );
+    }
     tracing::info!(entry = %settings.entry, table = %settings.table, "starting");
     let service = Service::from_settings(&settings).await;
     let entry = settings.entry;
@@ -44,15 +51,4 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `ROSSIGNOL_LOG` (default `info`), with the SDK and runtime capped
-/// so that no payload is ever logged.
-fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ROSSIGNOL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    rossignol_core::aws::LOG_CEILINGS
-        .iter()
-        .filter_map(|directive| directive.parse().ok())
-        .fold(filter, tracing_subscriber::EnvFilter::add_directive)
 }

@@ -53,6 +53,49 @@ pub const KMS_KEY: &str = "ROSSIGNOL_KMS_KEY_ID";
 pub const ACCESS_TABLE: &str = "ROSSIGNOL_ACCESS_TABLE_NAME";
 pub const API_KEY_SHA256: &str = "ROSSIGNOL_API_KEY_SHA256";
 pub const GETTER_ENABLED: &str = "ROSSIGNOL_GETTER_ENABLED";
+/// The value of [`API_KEY_SHA256`] that turns the function's own key check
+/// off, for local runs and tests.
+pub const UNCHECKED: &str = "unchecked";
+
+/// How the function checks `X-Api-Key` itself, whatever API Gateway did:
+/// a direct invocation carries no proof of having passed the gateway.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyCheck {
+    /// `X-Api-Key` must hash (SHA-256) to this.
+    Sha256([u8; 32]),
+    /// Every caller passes and the trail calls its identity claimed
+    /// (`ROSSIGNOL_API_KEY_SHA256=unchecked`).
+    Unchecked,
+}
+
+impl fmt::Debug for ApiKeyCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ApiKeyCheck::Sha256(_) => "Sha256(..)",
+            ApiKeyCheck::Unchecked => "Unchecked",
+        })
+    }
+}
+
+impl ApiKeyCheck {
+    fn parse(value: Option<&str>) -> Result<Self, StartupError> {
+        match value.map(str::trim) {
+            None | Some("") => Err(StartupError(format!(
+                "{API_KEY_SHA256} is not set; set it to the hex SHA-256 of the API key (`printf %s KEY | sha256sum`), or to `{UNCHECKED}` to turn the function's own key check off in a local run"
+            ))),
+            Some(UNCHECKED) => Ok(ApiKeyCheck::Unchecked),
+            Some(hex_digest) => {
+                let mut digest = [0u8; 32];
+                hex::decode_to_slice(hex_digest, &mut digest).map_err(|_| {
+                    StartupError(format!(
+                        "{API_KEY_SHA256} must be the 64 hex digits of the SHA-256 of the API key (`printf %s KEY | sha256sum`), or `{UNCHECKED}`"
+                    ))
+                })?;
+                Ok(ApiKeyCheck::Sha256(digest))
+            }
+        }
+    }
+}
 
 /// The Lambda's configuration.
 #[derive(Clone, PartialEq, Eq)]
@@ -61,8 +104,8 @@ pub struct Settings {
     pub table: String,
     pub kms_key_id: String,
     pub access_table: String,
-    /// When set, `X-Api-Key` must hash to this.
-    pub api_key_sha256: Option<[u8; 32]>,
+    /// Required: the function checks `X-Api-Key` itself unless told not to.
+    pub api_key: ApiKeyCheck,
     /// `false` turns the getter off: callers must use the signer.
     pub getter_enabled: bool,
 }
@@ -74,7 +117,7 @@ impl fmt::Debug for Settings {
             .field("table", &self.table)
             .field("kms_key_id", &self.kms_key_id)
             .field("access_table", &self.access_table)
-            .field("api_key_check", &self.api_key_sha256.is_some())
+            .field("api_key", &self.api_key)
             .field("getter_enabled", &self.getter_enabled)
             .finish()
     }
@@ -93,18 +136,7 @@ impl Settings {
         let kms_key_id = required(KMS_KEY, "the KMS key that seals the keys, e.g. alias/rossignol-staging")?;
         let access_table =
             var(ACCESS_TABLE).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| format!("{table}_access"));
-        let api_key_sha256 = match var(API_KEY_SHA256).filter(|v| !v.trim().is_empty()) {
-            None => None,
-            Some(hex_digest) => {
-                let mut digest = [0u8; 32];
-                hex::decode_to_slice(hex_digest.trim(), &mut digest).map_err(|_| {
-                    StartupError(format!(
-                        "{API_KEY_SHA256} must be the 64 hex digits of the SHA-256 of the API key (`printf %s KEY | sha256sum`)"
-                    ))
-                })?;
-                Some(digest)
-            }
-        };
+        let api_key = ApiKeyCheck::parse(var(API_KEY_SHA256).as_deref())?;
         let getter_enabled = match var(GETTER_ENABLED).as_deref().map(str::trim) {
             None | Some("") | Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
@@ -114,7 +146,7 @@ impl Settings {
                 )));
             }
         };
-        Ok(Settings { entry, table, kms_key_id, access_table, api_key_sha256, getter_enabled })
+        Ok(Settings { entry, table, kms_key_id, access_table, api_key, getter_enabled })
     }
 }
 
@@ -128,9 +160,11 @@ mod tests {
         Settings::from_vars(|name| map.get(name).cloned())
     }
 
+    const DIGEST: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
     #[test]
     fn the_handler_picks_the_entry_point() {
-        let base = [(TABLE, "rossignol_staging"), (KMS_KEY, "alias/k")];
+        let base = [(TABLE, "rossignol_staging"), (KMS_KEY, "alias/k"), (API_KEY_SHA256, DIGEST)];
         for (handler, entry) in
             [("setter", Entry::Setter), ("getter", Entry::Getter), ("signer", Entry::Signer)]
         {
@@ -138,7 +172,6 @@ mod tests {
             let s = settings(&vars).unwrap();
             assert_eq!(s.entry, entry);
             assert_eq!(s.access_table, "rossignol_staging_access");
-            assert_eq!(s.api_key_sha256, None);
             assert!(s.getter_enabled);
         }
         let vars: Vec<_> = base.iter().copied().chain([("_HANDLER", "index.setter")]).collect();
@@ -149,26 +182,48 @@ mod tests {
 
     #[test]
     fn a_missing_variable_is_named() {
-        let err = settings(&[("_HANDLER", "getter"), (KMS_KEY, "k")]).unwrap_err().to_string();
+        let err = settings(&[("_HANDLER", "getter"), (KMS_KEY, "k"), (API_KEY_SHA256, DIGEST)])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("DYNAMO_DB_TABLE_NAME is not set"), "{err}");
-        let err = settings(&[("_HANDLER", "getter"), (TABLE, "t_1")]).unwrap_err().to_string();
+        let err = settings(&[("_HANDLER", "getter"), (TABLE, "t_1"), (API_KEY_SHA256, DIGEST)])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ROSSIGNOL_KMS_KEY_ID is not set"), "{err}");
     }
 
     #[test]
+    fn the_api_key_check_is_required_and_off_only_when_said() {
+        for missing in [None, Some(""), Some("  ")] {
+            let mut vars = vec![("_HANDLER", "getter"), (TABLE, "t_1"), (KMS_KEY, "k")];
+            vars.extend(missing.map(|v| (API_KEY_SHA256, v)));
+            let err = settings(&vars).unwrap_err().to_string();
+            assert!(
+                err.contains("ROSSIGNOL_API_KEY_SHA256 is not set") && err.contains("`unchecked`"),
+                "{err}"
+            );
+        }
+        let s =
+            settings(&[("_HANDLER", "getter"), (TABLE, "t_1"), (KMS_KEY, "k"), (API_KEY_SHA256, UNCHECKED)])
+                .unwrap();
+        assert_eq!(s.api_key, ApiKeyCheck::Unchecked);
+    }
+
+    #[test]
     fn the_optional_variables_are_read_and_checked() {
-        let digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         let s = settings(&[
             ("_HANDLER", "getter"),
             (TABLE, "t_1"),
             (KMS_KEY, "k"),
             (ACCESS_TABLE, "trail"),
-            (API_KEY_SHA256, digest),
+            (API_KEY_SHA256, DIGEST),
         ])
         .unwrap();
         assert_eq!(s.access_table, "trail");
-        assert_eq!(s.api_key_sha256.map(hex::encode).as_deref(), Some(digest));
-        assert!(!format!("{s:?}").contains(digest));
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(DIGEST, &mut digest).unwrap();
+        assert_eq!(s.api_key, ApiKeyCheck::Sha256(digest));
+        assert!(!format!("{s:?}").contains(DIGEST));
         let err =
             settings(&[("_HANDLER", "getter"), (TABLE, "t_1"), (KMS_KEY, "k"), (API_KEY_SHA256, "xyz")])
                 .unwrap_err()
@@ -178,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_getter_switch_takes_true_or_false() {
-        let base = [("_HANDLER", "getter"), (TABLE, "t_1"), (KMS_KEY, "k")];
+        let base = [("_HANDLER", "getter"), (TABLE, "t_1"), (KMS_KEY, "k"), (API_KEY_SHA256, DIGEST)];
         let with = |value: &str| {
             let vars: Vec<_> = base.iter().copied().chain([(GETTER_ENABLED, value)]).collect();
             settings(&vars)

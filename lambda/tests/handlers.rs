@@ -4,9 +4,10 @@
 
 use base64::Engine as _;
 use lambda_http::http::StatusCode;
+use rossignol_core::access::Identity;
 use rossignol_core::store::{AccountStore, Attr, Item};
 use rossignol_core::{Address, PrivateKey};
-use rossignol_lambda::{Entry, handle};
+use rossignol_lambda::{ApiKeyCheck, Entry, handle};
 use serde_json::Value;
 
 mod support;
@@ -44,6 +45,41 @@ async fn setter_then_getter_over_rest_v1_records_the_caller() {
     assert_eq!(trail[0].request_id, "c6af9ac6-7b61-11e6-9a41-93e8deadbeef");
     assert_eq!(trail[0].api_key_id.as_deref(), Some("k9x8w7v6u5"));
     assert_eq!(trail[0].source_ip.as_deref(), Some("203.0.113.7"));
+    assert_eq!(trail[0].identity, Identity::Verified);
+}
+
+/// A direct invocation with a hand-made event: no `X-Api-Key`, and an API
+/// key id and source IP that name someone else.
+fn forged(address: &str) -> lambda_http::Request {
+    event("rest-v1-get", Some(address), |v| {
+        v["headers"].as_object_mut().unwrap().remove("X-Api-Key");
+        v["multiValueHeaders"].as_object_mut().unwrap().remove("X-Api-Key");
+        v["requestContext"]["identity"]["apiKey"] = Value::Null;
+        v["requestContext"]["identity"]["apiKeyId"] = "victim-backend-key".into();
+        v["requestContext"]["identity"]["sourceIp"] = "10.9.9.9".into();
+    })
+}
+
+#[tokio::test]
+async fn a_forged_direct_invocation_gets_no_key_and_unchecked_runs_record_a_claim() {
+    let f = fixture();
+    let address = create(&f, "rest-v1-post").await;
+    let parsed = Address::parse(&address).unwrap();
+    let response = handle(Entry::Getter, &f.service, forged(&address)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(json_of(&response).get("data").is_none());
+    assert!(f.custodian.trail().latest(&parsed, 10).await.unwrap().is_empty());
+
+    // With the check explicitly off, the event's identity is only a claim.
+    let open = fixture_with(ApiKeyCheck::Unchecked, None);
+    let address = create(&open, "rest-v1-post").await;
+    let parsed = Address::parse(&address).unwrap();
+    let response = handle(Entry::Getter, &open.service, forged(&address)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let trail = open.custodian.trail().latest(&parsed, 10).await.unwrap();
+    assert_eq!(trail[0].api_key_id.as_deref(), Some("victim-backend-key"));
+    assert_eq!(trail[0].source_ip.as_deref(), Some("10.9.9.9"));
+    assert_eq!(trail[0].identity, Identity::Claimed);
 }
 
 #[tokio::test]
@@ -170,7 +206,7 @@ async fn a_wrong_or_missing_api_key_is_403() {
     assert_eq!(f.store.describe().await.unwrap().item_count, Some(0));
 
     // Without a configured key, the header is not required.
-    let open = fixture_with(None, None);
+    let open = fixture_with(ApiKeyCheck::Unchecked, None);
     let missing = event("http-v2-post", None, |v| {
         v["headers"].as_object_mut().unwrap().remove("x-api-key");
     });
@@ -179,7 +215,7 @@ async fn a_wrong_or_missing_api_key_is_403() {
 
 #[tokio::test]
 async fn an_unavailable_access_trail_is_503_and_reveals_nothing() {
-    let f = fixture_with(Some(api_key_hash()), Some(unreachable_trail().await));
+    let f = fixture_with(ApiKeyCheck::Sha256(api_key_hash()), Some(unreachable_trail().await));
     let address = create(&f, "rest-v1-post").await;
 
     let response = handle(Entry::Getter, &f.service, event("rest-v1-get", Some(&address), no_edit)).await;
@@ -204,7 +240,10 @@ async fn kms_unreachable_is_a_retryable_503_naming_it_and_nothing_is_handed_out(
     );
     let kms = KmsSealer::new(aws_sdk_kms::Client::new(&unreachable_aws().await), "alias/rossignol-test");
     let custodian = rossignol_core::Custodian::new(store.clone(), std::sync::Arc::new(kms), store.clone());
-    let service = rossignol_lambda::Service::new(custodian.clone(), Some(api_key_hash()));
+    let service = rossignol_lambda::Service::new(
+        custodian.clone(),
+        rossignol_lambda::ApiKeyCheck::Sha256(api_key_hash()),
+    );
     // An account sealed under that KMS key (KMS never sees the blob).
     let key = PrivateKey::generate_os();
     let record = AccountRecord {

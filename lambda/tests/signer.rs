@@ -11,7 +11,7 @@ use rossignol_core::account::keccak256;
 use rossignol_core::sign::{MAX_BODY_BYTES, eip191_digest};
 use rossignol_core::store::AccountStore as _;
 use rossignol_core::{Address, PrivateKey};
-use rossignol_lambda::{Entry, handle};
+use rossignol_lambda::{ApiKeyCheck, Entry, handle};
 use serde_json::{Value, json};
 use support::*;
 
@@ -177,8 +177,8 @@ async fn every_refusal_has_its_status_and_says_why() {
 async fn the_getter_switch_turns_the_getter_off_and_points_to_the_signer() {
     let f = fixture();
     let address = create(&f, "rest-v1-post").await;
-    let service =
-        rossignol_lambda::Service::new(f.custodian.clone(), Some(api_key_hash())).with_getter_enabled(false);
+    let service = rossignol_lambda::Service::new(f.custodian.clone(), ApiKeyCheck::Sha256(api_key_hash()))
+        .with_getter_enabled(false);
     let response = handle(Entry::Getter, &service, event("rest-v1-get", Some(&address), no_edit)).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let body = json_of(&response);
@@ -197,7 +197,7 @@ async fn the_getter_switch_turns_the_getter_off_and_points_to_the_signer() {
 
 #[tokio::test]
 async fn an_unavailable_access_trail_is_503_and_signs_nothing() {
-    let f = fixture_with(Some(api_key_hash()), Some(unreachable_trail().await));
+    let f = fixture_with(ApiKeyCheck::Sha256(api_key_hash()), Some(unreachable_trail().await));
     let address = create(&f, "rest-v1-post").await;
     let (status, body) = sign(&f, json!({"address": address, "message": "x"})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");

@@ -1,7 +1,10 @@
 //! The clipboard: the system one through arboard, else OSC 52 through the
 //! terminal (SSH, tmux, no display). A copied key is cleared again after
-//! [`CLEAR_AFTER`] where the platform allows.
+//! [`CLEAR_AFTER`] where the platform allows, or when the console exits,
+//! whichever comes first: [`PendingClears`] holds what is still to clear.
 
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -76,6 +79,87 @@ impl System {
     }
 }
 
+/// How one copied key is cleared again.
+#[derive(Debug)]
+pub enum Clear {
+    /// Empty the system clipboard if it still holds the key.
+    System { clipboard: System, text: Zeroizing<String> },
+    /// Send the terminal [`OSC52_CLEAR`].
+    Terminal,
+}
+
+impl Clear {
+    /// Clears now, writing to stdout directly (the exit path, once the
+    /// event loop no longer writes). Blocking.
+    pub fn run_at_exit(self) {
+        match self {
+            Clear::System { clipboard, text } => {
+                let _ = clipboard.clear_if(&text);
+            }
+            Clear::Terminal => {
+                let mut out = std::io::stdout();
+                let _ = out.write_all(OSC52_CLEAR.as_bytes()).and_then(|()| out.flush());
+            }
+        }
+    }
+}
+
+/// The copied keys not cleared yet, shared by their timers and the exit
+/// path: whichever comes first takes a clear and runs it, the other finds
+/// nothing. A clear is armed before the key reaches the clipboard, so no
+/// exit can fall between the copy and the arming.
+#[derive(Debug, Clone, Default)]
+pub struct PendingClears {
+    pending: Arc<Mutex<Vec<(u64, Clear)>>>,
+    next: Arc<AtomicU64>,
+}
+
+impl PendingClears {
+    /// Remembers `clear`; the id takes it back.
+    pub fn arm(&self, clear: Clear) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.push((id, clear));
+        }
+        id
+    }
+
+    /// The clear armed as `id`, if nothing ran it yet.
+    pub fn take(&self, id: u64) -> Option<Clear> {
+        let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let index = pending.iter().position(|(armed, _)| *armed == id)?;
+        Some(pending.swap_remove(index).1)
+    }
+
+    /// Every clear not run yet.
+    pub fn take_all(&self) -> Vec<Clear> {
+        let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.drain(..).map(|(_, clear)| clear).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.lock().map_or(true, |pending| pending.is_empty())
+    }
+
+    /// Runs every pending clear when dropped: on return from the console
+    /// and while a panic unwinds through it.
+    pub fn clear_on_exit(&self) -> ClearOnExit {
+        ClearOnExit(self.clone())
+    }
+}
+
+/// See [`PendingClears::clear_on_exit`].
+#[derive(Debug)]
+pub struct ClearOnExit(PendingClears);
+
+impl Drop for ClearOnExit {
+    fn drop(&mut self) {
+        for clear in self.0.take_all() {
+            clear.run_at_exit();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +167,17 @@ mod tests {
     #[test]
     fn osc52_wraps_base64() {
         assert_eq!(osc52("hi").as_str(), "\x1b]52;c;aGk=\x07");
+    }
+
+    #[test]
+    fn a_clear_is_taken_once_by_its_timer_or_by_the_exit() {
+        let clears = PendingClears::default();
+        let first = clears.arm(Clear::Terminal);
+        let second = clears.arm(Clear::Terminal);
+        assert!(clears.take(first).is_some());
+        assert!(clears.take(first).is_none(), "the timer ran it; the exit finds nothing");
+        assert_eq!(clears.take_all().len(), 1);
+        assert!(clears.take(second).is_none(), "the exit ran it; the timer finds nothing");
+        assert!(clears.is_empty());
     }
 }

@@ -3,6 +3,9 @@
 //! Elm-style: [`app`] holds the state and changes it in `update`, [`ui`]
 //! draws it, and [`worker`] does the store I/O on tokio tasks whose results
 //! come back as actions, so drawing never waits on the network.
+//!
+//! SIGTERM and SIGHUP end the loop like `q`, so that a copied key is
+//! cleared from the clipboard on those exits too.
 
 pub mod app;
 pub mod clipboard;
@@ -23,6 +26,7 @@ use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use ratatui::style::Color;
 use rossignol_core::config::{Config, Environment};
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use self::app::{Action, App, update};
@@ -88,6 +92,11 @@ async fn event_loop(
     let (action_tx, mut actions) = mpsc::unbounded_channel();
     let (write_tx, mut writes) = mpsc::unbounded_channel::<worker::TerminalWrite>();
     let mut worker = Worker::new(action_tx, write_tx);
+    // A copied key still on the clipboard is cleared on the way out,
+    // whichever way that is: quit, error, signal or panic.
+    let _clear_on_exit = worker.pending_clears().clear_on_exit();
+    let mut terminate = signal(SignalKind::terminate()).map_err(terminal_error)?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(terminal_error)?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut input = spawn_input(Arc::clone(&stop));
     let mut app = App::new(config.environments.clone(), env.clone(), Instant::now());
@@ -123,6 +132,8 @@ async fn event_loop(
                 continue;
             }
             _ = tick.tick() => Action::Tick(Instant::now()),
+            Some(()) = terminate.recv() => break Ok(()),
+            Some(()) = hangup.recv() => break Ok(()),
         };
         let mut next = Some(action);
         while let Some(action) = next {

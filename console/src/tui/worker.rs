@@ -18,9 +18,9 @@ use zeroize::Zeroizing;
 
 use crate::tui::app::dialogs::SignInput;
 use crate::tui::app::list::PAGE_SIZE;
-use crate::tui::app::model::{AccountView, Row, Secret, SecretInput, TrailEntry};
+use crate::tui::app::model::{AccountView, RevealPurpose, Row, Secret, SecretInput, TrailEntry};
 use crate::tui::app::{Action, Effect};
-use crate::tui::clipboard::{self, System};
+use crate::tui::clipboard::{self, Clear, PendingClears, System};
 use rossignol_core::audit::{self, AuditOptions};
 
 /// Writes in flight while creating.
@@ -61,6 +61,7 @@ pub struct Worker {
     audit_cancel: Arc<AtomicBool>,
     migrate_cancel: Arc<AtomicBool>,
     clipboard: System,
+    clears: PendingClears,
     actor: String,
 }
 
@@ -92,6 +93,7 @@ impl Worker {
             audit_cancel: Arc::default(),
             migrate_cancel: Arc::default(),
             clipboard: System::default(),
+            clears: PendingClears::default(),
             actor: actor(),
         }
     }
@@ -150,7 +152,11 @@ impl Worker {
                 let _ = tx.send(Action::Opened { generation, address, record, trail });
             }),
             Effect::Reveal { address, purpose } => {
-                let requester = Requester::operator("console-reveal", self.actor.clone());
+                let action = match purpose {
+                    RevealPurpose::Show => "console-reveal",
+                    RevealPurpose::Copy => "console-copy",
+                };
+                let requester = Requester::operator(action, self.actor.clone());
                 self.spawn(Slot::Reveal, async move {
                     let result = match Address::parse(&address) {
                         Ok(parsed) => custodian
@@ -170,7 +176,8 @@ impl Worker {
             Effect::Audit => {
                 self.audit_cancel = Arc::default();
                 let cancel = Arc::clone(&self.audit_cancel);
-                self.spawn(Slot::Audit, run_audit(custodian, cancel, generation, tx));
+                let requester = Requester::operator("console-audit", self.actor.clone());
+                self.spawn(Slot::Audit, run_audit(custodian, requester, cancel, generation, tx));
             }
             Effect::Sign { address, input } => {
                 let requester = Requester::operator("console-sign", self.actor.clone());
@@ -202,7 +209,8 @@ impl Worker {
             Effect::Migrate => {
                 self.migrate_cancel = Arc::default();
                 let cancel = Arc::clone(&self.migrate_cancel);
-                self.spawn(Slot::Migrate, run_migrate(custodian, cancel, generation, tx));
+                let requester = Requester::operator("console-migrate", self.actor.clone());
+                self.spawn(Slot::Migrate, run_migrate(custodian, requester, cancel, generation, tx));
             }
             Effect::Connect { .. }
             | Effect::CopyText(_)
@@ -236,36 +244,58 @@ impl Worker {
         });
     }
 
+    /// The copied keys still to clear, for the exit path.
+    pub fn pending_clears(&self) -> PendingClears {
+        self.clears.clone()
+    }
+
     fn copy(&self, text: Zeroizing<String>, what: &'static str, secret: bool) {
         let tx = self.actions.clone();
         let terminal = self.terminal.clone();
         let system = self.clipboard.clone();
+        let clears = self.clears.clone();
         tokio::spawn(async move {
-            let via_system = if clipboard::has_display() {
-                let system = system.clone();
-                let text = text.clone();
-                tokio::task::spawn_blocking(move || system.set(&text))
-                    .await
-                    .unwrap_or_else(|e| Err(e.to_string()))
-            } else {
-                Err("no display".to_owned())
+            // Each clear is armed before the key is handed over: an exit
+            // from then on clears it.
+            let via_terminal = || {
+                let armed = secret.then(|| clears.arm(Clear::Terminal));
+                terminal.send(clipboard::osc52(&text)).map(|()| armed).map_err(|e| e.to_string())
             };
-            let used_system = via_system.is_ok();
-            let result = match via_system {
-                Ok(()) => Ok(()),
-                Err(_) => terminal.send(clipboard::osc52(&text)).map_err(|e| e.to_string()),
-            };
-            let _ = tx.send(Action::Copied { what, result });
-            if !secret {
-                return;
-            }
-            tokio::time::sleep(clipboard::CLEAR_AFTER).await;
-            if used_system {
-                let _ = tokio::task::spawn_blocking(move || system.clear_if(&text)).await;
+            let result = if clipboard::has_display() {
+                let armed = secret
+                    .then(|| clears.arm(Clear::System { clipboard: system.clone(), text: text.clone() }));
+                let (system, copy) = (system.clone(), text.clone());
+                match tokio::task::spawn_blocking(move || system.set(&copy)).await {
+                    Ok(Ok(())) => Ok(armed),
+                    _ => {
+                        armed.map(|id| clears.take(id));
+                        via_terminal()
+                    }
+                }
             } else {
-                let _ = terminal.send(Zeroizing::new(clipboard::OSC52_CLEAR.to_owned()));
+                via_terminal()
+            };
+            let armed = result.as_ref().ok().copied().flatten();
+            let _ = tx.send(Action::Copied { what, result: result.map(drop) });
+            if let Some(id) = armed {
+                clear_later(id, clears, terminal).await;
             }
         });
+    }
+}
+
+/// Clears a copied key after [`clipboard::CLEAR_AFTER`], unless the exit
+/// path got to it first.
+async fn clear_later(id: u64, clears: PendingClears, terminal: mpsc::UnboundedSender<TerminalWrite>) {
+    tokio::time::sleep(clipboard::CLEAR_AFTER).await;
+    match clears.take(id) {
+        Some(Clear::System { clipboard, text }) => {
+            let _ = tokio::task::spawn_blocking(move || clipboard.clear_if(&text)).await;
+        }
+        Some(Clear::Terminal) => {
+            let _ = terminal.send(Zeroizing::new(clipboard::OSC52_CLEAR.to_owned()));
+        }
+        None => {}
     }
 }
 
@@ -384,6 +414,7 @@ async fn create(
 
 async fn run_audit(
     custodian: Custodian,
+    requester: Requester,
     cancel: Arc<AtomicBool>,
     generation: u64,
     tx: mpsc::UnboundedSender<Action>,
@@ -397,13 +428,14 @@ async fn run_audit(
             tokio::time::sleep(PROGRESS_EVERY).await;
         }
     });
-    let result = audit::run(&custodian, AuditOptions::default(), progress_tx, cancel).await;
+    let result = audit::run(&custodian, AuditOptions::default(), &requester, progress_tx, cancel).await;
     forwarder.abort();
     let _ = tx.send(Action::AuditFinished { generation, result: result.map_err(|e| e.to_string()) });
 }
 
 async fn run_migrate(
     custodian: Custodian,
+    requester: Requester,
     cancel: Arc<AtomicBool>,
     generation: u64,
     tx: mpsc::UnboundedSender<Action>,
@@ -419,7 +451,8 @@ async fn run_migrate(
             tokio::time::sleep(PROGRESS_EVERY).await;
         }
     });
-    let result = migrate::run(&custodian, lifecycle::Options::default(), progress_tx, cancel).await;
+    let options = lifecycle::Options::default();
+    let result = migrate::run(&custodian, options, &requester, progress_tx, cancel).await;
     forwarder.abort();
     let _ = tx.send(Action::MigrateFinished { generation, result: result.map_err(|e| e.to_string()) });
 }

@@ -5,10 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use rossignol_core::Address;
 use rossignol_core::access::{AccessRecord, AccessTrail as _};
 use rossignol_core::store::embedded::EmbeddedStore;
+use rossignol_core::store::record::{self, LEGACY_PRIVATE_KEY, PUBLIC_KEY};
+use rossignol_core::store::{Attr, Item};
+use rossignol_core::{Address, LegacyKey};
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 pub struct Sandbox {
     dir: tempfile::TempDir,
@@ -119,6 +122,20 @@ pub async fn raw_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .load()
         .await;
     aws_sdk_dynamodb::Client::new(&sdk)
+}
+
+/// A Node-era row for a random ed25519 key: the item, its address and its
+/// base64 key pair as the Node service stored it.
+pub fn legacy_row() -> (Item, String, String) {
+    let seed = Zeroizing::new(rossignol_core::secret::random_bytes::<32>());
+    let key = LegacyKey::from_seed(&seed);
+    let public = key.verified_public_key().unwrap();
+    let address = record::legacy_address(&public).to_storage();
+    let mut item = Item::default();
+    item.insert("address", Attr::S(address.clone()));
+    item.insert(LEGACY_PRIVATE_KEY, Attr::S(key.reveal_base64().to_owned()));
+    item.insert(PUBLIC_KEY, Attr::S(record::format_legacy_public_key(&public)));
+    (item, address, key.reveal_base64().to_owned())
 }
 
 /// A table name nobody else uses.

@@ -37,6 +37,7 @@ pub fn dynamo(name: &str, read_only: bool) -> Environment {
                 profile: Some("ops".into()),
                 endpoint_url: None,
                 kms_endpoint_url: None,
+                sts_endpoint_url: None,
             },
             sse_kms_key_id: None,
             access_table: format!("rossignol_{name}_access"),

@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq as _;
 use tokio::sync::watch;
 
 use super::{Job, Options, Outcome, Progress, Report, drive, write_verified};
-use crate::custodian::Custodian;
+use crate::custodian::{Custodian, Requester};
 use crate::error::Result;
 use crate::seal::Sealer;
 use crate::secret::LegacyKey;
@@ -33,17 +33,19 @@ use crate::store::{AccountRecord, Attr, Item, Scheme, StoredKey};
 /// in `already_done` and `verified`), so running it again after a stop (or
 /// a crash, even between a write and its read-back) finishes the job. A
 /// row whose key does not derive its address is never written. Fails only
-/// when the table cannot be described; a scan that fails midway ends the
-/// run with `scan_error` in its report, and everything about single rows
-/// is in the report too.
+/// when the run's entry cannot be written to the access trail (nothing is
+/// opened then) or the table cannot be described; a scan that fails midway
+/// ends the run with `scan_error` in its report, and everything about
+/// single rows is in the report too.
 pub async fn run(
     custodian: &Custodian,
     options: Options,
+    requester: &Requester,
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Report> {
     let target = Arc::clone(custodian.sealer());
-    drive(custodian, Job::Migrate, target, options, progress, cancel).await
+    drive(custodian, Job::Migrate, target, options, requester, progress, cancel).await
 }
 
 pub(super) async fn row(custodian: &Custodian, target: &dyn Sealer, item: Item, dry_run: bool) -> Outcome {

@@ -10,9 +10,14 @@
 //! already done is skipped, so a run stopped anywhere, even killed, is
 //! finished by running it again: each row is written at most once.
 //!
-//! The shape is the audit's: `run(custodian, options, progress, cancel)`,
-//! progress through a `watch` channel, cancellation between rows, and a
-//! serialisable [`Report`] that never holds key material.
+//! The shape is the audit's: `run(custodian, options, requester, progress,
+//! cancel)`, progress through a `watch` channel, cancellation between rows,
+//! and a serialisable [`Report`] that never holds key material.
+//!
+//! Both open every key, so a run starts by writing a run-level entry to
+//! the access trail (who, when, what, the target seal); if that entry
+//! cannot be written, no row is touched. A reseal also records an entry
+//! for every key it moves, before it moves it.
 
 pub mod migrate;
 pub mod reseal;
@@ -27,7 +32,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use zeroize::Zeroizing;
 
-use crate::custodian::{Custodian, verified_key};
+use crate::access::{self, RunRecord};
+use crate::custodian::{Custodian, Requester, verified_key};
 use crate::error::{Error, Result};
 use crate::seal::{SealContext, Sealer};
 use crate::store::{AccountRecord, Item, StoredKey, parallel_scan};
@@ -47,11 +53,14 @@ pub struct Options {
     pub concurrency: usize,
     /// Parallel scan segments.
     pub segments: u32,
+    /// Reseal: allow moving keys to a weaker kind of seal (KMS to a local
+    /// key file, see [`crate::seal::is_downgrade`]).
+    pub allow_downgrade: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { dry_run: false, concurrency: 16, segments: 8 }
+        Options { dry_run: false, concurrency: 16, segments: 8, allow_downgrade: false }
     }
 }
 
@@ -116,6 +125,9 @@ pub struct RowFailure {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     pub operation: Operation,
+    /// The run's entry in the access trail (and the request id of its
+    /// per-key entries).
+    pub run_id: String,
     pub table: String,
     /// The seal rows end up under.
     pub target_seal: String,
@@ -151,9 +163,10 @@ pub struct Report {
 }
 
 impl Report {
-    fn new(operation: Operation, table: &str, target_seal: &str, dry_run: bool) -> Self {
+    fn new(operation: Operation, run_id: String, table: &str, target_seal: &str, dry_run: bool) -> Self {
         Report {
             operation,
+            run_id,
             table: table.to_owned(),
             target_seal: target_seal.to_owned(),
             dry_run,
@@ -236,10 +249,36 @@ enum Outcome {
 }
 
 /// The work of one bulk operation on one row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Job {
     Migrate,
     Reseal,
+}
+
+/// Writes the run-level entry of a bulk operation that opens keys, before
+/// it opens any: fails closed, with [`Error::AccessTrail`] (or
+/// [`Error::Identity`]) when it cannot be written.
+pub(crate) async fn record_run(
+    custodian: &Custodian,
+    operation: &str,
+    requester: &Requester,
+    target_seal: Option<&str>,
+    dry_run: bool,
+) -> Result<RunRecord> {
+    let run = RunRecord {
+        at: chrono::Utc::now(),
+        run_id: hex::encode(crate::secret::random_bytes::<8>()),
+        operation: operation.to_owned(),
+        action: requester.action.clone(),
+        table: custodian.table().to_owned(),
+        target_seal: target_seal.map(str::to_owned),
+        dry_run,
+        actor: requester.actor.clone(),
+        aws_identity: custodian.aws_identity().await?,
+    };
+    let trail = custodian.trail();
+    trail.append_run(&run).await.map_err(|e| access::unavailable(trail.as_ref(), e))?;
+    Ok(run)
 }
 
 /// Scans the table and handles every row with `job`, `options.concurrency`
@@ -249,6 +288,7 @@ async fn drive(
     job: Job,
     target: Arc<dyn Sealer>,
     options: Options,
+    requester: &Requester,
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Report> {
@@ -257,7 +297,20 @@ async fn drive(
         Job::Migrate => Operation::Migrate,
         Job::Reseal => Operation::Reseal,
     };
-    let mut report = Report::new(operation, custodian.table(), target.id(), options.dry_run);
+    if matches!(job, Job::Reseal)
+        && !options.allow_downgrade
+        && crate::seal::is_downgrade(custodian.sealer().known_seals(), target.id())
+    {
+        return Err(Error::SealDowngrade {
+            from: custodian.sealer().known_seals().join(", "),
+            to: target.id().to_owned(),
+        });
+    }
+    let run =
+        record_run(custodian, operation.as_str(), requester, Some(target.id()), options.dry_run).await?;
+    // Each key a reseal moves is recorded under the run's id.
+    let mover = Arc::new(Requester { request_id: run.run_id.clone(), ..requester.clone() });
+    let mut report = Report::new(operation, run.run_id, custodian.table(), target.id(), options.dry_run);
     let total = custodian.store().describe().await?.item_count;
     progress.send_replace(report.progress(total, started.elapsed()));
 
@@ -280,13 +333,13 @@ async fn drive(
         {
             let custodian = custodian.clone();
             let target = Arc::clone(&target);
-            let job = job.clone();
+            let mover = Arc::clone(&mover);
             let dry_run = options.dry_run;
             rows.spawn(async move {
                 let address = item.address().unwrap_or("<no address>").to_owned();
                 let outcome = match job {
                     Job::Migrate => migrate::row(&custodian, target.as_ref(), item, dry_run).await,
-                    Job::Reseal => reseal::row(&custodian, target.as_ref(), item, dry_run).await,
+                    Job::Reseal => reseal::row(&custodian, target.as_ref(), item, dry_run, &mover).await,
                 };
                 (address, outcome)
             });

@@ -9,8 +9,8 @@
 
 use std::fmt;
 use std::fs;
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::io::{Read as _, Write as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -178,15 +178,9 @@ pub(crate) fn check_shape(seal_id: &str, blob: &[u8]) -> Result<(), String> {
 
 fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; 32]>> {
     let display = path.display();
-    let metadata = fs::metadata(path).map_err(|e| Error::io(format!("reading local key {display}"), e))?;
-    let mode = metadata.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(Error::Config(format!(
-            "local key {display} is readable by others (mode {mode:o}); run `chmod 600 {display}`"
-        )));
-    }
-    let bytes =
-        Zeroizing::new(fs::read(path).map_err(|e| Error::io(format!("reading local key {display}"), e))?);
+    let mut file = crate::private_fs::open_private(path, "local key", fs::OpenOptions::new().read(true))?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(32));
+    file.read_to_end(&mut bytes).map_err(|e| Error::io(format!("reading local key {display}"), e))?;
     let mut key = Zeroizing::new([0u8; 32]);
     if bytes.len() != 32 {
         return Err(Error::Config(format!(
@@ -203,11 +197,7 @@ fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; 32]>> {
 fn create_key_file(path: &Path) -> Result<()> {
     let display = path.display();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| Error::io(format!("creating the directory for local key {display}"), e))?;
+    crate::private_fs::create_private_dir(dir)?;
     let mut key = Zeroizing::new([0u8; 32]);
     OsRng.fill_bytes(key.as_mut());
     let tmp = dir.join(format!(
@@ -230,6 +220,8 @@ fn create_key_file(path: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
     use crate::account::Address;
     use crate::secret::PrivateKey;
@@ -314,6 +306,19 @@ mod tests {
         let second = LocalSealer::open_or_create(&path).unwrap();
         assert_eq!(first.id(), second.id());
         assert!(!format!("{first:?}").contains("cipher"));
+    }
+
+    #[test]
+    fn a_linked_key_file_is_refused_and_a_new_one_gets_a_0700_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/master.key");
+        LocalSealer::open_or_create(&path).unwrap();
+        let link = dir.path().join("link.key");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let err = LocalSealer::open_existing(&link).unwrap_err();
+        assert!(err.to_string().contains("replace the symlink"), "{err}");
+        let err = LocalSealer::open_or_create(&link).unwrap_err();
+        assert!(err.to_string().contains("replace the symlink"), "{err}");
     }
 
     #[test]

@@ -101,6 +101,37 @@ pub trait Sealer: Send + Sync + fmt::Debug {
     }
 }
 
+/// The kinds of seal, weakest first. A local key file protects keys as
+/// well as the file is kept: whoever reads it opens every key offline. A
+/// KMS key never leaves KMS, and every use of it is authorised and logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SealKind {
+    Local,
+    Kms,
+}
+
+impl SealKind {
+    /// The kind a seal id (`local:...`, `kms:...`) names, if any.
+    pub fn of(seal_id: &str) -> Option<Self> {
+        if seal_id.starts_with("kms:") {
+            Some(SealKind::Kms)
+        } else if seal_id.starts_with("local:") {
+            Some(SealKind::Local)
+        } else {
+            None
+        }
+    }
+}
+
+/// The downgrade rule, the one place it is decided: moving keys held
+/// under the seals `from` to the seal `to` is a downgrade when `to` is of
+/// a weaker kind than any of them, i.e. KMS to a local key file. Local to
+/// KMS, KMS to KMS and local to local are not.
+pub fn is_downgrade<'a>(from: impl IntoIterator<Item = &'a str>, to: &str) -> bool {
+    let Some(target) = SealKind::of(to) else { return true };
+    from.into_iter().filter_map(SealKind::of).any(|kind| kind > target)
+}
+
 /// Checks a sealed key's shape for its seal, without opening it: what an
 /// audit can tell about every record cheaply.
 pub fn check_shape(seal_id: &str, blob: &[u8]) -> std::result::Result<(), String> {
@@ -116,5 +147,20 @@ pub fn check_shape(seal_id: &str, blob: &[u8]) -> std::result::Result<(), String
         }
     } else {
         Err(format!("{seal_id:?} is not a seal Rossignol writes (local:... or kms:...)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_kms_to_a_local_key_is_a_downgrade() {
+        assert!(is_downgrade(["kms:alias/a"], "local:0011223344556677"));
+        assert!(is_downgrade(["local:0011223344556677", "kms:alias/a"], "local:8899aabbccddeeff"));
+        assert!(!is_downgrade(["local:0011223344556677"], "kms:alias/a"));
+        assert!(!is_downgrade(["kms:alias/a"], "kms:alias/b"));
+        assert!(!is_downgrade(["local:0011223344556677"], "local:8899aabbccddeeff"));
+        assert!(is_downgrade(["kms:alias/a"], "plaintext"), "an unknown kind is never assumed stronger");
     }
 }

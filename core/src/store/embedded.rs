@@ -17,12 +17,13 @@ use redb::{
 };
 
 use super::{AccountStore, CheckStatus, Cursor, InitOutcome, Item, Page, Segment, SettingCheck, TableReport};
-use crate::access::{AccessRecord, AccessTrail};
+use crate::access::{AccessRecord, AccessTrail, RUNS, RunRecord};
 use crate::account::Address;
 use crate::error::{Error, Result};
+use crate::private_fs;
 
 const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
-/// The access trail: `address#accessed` -> item JSON.
+/// The access trail: `address#accessed` (or `#runs#accessed`) -> item JSON.
 const ACCESS: TableDefinition<&str, &[u8]> = TableDefinition::new("access");
 
 /// Cheap to clone: clones share one open database.
@@ -44,16 +45,16 @@ impl EmbeddedStore {
     /// table, to which sealed keys are bound.
     pub fn open(path: &Path, table: impl Into<String>) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+            private_fs::create_private_dir(dir)?;
         }
         // Sealed keys only, but still nobody else's business: create the
-        // file 0600 before redb initialises it.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+        // file 0600 before redb initialises it, and refuse one that is a
+        // link, someone else's or open to others.
+        private_fs::open_private(
+            path,
+            "embedded store",
+            std::fs::OpenOptions::new().create(true).append(true).mode(0o600),
+        )?;
         let db = Database::create(path).map_err(|e| Error::Embedded {
             path: path.display().to_string(),
             message: format!("{e}; if another `rossignol` is running on this environment, close it first"),
@@ -96,6 +97,49 @@ impl EmbeddedStore {
             address: key.to_owned(),
             reason: format!("the embedded entry is not a valid item ({e})"),
         })
+    }
+
+    /// Appends one trail entry under `partition#sort_key`, never over one.
+    async fn append_entry(
+        &self,
+        partition: &str,
+        sort_key: &str,
+        item: &Item,
+        subject: String,
+    ) -> Result<()> {
+        let key = format!("{partition}#{sort_key}");
+        let bytes = serde_json::to_vec(item).map_err(|e| self.err(e))?;
+        self.blocking(move |store| {
+            store.write(ACCESS, |table| {
+                if table.get(key.as_str()).map_err(|e| store.err(e))?.is_some() {
+                    return Err(Error::AlreadyExists { address: subject, table: "access".into() });
+                }
+                table.insert(key.as_str(), bytes.as_slice()).map_err(|e| store.err(e))?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The latest `limit` trail entries of `partition`, newest first.
+    async fn latest_entries(&self, partition: String, limit: usize) -> Result<Vec<Item>> {
+        // `#` sorts before `$`, so this range is exactly the partition's keys.
+        let low = format!("{partition}#");
+        let high = format!("{partition}$");
+        self.blocking(move |store| {
+            let txn = store.db.begin_read().map_err(|e| store.err(e))?;
+            let table = txn.open_table(ACCESS).map_err(|e| store.err(e))?;
+            let mut out = Vec::new();
+            for entry in table.range::<&str>(low.as_str()..high.as_str()).map_err(|e| store.err(e))?.rev() {
+                if out.len() >= limit.max(1) {
+                    break;
+                }
+                let (key, value) = entry.map_err(|e| store.err(e))?;
+                out.push(store.decode(key.value(), value.value())?);
+            }
+            Ok(out)
+        })
+        .await
     }
 
     /// Runs blocking redb work off the async executor.
@@ -247,39 +291,22 @@ impl AccessTrail for EmbeddedStore {
     }
 
     async fn append(&self, record: &AccessRecord) -> Result<()> {
-        let key = format!("{}#{}", record.address.to_storage(), record.sort_key());
-        let bytes = serde_json::to_vec(&record.to_item()).map_err(|e| self.err(e))?;
-        let address = record.address.to_string();
-        self.blocking(move |store| {
-            store.write(ACCESS, |table| {
-                if table.get(key.as_str()).map_err(|e| store.err(e))?.is_some() {
-                    return Err(Error::AlreadyExists { address, table: "access".into() });
-                }
-                table.insert(key.as_str(), bytes.as_slice()).map_err(|e| store.err(e))?;
-                Ok(())
-            })
-        })
-        .await
+        let partition = record.address.to_storage();
+        self.append_entry(&partition, &record.sort_key(), &record.to_item(), record.address.to_string()).await
     }
 
     async fn latest(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>> {
-        // `#` sorts before `$`, so this range is exactly the address's keys.
-        let low = format!("{}#", address.to_storage());
-        let high = format!("{}$", address.to_storage());
-        self.blocking(move |store| {
-            let txn = store.db.begin_read().map_err(|e| store.err(e))?;
-            let table = txn.open_table(ACCESS).map_err(|e| store.err(e))?;
-            let mut out = Vec::new();
-            for entry in table.range::<&str>(low.as_str()..high.as_str()).map_err(|e| store.err(e))?.rev() {
-                let (key, value) = entry.map_err(|e| store.err(e))?;
-                out.push(AccessRecord::from_item(&store.decode(key.value(), value.value())?)?);
-                if out.len() >= limit {
-                    break;
-                }
-            }
-            Ok(out)
-        })
-        .await
+        let items = self.latest_entries(address.to_storage(), limit).await?;
+        items.iter().map(AccessRecord::from_item).collect()
+    }
+
+    async fn append_run(&self, run: &RunRecord) -> Result<()> {
+        self.append_entry(RUNS, &run.sort_key(), &run.to_item(), RUNS.to_owned()).await
+    }
+
+    async fn latest_runs(&self, limit: usize) -> Result<Vec<RunRecord>> {
+        let items = self.latest_entries(RUNS.to_owned(), limit).await?;
+        items.iter().map(RunRecord::from_item).collect()
     }
 
     async fn init(&self) -> Result<bool> {
@@ -289,7 +316,31 @@ impl AccessTrail for EmbeddedStore {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
+
+    #[test]
+    fn the_directory_is_made_0700_and_a_file_open_to_others_or_linked_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let data = dir.path().join("data");
+        let path = data.join("local.redb");
+        drop(EmbeddedStore::open(&path, "t").unwrap_or_else(|e| panic!("{e}")));
+        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).ok();
+        assert_eq!(mode(&data), Some(0o700));
+        assert_eq!(mode(&path), Some(0o600));
+
+        let set = |m| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m));
+        set(0o644).unwrap_or_else(|e| panic!("{e}"));
+        let err = EmbeddedStore::open(&path, "t").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&format!("chmod 600 {}", path.display())), "{err}");
+        set(0o600).unwrap_or_else(|e| panic!("{e}"));
+
+        let link = dir.path().join("link.redb");
+        std::os::unix::fs::symlink(&path, &link).unwrap_or_else(|e| panic!("{e}"));
+        let err = EmbeddedStore::open(&link, "t").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("replace the symlink"), "{err}");
+    }
 
     #[test]
     fn segments_cover_every_first_byte_exactly_once() {

@@ -10,7 +10,7 @@ use rossignol_core::Custodian;
 use rossignol_core::access::AccessTrail;
 use rossignol_core::seal::{LocalSealer, Sealer};
 use rossignol_core::store::embedded::EmbeddedStore;
-use rossignol_lambda::{Entry, Service, handle};
+use rossignol_lambda::{ApiKeyCheck, Entry, Service, handle};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -28,7 +28,7 @@ pub fn api_key_hash() -> [u8; 32] {
     Sha256::digest(API_KEY.as_bytes()).into()
 }
 
-pub fn fixture_with(api_key: Option<[u8; 32]>, trail: Option<Arc<dyn AccessTrail>>) -> Fixture {
+pub fn fixture_with(api_key: ApiKeyCheck, trail: Option<Arc<dyn AccessTrail>>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(&dir.path().join("db.redb"), "rossignol_test").unwrap());
     let sealer: Arc<dyn Sealer> = Arc::new(LocalSealer::from_key(&[5u8; 32]));
@@ -38,7 +38,7 @@ pub fn fixture_with(api_key: Option<[u8; 32]>, trail: Option<Arc<dyn AccessTrail
 }
 
 pub fn fixture() -> Fixture {
-    fixture_with(Some(api_key_hash()), None)
+    fixture_with(ApiKeyCheck::Sha256(api_key_hash()), None)
 }
 
 /// A recorded event, with the address and method swapped in as needed.

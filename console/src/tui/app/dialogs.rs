@@ -134,7 +134,12 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
             app.info(strings::KEY_HIDDEN);
             None
         }
-        Popup::Revealing { .. } => (!keys::BACK.matches(&key)).then_some(popup),
+        // Esc cancels a reveal or copy still on its way.
+        Popup::Revealing { .. } if keys::BACK.matches(&key) => {
+            app.info(strings::CANCELLED);
+            None
+        }
+        Popup::Revealing { .. } => Some(popup),
         Popup::Confirm(confirm) => return on_confirm_key(app, confirm, key),
         Popup::CreatePrompt(input) => on_create_prompt(app, input, key),
         Popup::Create => on_create_key(app, key),

@@ -96,6 +96,12 @@ impl From<&AccessRecord> for TrailEntry {
             (None, Some(actor)) => actor.clone(),
             (None, None) => "-".to_owned(),
         };
+        // The AWS identity is the proven name; the actor a hint beside it.
+        let who = match (&record.aws_identity, who.as_str()) {
+            (Some(arn), "-") => arn.clone(),
+            (Some(arn), _) => format!("{arn} ({who})"),
+            (None, _) => who,
+        };
         TrailEntry {
             at: record.at,
             action: record.action.clone(),

@@ -157,12 +157,12 @@ fn on_revealed(app: &mut App, address: String, purpose: RevealPurpose, result: R
                 Some(Popup::Error { title: strings::REVEAL_FAILED, message: strings::reveal_failed(&e) });
         }
         Ok(secret) => match purpose {
-            RevealPurpose::Copy => {
-                if waiting {
-                    app.popup = None;
-                }
+            // Esc while revealing cancelled the copy: nothing reaches the clipboard.
+            RevealPurpose::Copy if waiting => {
+                app.popup = None;
                 app.effects.push(Effect::CopySecret(secret));
             }
+            RevealPurpose::Copy => {}
             // A reveal the operator has since dismissed is not shown.
             RevealPurpose::Show if waiting => {
                 app.popup =

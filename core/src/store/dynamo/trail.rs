@@ -7,11 +7,11 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
 
 use super::{SERVICE, table, to_attributes, to_item};
-use crate::access::{ACCESSED, AccessRecord, AccessTrail};
+use crate::access::{ACCESSED, AccessRecord, AccessTrail, RUNS, RunRecord};
 use crate::account::Address;
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
-use crate::store::ADDRESS;
+use crate::store::{ADDRESS, Item};
 
 #[derive(Debug, Clone)]
 pub struct DynamoTrail {
@@ -38,16 +38,9 @@ impl DynamoTrail {
     fn missing(&self) -> Error {
         Error::TableMissing { table: self.table.clone() }
     }
-}
 
-#[async_trait]
-impl AccessTrail for DynamoTrail {
-    fn name(&self) -> &str {
-        &self.table
-    }
-
-    async fn append(&self, record: &AccessRecord) -> Result<()> {
-        let item = record.to_item();
+    /// Puts `item`, never over an existing entry; `subject` names it in errors.
+    async fn put(&self, item: Item, subject: &str) -> Result<()> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -59,21 +52,22 @@ impl AccessTrail for DynamoTrail {
             .map_err(|e| match e.code() {
                 Some("ResourceNotFoundException") => self.missing(),
                 Some("ConditionalCheckFailedException") => {
-                    Error::AlreadyExists { address: record.address.to_string(), table: self.table.clone() }
+                    Error::AlreadyExists { address: subject.to_owned(), table: self.table.clone() }
                 }
                 _ => sdk_error(SERVICE, "PutItem", e),
             })?;
         Ok(())
     }
 
-    async fn latest(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>> {
+    /// The latest `limit` entries of one partition, newest first.
+    async fn query(&self, partition: &str, limit: usize) -> Result<Vec<Item>> {
         let output = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("#address = :address")
             .expression_attribute_names("#address", ADDRESS)
-            .expression_attribute_values(":address", AttributeValue::S(address.to_storage()))
+            .expression_attribute_values(":address", AttributeValue::S(partition.to_owned()))
             .scan_index_forward(false)
             .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
             .send()
@@ -82,12 +76,32 @@ impl AccessTrail for DynamoTrail {
                 Some("ResourceNotFoundException") => self.missing(),
                 _ => sdk_error(SERVICE, "Query", e),
             })?;
-        output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| AccessRecord::from_item(&to_item(item)))
-            .collect()
+        Ok(output.items.unwrap_or_default().into_iter().map(to_item).collect())
+    }
+}
+
+#[async_trait]
+impl AccessTrail for DynamoTrail {
+    fn name(&self) -> &str {
+        &self.table
+    }
+
+    async fn append(&self, record: &AccessRecord) -> Result<()> {
+        self.put(record.to_item(), &record.address.to_string()).await
+    }
+
+    async fn latest(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>> {
+        let items = self.query(&address.to_storage(), limit).await?;
+        items.iter().map(AccessRecord::from_item).collect()
+    }
+
+    async fn append_run(&self, run: &RunRecord) -> Result<()> {
+        self.put(run.to_item(), RUNS).await
+    }
+
+    async fn latest_runs(&self, limit: usize) -> Result<Vec<RunRecord>> {
+        let items = self.query(RUNS, limit).await?;
+        items.iter().map(RunRecord::from_item).collect()
     }
 
     async fn init(&self) -> Result<bool> {

@@ -1,0 +1,218 @@
+//! assets/template.yaml as CloudFormation reads it: who may Decrypt,
+//! CreateGrant and PutKeyPolicy on the two KMS keys, and that every
+//! function checks the API key itself. (scripts/test runs cfn-lint on it
+//! too.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use saphyr::{LoadableYamlNode as _, ScalarOwned, YamlOwned};
+use serde_json::{Map, Value, json};
+
+/// The template as JSON; a short tag becomes a one-key object, so
+/// `!GetAtt GetterRole.Arn` reads `{"!GetAtt": "GetterRole.Arn"}`.
+fn template() -> Value {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/template.yaml")).unwrap();
+    to_json(&YamlOwned::load_from_str(&text).unwrap().remove(0))
+}
+
+fn to_json(node: &YamlOwned) -> Value {
+    match node {
+        YamlOwned::Value(ScalarOwned::String(s)) => Value::String(s.clone()),
+        YamlOwned::Value(ScalarOwned::Boolean(b)) => Value::Bool(*b),
+        YamlOwned::Value(ScalarOwned::Integer(i)) => json!(i),
+        YamlOwned::Value(ScalarOwned::FloatingPoint(f)) => json!(f.into_inner()),
+        YamlOwned::Value(ScalarOwned::Null) => Value::Null,
+        YamlOwned::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
+        YamlOwned::Mapping(map) => Value::Object(
+            map.iter().map(|(k, v)| (k.as_str().expect("string keys").to_owned(), to_json(v))).collect(),
+        ),
+        YamlOwned::Tagged(tag, inner) => json!({ format!("!{}", tag.suffix): to_json(inner) }),
+        other => panic!("unexpected YAML node in the template: {other:?}"),
+    }
+}
+
+/// `one` or `[one, two]` as a list.
+fn list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    }
+}
+
+/// IAM action globbing (`*` and `?`), case-insensitive.
+fn matches(pattern: &str, action: &str) -> bool {
+    fn glob(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], a) || (!a.is_empty() && glob(p, &a[1..])),
+            (Some(b'?'), Some(_)) => glob(&p[1..], &a[1..]),
+            (Some(x), Some(y)) => x.eq_ignore_ascii_case(y) && glob(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    glob(pattern.as_bytes(), action.as_bytes())
+}
+
+const DECRYPTING: &[&str] = &["kms:Decrypt", "kms:ReEncryptFrom"];
+
+/// A statement's principals, each as compact JSON (`"*"`,
+/// `{"!GetAtt":"GetterRole.Arn"}`, ...).
+fn principals(statement: &Value) -> Vec<String> {
+    match &statement["Principal"] {
+        Value::Object(map) => map.values().flat_map(list).map(|p| p.to_string()).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+fn condition<'a>(statement: &'a Value, operator: &str, key: &str) -> &'a Value {
+    &statement["Condition"][operator][key]
+}
+
+/// What a key policy allows more widely than it should. `sealing` picks
+/// the rules: the sealing key (Decrypt for the getter and signer only, under
+/// the context conditions; no CreateGrant) or the table key (Decrypt and
+/// CreateGrant only through DynamoDB, grants only for AWS resources).
+fn violations(policy: &Value, sealing: bool) -> Vec<String> {
+    let admin = json!({"!Ref": "KeyAdminRoleArn"}).to_string();
+    let decrypters =
+        [json!({"!GetAtt": "GetterRole.Arn"}).to_string(), json!({"!GetAtt": "SignerRole.Arn"}).to_string()];
+    let via_dynamodb = json!({"!Sub": "dynamodb.${AWS::Region}.amazonaws.com"});
+    let mut found = Vec::new();
+    for statement in list(&policy["Statement"]) {
+        if statement["Effect"] != "Allow" {
+            continue;
+        }
+        let sid = statement["Sid"].as_str().unwrap_or("(no Sid)").to_owned();
+        if statement.get("NotAction").is_some() || statement.get("NotPrincipal").is_some() {
+            found.push(format!("{sid}: an Allow with NotAction or NotPrincipal grants everything else"));
+            continue;
+        }
+        let who = principals(&statement);
+        let grants = |action: &str| {
+            list(&statement["Action"]).iter().any(|p| p.as_str().is_some_and(|p| matches(p, action)))
+        };
+        let through_dynamodb = condition(&statement, "StringEquals", "kms:ViaService") == &via_dynamodb
+            && !condition(&statement, "StringEquals", "kms:CallerAccount").is_null();
+        if DECRYPTING.iter().any(|a| grants(a)) {
+            let ok = if sealing {
+                who.iter().all(|p| decrypters.contains(p))
+                    && !condition(&statement, "StringEquals", "kms:EncryptionContext:table").is_null()
+                    && condition(&statement, "Null", "kms:EncryptionContext:address") == "false"
+            } else {
+                through_dynamodb
+            };
+            if !ok {
+                found.push(format!("{sid}: Decrypt for {who:?}"));
+            }
+        }
+        if grants("kms:CreateGrant") {
+            let for_aws =
+                matches!(condition(&statement, "Bool", "kms:GrantIsForAWSResource"), Value::Bool(true))
+                    || condition(&statement, "Bool", "kms:GrantIsForAWSResource") == "true";
+            if sealing || !(through_dynamodb && for_aws) {
+                found.push(format!("{sid}: CreateGrant for {who:?}"));
+            }
+        }
+        if grants("kms:PutKeyPolicy") && who.iter().any(|p| *p != admin) {
+            found.push(format!("{sid}: PutKeyPolicy for {who:?}"));
+        }
+    }
+    found
+}
+
+fn key_policy(template: &Value, key: &str) -> Value {
+    template["Resources"][key]["Properties"]["KeyPolicy"].clone()
+}
+
+#[test]
+fn only_the_getter_and_signer_decrypt_and_only_the_key_admin_administers() {
+    let template = template();
+    assert_eq!(violations(&key_policy(&template, "SealingKey"), true), Vec::<String>::new());
+    assert_eq!(violations(&key_policy(&template, "TableKey"), false), Vec::<String>::new());
+    // The address context is required of everyone, not only allowed.
+    let deny = list(&key_policy(&template, "SealingKey")["Statement"])
+        .into_iter()
+        .find(|s| s["Effect"] == "Deny")
+        .unwrap();
+    assert_eq!(deny["Principal"], "*");
+    assert_eq!(condition(&deny, "Null", "kms:EncryptionContext:address"), "true");
+    assert!(list(&deny["Action"]).contains(&json!("kms:Decrypt")));
+}
+
+#[test]
+fn the_policy_check_catches_every_wider_grant() {
+    let template = template();
+    let root = json!({"AWS": {"!Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}});
+    let add = |key: &str, statement: Value| {
+        let mut policy = key_policy(&template, key);
+        policy["Statement"].as_array_mut().unwrap().push(statement);
+        policy
+    };
+    // What the template used to say, and other ways to widen it.
+    for (key, sealing, statement) in [
+        (
+            "SealingKey",
+            true,
+            json!({"Sid": "Old", "Effect": "Allow", "Principal": root, "Action": ["kms:Create*", "kms:Put*"], "Resource": "*"}),
+        ),
+        (
+            "TableKey",
+            false,
+            json!({"Sid": "Old", "Effect": "Allow", "Principal": root, "Action": "kms:*", "Resource": "*"}),
+        ),
+        (
+            "SealingKey",
+            true,
+            json!({"Sid": "AdminDecrypts", "Effect": "Allow", "Principal": {"AWS": {"!Ref": "KeyAdminRoleArn"}}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:EncryptionContext:table": "t"}, "Null": {"kms:EncryptionContext:address": "false"}}}),
+        ),
+        (
+            "SealingKey",
+            true,
+            json!({"Sid": "NoContext", "Effect": "Allow", "Principal": {"AWS": {"!GetAtt": "GetterRole.Arn"}}, "Action": "kms:ReEncrypt*", "Resource": "*"}),
+        ),
+        (
+            "SealingKey",
+            true,
+            json!({"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": {"!GetAtt": "GetterRole.Arn"}}, "Action": "kms:CreateGrant", "Resource": "*"}),
+        ),
+        (
+            "TableKey",
+            false,
+            json!({"Sid": "AnyGrant", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "1", "kms:ViaService": {"!Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}}}),
+        ),
+        (
+            "TableKey",
+            false,
+            json!({"Sid": "Direct", "Effect": "Allow", "Principal": {"AWS": {"!GetAtt": "GetterRole.Arn"}}, "Action": "kms:Decrypt", "Resource": "*"}),
+        ),
+        (
+            "TableKey",
+            false,
+            json!({"Sid": "Everything", "Effect": "Allow", "Principal": "*", "NotAction": "kms:Encrypt", "Resource": "*"}),
+        ),
+    ] {
+        let sid = statement["Sid"].as_str().unwrap().to_owned();
+        let found = violations(&add(key, statement), sealing);
+        assert!(found.iter().any(|v| v.starts_with(&format!("{sid}:"))), "{key} {sid}: {found:?}");
+    }
+}
+
+#[test]
+fn every_function_checks_the_api_key_the_api_uses() {
+    let template = template();
+    let resources = template["Resources"].as_object().unwrap();
+    let functions: Map<String, Value> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(functions.len(), 3);
+    for (name, function) in &functions {
+        let variables = &function["Properties"]["Environment"]["Variables"];
+        assert_eq!(variables["ROSSIGNOL_API_KEY_SHA256"], json!({"!Ref": "ApiKeySha256"}), "{name}");
+    }
+    assert_eq!(resources["ApiKey"]["Properties"]["Value"], json!({"!Ref": "ApiKeyValue"}));
+    assert_eq!(template["Parameters"]["ApiKeyValue"]["NoEcho"], true);
+    assert!(template["Parameters"]["ApiKeySha256"].get("Default").is_none(), "the hash must be given");
+}
