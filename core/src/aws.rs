@@ -103,7 +103,10 @@ where
         return Error::NoCredentials { detail: cause };
     }
     let unreachable = match &err {
-        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
+        // Anything but a request that could not be built: refused, reset
+        // or closed before the answer (hyper's incomplete message is
+        // neither I/O nor a timeout), timed out.
+        SdkError::DispatchFailure(failure) => !failure.is_user(),
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(_) => err.raw_response().is_some_and(|r| r.status().is_server_error()),
         _ => false,
@@ -156,6 +159,13 @@ mod tests {
         SdkError::service_error(error, HttpResponse::new(status, SdkBody::empty()))
     }
 
+    fn closed_early() -> SdkError<DecryptError, HttpResponse> {
+        SdkError::dispatch_failure(ConnectorError::other(
+            "connection closed before message completed".into(),
+            None,
+        ))
+    }
+
     fn refused() -> SdkError<DecryptError, HttpResponse> {
         let io =
             std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
@@ -164,7 +174,9 @@ mod tests {
 
     #[test]
     fn outages_are_retryable_and_name_the_service_in_one_short_sentence() {
-        for err in [refused(), answered(500, "KMSInternalException"), answered(503, "SomethingNew")] {
+        for err in
+            [refused(), closed_early(), answered(500, "KMSInternalException"), answered(503, "SomethingNew")]
+        {
             let mapped = sdk_error("KMS", "Decrypt", err);
             assert!(matches!(mapped, Error::Unavailable { service: "KMS", .. }), "{mapped:?}");
             assert_eq!(mapped.outage().as_deref(), Some("KMS"));
