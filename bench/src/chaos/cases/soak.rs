@@ -8,7 +8,7 @@ use crate::chaos::process::Run;
 use crate::chaos::{Case, Ctx, PATIENCE};
 
 /// How much more the full run may peak than the tenth and still be flat.
-const FLAT: f64 = 1.25;
+const FLAT: f64 = 1.5;
 
 struct Soak {
     count: u64,
