@@ -79,13 +79,23 @@ impl System {
     }
 }
 
-/// How one copied key is cleared again.
-#[derive(Debug)]
+/// How one copied key is cleared again. Its `Debug` never shows the key.
 pub enum Clear {
     /// Empty the system clipboard if it still holds the key.
     System { clipboard: System, text: Zeroizing<String> },
     /// Send the terminal [`OSC52_CLEAR`].
     Terminal,
+}
+
+impl std::fmt::Debug for Clear {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Clear::System { clipboard, .. } => {
+                f.debug_struct("System").field("clipboard", clipboard).field("text", &"[REDACTED]").finish()
+            }
+            Clear::Terminal => f.write_str("Terminal"),
+        }
+    }
 }
 
 impl Clear {
