@@ -249,10 +249,3 @@ pub(crate) fn body(request: &mut Request) -> String {
     let _ = request.as_reader().read_to_string(&mut text);
     text
 }
-
-/// A request's body as bytes (empty if unreadable).
-pub(crate) fn body_bytes(request: &mut Request) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let _ = std::io::Read::read_to_end(request.as_reader(), &mut bytes);
-    bytes
-}

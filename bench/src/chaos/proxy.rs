@@ -2,19 +2,30 @@
 //! [`Cut`] makes a server unreachable and brings it back (TCP, any
 //! protocol), [`Throttle`] answers DynamoDB requests with
 //! `ProvisionedThroughputExceededException` for a while, then forwards.
+//! Both run on tokio, on a thread of their own.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use anyhow::Context as _;
-use tiny_http::{Response, Server};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::runtime_api::{body_bytes, header, listener};
+/// The target `http://IP:PORT` as an address, and a free loopback
+/// listener (non-blocking, for tokio) with its address.
+fn loopback(target: &str) -> anyhow::Result<(SocketAddr, std::net::TcpListener, SocketAddr)> {
+    let target: SocketAddr = target
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .with_context(|| format!("{target} is not http://IP:PORT"))?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    Ok((target, listener, address))
+}
 
 /// How a [`Cut`] treats connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,14 +51,7 @@ pub struct Cut {
 
 impl Cut {
     pub fn start(target: &str) -> anyhow::Result<Self> {
-        let target: SocketAddr = target
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .with_context(|| format!("{target} is not http://IP:PORT"))?;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let address = listener.local_addr()?;
+        let (target, listener, address) = loopback(target)?;
         let (link, watching) = watch::channel(Link::Up);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -160,9 +164,16 @@ impl Policy {
 }
 
 /// An HTTP proxy in front of DynamoDB Local that throttles by [`Policy`].
+///
+/// One request per connection: each answer says `Connection: close`, so an
+/// idle keep-alive connection never holds the proxy up (tiny_http's pool
+/// starved that way under a burst of connections: requests sat unread
+/// while every thread waited on an idle one). It runs on a thread and
+/// runtime of its own, so that the cases may block theirs.
 pub struct Throttle {
-    server: Arc<Server>,
+    address: SocketAddr,
     pub policy: Arc<Policy>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -175,91 +186,127 @@ impl std::fmt::Debug for Throttle {
 const THROTTLED: &str = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException\",\
 \"message\":\"The level of configured provisioned throughput for the table was exceeded (injected by rossignol-bench chaos)\"}";
 
+/// The largest request head read (DynamoDB requests carry a few headers).
+const MAX_HEAD: usize = 64 * 1024;
+
 impl Throttle {
     pub fn start(target: &str) -> anyhow::Result<Self> {
-        let server = Arc::new(
-            Server::from_listener(listener()?, None)
-                .map_err(|e| anyhow::anyhow!("starting the proxy: {e}"))?,
-        );
+        let (target, listener, address) = loopback(target)?;
         let policy = Arc::new(Policy::default());
-        let thread = {
-            let (server, policy, target) = (Arc::clone(&server), Arc::clone(&policy), target.to_owned());
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(60)))
-                .build()
-                .into();
-            std::thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    let (policy, target, agent) = (Arc::clone(&policy), target.clone(), agent.clone());
-                    std::thread::spawn(move || handle(request, &policy, &target, &agent));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let serving = Arc::clone(&policy);
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = TcpListener::from_std(listener) else { return };
+                let accept = async {
+                    while let Ok((inbound, _)) = listener.accept().await {
+                        tokio::spawn(handle(inbound, Arc::clone(&serving), target));
+                    }
+                };
+                tokio::select! {
+                    () = accept => {}
+                    _ = stopped => {}
                 }
-            })
-        };
-        Ok(Throttle { server, policy, thread: Some(thread) })
+            });
+        });
+        Ok(Throttle { address, policy, stop: Some(stop), thread: Some(thread) })
     }
 
     pub fn endpoint(&self) -> String {
-        self.server.server_addr().to_ip().map(|a| format!("http://{a}")).unwrap_or_default()
+        format!("http://{}", self.address)
     }
 }
 
 impl Drop for Throttle {
     fn drop(&mut self) {
-        self.server.unblock();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-/// Throttles or forwards one request.
-fn handle(mut request: tiny_http::Request, policy: &Policy, target: &str, agent: &ureq::Agent) {
-    let body = body_bytes(&mut request);
-    if policy.refuses(&body) {
-        policy.throttled.fetch_add(1, Ordering::SeqCst);
-        let mut response = Response::from_string(THROTTLED).with_status_code(400);
-        if let Ok(h) = header("Content-Type", "application/x-amz-json-1.0") {
-            response = response.with_header(h);
+/// One request, as read: its head (with `Connection: close` in place of
+/// any connection header) and its body.
+struct Request {
+    head: Vec<u8>,
+    body: Vec<u8>,
+}
+
+/// Reads one HTTP/1.1 request whose body has a `Content-Length` (as the
+/// AWS SDK sends them).
+async fn read_request(stream: &mut TcpStream) -> anyhow::Result<Request> {
+    use tokio::io::AsyncReadExt as _;
+
+    let mut buffer = Vec::new();
+    let end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
         }
-        let _ = request.respond(response);
+        anyhow::ensure!(buffer.len() < MAX_HEAD, "request head over {MAX_HEAD} bytes");
+        let mut chunk = [0u8; 8192];
+        let read = stream.read(&mut chunk).await?;
+        anyhow::ensure!(read > 0, "closed before a whole request");
+        buffer.extend_from_slice(&chunk[..read]);
+    };
+    let text = String::from_utf8_lossy(&buffer[..end]).into_owned();
+    let mut lines = text.split("\r\n");
+    let mut head = format!("{}\r\n", lines.next().unwrap_or_default());
+    let mut length = 0usize;
+    for line in lines {
+        let name = line.split(':').next().unwrap_or_default().trim().to_ascii_lowercase();
+        if name == "content-length" {
+            length = line.split(':').nth(1).unwrap_or_default().trim().parse()?;
+        }
+        if name != "connection" {
+            head.push_str(line);
+            head.push_str("\r\n");
+        }
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    let mut body = buffer[end + 4..].to_vec();
+    while body.len() < length {
+        let mut chunk = vec![0u8; length - body.len()];
+        let read = stream.read(&mut chunk).await?;
+        anyhow::ensure!(read > 0, "closed before the whole body");
+        body.extend_from_slice(&chunk[..read]);
+    }
+    Ok(Request { head: head.into_bytes(), body })
+}
+
+/// Throttles or forwards one request, then closes the connection.
+async fn handle(mut inbound: TcpStream, policy: Arc<Policy>, target: SocketAddr) {
+    use tokio::io::AsyncWriteExt as _;
+
+    let Ok(request) = read_request(&mut inbound).await else { return };
+    if policy.refuses(&request.body) {
+        policy.throttled.fetch_add(1, Ordering::SeqCst);
+        let answer = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{THROTTLED}",
+            THROTTLED.len()
+        );
+        let _ = inbound.write_all(answer.as_bytes()).await;
+        let _ = inbound.shutdown().await;
         return;
     }
     policy.forwarded.fetch_add(1, Ordering::SeqCst);
-    let mut forward = ureq::http::Request::builder()
-        .method(request.method().as_str())
-        .uri(format!("{target}{}", request.url()));
-    for h in request.headers() {
-        let name = h.field.as_str().as_str();
-        if !["host", "content-length", "connection", "transfer-encoding"]
-            .contains(&name.to_ascii_lowercase().as_str())
-        {
-            forward = forward.header(name, h.value.as_str());
-        }
-    }
-    let answer = forward
-        .body(body)
-        .map_err(anyhow::Error::from)
-        .and_then(|r| agent.run(r).map_err(anyhow::Error::from))
-        .and_then(|mut r| {
-            let bytes = r.body_mut().read_to_vec()?;
-            Ok((r.status().as_u16(), r.headers().clone(), bytes))
-        });
-    match answer {
-        Ok((status, headers, bytes)) => {
-            let mut response = Response::from_data(bytes).with_status_code(status);
-            for (name, value) in &headers {
-                if ["content-length", "connection", "transfer-encoding"].contains(&name.as_str()) {
-                    continue;
-                }
-                if let Ok(h) = header(name.as_str(), value.to_str().unwrap_or_default()) {
-                    response = response.with_header(h);
-                }
-            }
-            let _ = request.respond(response);
-        }
-        Err(_) => {
-            let _ = request.respond(Response::empty(502));
-        }
+    let forwarded = async {
+        let mut outbound = TcpStream::connect(target).await?;
+        outbound.write_all(&request.head).await?;
+        outbound.write_all(&request.body).await?;
+        // The server closes after its answer (`Connection: close`), which
+        // says the same to the client.
+        tokio::io::copy(&mut outbound, &mut inbound).await?;
+        inbound.shutdown().await?;
+        anyhow::Ok(())
+    };
+    if forwarded.await.is_err() {
+        let _ = inbound
+            .write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .await;
     }
 }
