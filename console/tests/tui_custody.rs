@@ -5,9 +5,10 @@
 mod tui_support;
 
 use ratatui::crossterm::event::KeyCode;
-use rossignol_console::tui::app::dialogs::{ExportPrompt, Pending, Popup, SignInput};
+use rossignol_console::tui::app::dialogs::{ExportPrompt, Pending, Popup};
 use rossignol_console::tui::app::model::Row;
 use rossignol_console::tui::app::{Action, Effect};
+use rossignol_core::sign::Payload;
 use tui_support::*;
 
 fn confirm(app: &mut rossignol_console::tui::app::App) {
@@ -33,8 +34,11 @@ fn s_asks_what_to_sign_confirms_and_shows_the_signature() {
     type_text(&mut app, "hello");
     send(&mut app, press(KeyCode::Enter));
     confirm(&mut app);
-    let [Effect::Sign { address, input }] = app.effects.as_slice() else { panic!("{:?}", app.effects) };
-    assert_eq!((address.as_str(), input), (account(1).address.as_str(), &SignInput::Message("hello".into())));
+    let [Effect::Sign { address, payload }] = app.effects.as_slice() else { panic!("{:?}", app.effects) };
+    assert_eq!(
+        (address.as_str(), payload),
+        (account(1).address.as_str(), &Payload::Message(b"hello".to_vec()))
+    );
     assert!(matches!(app.popup, Some(Popup::Working { .. })));
     app.effects.clear();
 
@@ -50,8 +54,33 @@ fn s_asks_what_to_sign_confirms_and_shows_the_signature() {
     );
     assert!(matches!(&app.popup, Some(Popup::Signed { lines, .. }) if lines[0].1 == signature));
     send(&mut app, ch('y'));
-    assert!(matches!(app.effects.as_slice(), [Effect::CopyText(text)] if *text == signature));
+    assert!(
+        matches!(app.effects.as_slice(), [Effect::CopyText { text, what: "signature" }] if *text == signature)
+    );
     assert!(app.popup.is_none());
+    send(&mut app, Action::Copied { what: "signature", result: Ok(()) });
+    assert_eq!(app.status.as_ref().unwrap().text, "copied the signature to the clipboard");
+}
+
+#[test]
+fn odd_length_hex_is_refused_before_the_confirmation() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('s'));
+    type_text(&mut app, "0xabc");
+    send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(app.popup, Some(Popup::SignPrompt { .. })), "still asking: {:?}", app.popup);
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.error && status.text.contains("odd length") && status.text.contains("nothing was signed"),
+        "{status:?}"
+    );
+    // Fixed in place: the field keeps the text, End and one more digit.
+    send(&mut app, press(KeyCode::End));
+    send(&mut app, ch('d'));
+    send(&mut app, press(KeyCode::Enter));
+    assert!(
+        matches!(&app.popup, Some(Popup::Confirm(c)) if c.pending == Pending::Sign { address: account(1).address, payload: Payload::Message(vec![0xab, 0xcd]) })
+    );
 }
 
 #[test]
@@ -60,15 +89,45 @@ fn an_at_sign_signs_a_transaction_file_and_failures_say_why() {
     send(&mut app, ch('s'));
     type_text(&mut app, "@/tmp/tx.json");
     send(&mut app, press(KeyCode::Enter));
-    confirm(&mut app);
+    // The file is read for the preview before anything is confirmed.
     assert!(matches!(
         app.effects.as_slice(),
-        [Effect::Sign { input: SignInput::TransactionFile(path), .. }] if path == "/tmp/tx.json"
+        [Effect::ReadTransaction { path, .. }] if path == "/tmp/tx.json"
     ));
+    assert!(matches!(app.popup, Some(Popup::SignPrompt { reading: true, .. })));
+    app.effects.clear();
+    let address = account(1).address;
+    let path = "/tmp/tx.json".to_owned();
+    let error = "/tmp/tx.json: transaction.chainId is missing; nothing was signed".to_owned();
+    send(
+        &mut app,
+        Action::TransactionRead { address: address.clone(), path: path.clone(), result: Err(error.clone()) },
+    );
+    assert!(matches!(app.popup, Some(Popup::SignPrompt { reading: false, .. })), "asks again");
+    assert_eq!(app.status.as_ref().unwrap().text, error);
+
+    send(&mut app, press(KeyCode::Enter));
+    app.effects.clear();
+    let tx = rossignol_core::sign::Transaction::from_json(&serde_json::json!({
+        "chainId": 1, "nonce": 7, "to": account(2).address, "value": "1000000000000000000",
+        "gas": 21000, "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
+    }))
+    .unwrap();
+    let payload = Payload::Transaction(tx);
+    send(&mut app, Action::TransactionRead { address, path, result: Ok(payload.clone()) });
+    assert!(
+        matches!(&app.popup, Some(Popup::Confirm(c)) if matches!(&c.pending, Pending::Sign { payload: p, .. } if *p == payload))
+    );
+    confirm(&mut app);
+    assert!(
+        matches!(app.effects.as_slice(), [Effect::Sign { payload: p, .. }] if *p == payload),
+        "what was previewed is signed"
+    );
     let generation = app.generation;
     let error = "account 0x… is disabled (since 2026-11-24T00:00:00Z); nothing was revealed or signed";
     send(&mut app, Action::Signed { generation, address: account(1).address, result: Err(error.into()) });
     assert!(matches!(&app.popup, Some(Popup::Error { message, .. }) if message == error));
+    assert_eq!(app.status.as_ref().unwrap().text, error, "the status says the same");
 }
 
 #[test]
@@ -76,11 +135,42 @@ fn x_asks_a_path_and_the_passphrase_twice_before_exporting() {
     let mut app = console(local(), rows(1..=3), false);
     let address = account(1).address;
     send(&mut app, ch('x'));
+    // A free file name is proposed first.
+    assert!(matches!(app.effects.as_slice(), [Effect::ProposeExportPath { address: a }] if *a == address));
+    app.effects.clear();
+    let taken = format!("{address}.json");
+    let free = format!("{address}-2.json");
+    send(&mut app, Action::ExportPathProposed { address: address.clone(), path: free.clone() });
     let Some(Popup::ExportPrompt(ExportPrompt::Path { input, .. })) = &app.popup else {
         panic!("{:?}", app.popup)
     };
-    assert_eq!(input.text, format!("{address}.json"));
+    assert_eq!(input.text, free);
+    // Typing replaces the proposal; a taken path is refused before any passphrase.
+    type_text(&mut app, &taken);
     send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(app.effects.as_slice(), [Effect::CheckExportPath { path, .. }] if *path == taken));
+    app.effects.clear();
+    let refusal = format!("{taken} already exists; nothing was overwritten. Choose another file");
+    send(
+        &mut app,
+        Action::ExportPathChecked {
+            address: address.clone(),
+            path: taken.clone(),
+            result: Err(refusal.clone()),
+        },
+    );
+    assert!(matches!(app.popup, Some(Popup::ExportPrompt(ExportPrompt::Path { checking: false, .. }))));
+    assert_eq!(app.status.as_ref().unwrap().text, refusal);
+    // Ctrl-U clears the field in one key.
+    send(&mut app, ctrl('u'));
+    type_text(&mut app, &free);
+    send(&mut app, press(KeyCode::Enter));
+    app.effects.clear();
+    send(
+        &mut app,
+        Action::ExportPathChecked { address: address.clone(), path: free.clone(), result: Ok(()) },
+    );
+    assert!(matches!(app.popup, Some(Popup::ExportPrompt(ExportPrompt::Passphrase { .. }))));
 
     type_text(&mut app, "short");
     send(&mut app, press(KeyCode::Enter));
@@ -105,10 +195,7 @@ fn x_asks_a_path_and_the_passphrase_twice_before_exporting() {
     let [Effect::Export { address: a, path, passphrase }] = app.effects.as_slice() else {
         panic!("{:?}", app.effects)
     };
-    assert_eq!(
-        (a, path.as_str(), passphrase.expose()),
-        (&address, format!("{address}.json").as_str(), "short-but-longer")
-    );
+    assert_eq!((a, path.as_str(), passphrase.expose()), (&address, free.as_str(), "short-but-longer"));
     assert!(!format!("{:?}", app.effects).contains("short-but-longer"));
     app.effects.clear();
 
@@ -202,4 +289,48 @@ fn read_only_refuses_migrate() {
         matches!(&app.popup, Some(Popup::Error { message, .. }) if message.contains("read-only; migrate"))
     );
     assert!(app.effects.is_empty());
+}
+
+#[test]
+fn a_disabled_account_is_refused_at_once_pointing_to_d() {
+    let mut disabled = rows(1..=2);
+    if let Row::Account(view) = &mut disabled[0] {
+        view.disabled = Some("since 2026-11-24 by ops".into());
+    }
+    for key in ['r', 'Y', 's', 'x'] {
+        let mut app = console(local(), disabled.clone(), false);
+        send(&mut app, ch(key));
+        let Some(Popup::Error { message, .. }) = &app.popup else { panic!("{key}: {:?}", app.popup) };
+        assert!(
+            message.contains("is disabled") && message.contains("press D to enable it first"),
+            "{key}: {message}"
+        );
+        assert!(app.effects.is_empty(), "{key}: nothing asked of the worker");
+    }
+}
+
+#[test]
+fn d_then_esc_keeps_the_filter_and_the_cursor() {
+    let mut app = console(local(), rows(1..=40), false);
+    send(&mut app, ch('/'));
+    type_text(&mut app, "0x");
+    send(&mut app, press(KeyCode::Enter));
+    for _ in 0..5 {
+        send(&mut app, ch('j'));
+    }
+    let chosen = app.list.selected_row().unwrap().address().to_owned();
+    send(&mut app, press(KeyCode::Enter));
+    send(&mut app, ch('D'));
+    confirm(&mut app);
+    app.effects.clear();
+    let generation = app.generation;
+    send(
+        &mut app,
+        Action::DisabledSet { generation, address: chosen.clone(), disable: true, result: Ok(true) },
+    );
+    // The list is read again; the same account is selected once its page is back.
+    send(&mut app, Action::Page { generation, result: Ok((rows(1..=40), None)) });
+    send(&mut app, press(KeyCode::Esc));
+    assert_eq!(app.list.filter.text, "0x");
+    assert_eq!(app.list.selected_row().unwrap().address(), chosen);
 }

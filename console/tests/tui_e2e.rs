@@ -26,6 +26,13 @@ fn tmux_available() -> bool {
 
 impl Console {
     fn start(name: &str, config: Option<&str>) -> Self {
+        Console::start_with(name, config, false)
+    }
+
+    /// `report_exit`: the pane stays after the console exits and shows
+    /// what it printed and its exit status (`exit status N`). The console
+    /// runs in the test's directory, where its files go.
+    fn start_with(name: &str, config: Option<&str>, report_exit: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let socket = format!("rossignol-{name}-{}", std::process::id());
         let mut command: Vec<String> = vec![
@@ -53,9 +60,15 @@ impl Console {
             std::fs::write(&path, text).unwrap();
             command.extend(["--config".into(), path.display().to_string()]);
         }
+        if report_exit {
+            let quoted: Vec<String> = command.iter().map(|arg| format!("'{arg}'")).collect();
+            let script = format!("{}; echo \"exit status $?\"; sleep 600", quoted.join(" "));
+            command = vec!["sh".into(), "-c".into(), script];
+        }
+        let cwd = dir.path().display().to_string();
         let console = Console { socket, _dir: dir };
         let output = console
-            .tmux(&["new-session", "-d", "-s", "console", "-x", "120", "-y", "40", "--"])
+            .tmux(&["new-session", "-d", "-s", "console", "-c", &cwd, "-x", "120", "-y", "40", "--"])
             .args(&command)
             .output()
             .unwrap();
@@ -335,4 +348,137 @@ fn a_read_only_dynamodb_environment_refuses_create() {
         dynamodb_config(&endpoint, "vault", &format!("tui_ro_{}", std::process::id()), dir.path(), true);
     init(&config, dir.path());
     read_only_refuses_create("readonly-dynamodb", &config);
+}
+
+/// Runs the CLI on the test's configuration; its standard output.
+fn cli(console: &Console, config: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_rossignol"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("ROSSIGNOL_DATA_DIR", console.dir().join("data"))
+        .env("HOME", console.dir())
+        .env_remove("ROSSIGNOL_CONFIG")
+        .env_remove("ROSSIGNOL_ENV")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "rossignol {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// An operator's day: create 200 by typing 200, filter, details, sign a
+/// transaction after reading its preview, export to a taken path (refused
+/// before any passphrase), pick an environment from the list, and quit
+/// during a create (asked first; the writes in flight finish; the count
+/// is printed and the exit status is not 0).
+#[test]
+fn an_operators_day_in_the_console() {
+    if !tmux_available() {
+        return;
+    }
+    let config = "default = \"first\"\n[environments.first]\nstore = \"embedded\"\n\
+                  [environments.second]\nstore = \"embedded\"\n";
+    let console = Console::start_with("day", Some(config), true);
+    let config_path = console.dir().join("rossignol.toml");
+    console.wait_for("no accounts yet");
+
+    console.keys(&["c"]);
+    console.wait_for("How many accounts?");
+    console.type_text("200");
+    console.keys(&["Enter"]);
+    console.wait_for("Create 200 new account(s) in environment first?");
+    console.keys(&["Tab", "Enter"]);
+    let screen = console.wait_for("200 of 200 created");
+    let shown = addresses(&screen);
+    assert!(!shown.is_empty(), "the result lists addresses:\n{screen}");
+    console.keys(&["Escape"]);
+    console.wait_for("Accounts (");
+
+    let wanted = shown.last().unwrap().clone();
+    console.keys(&["/"]);
+    console.type_text(&wanted[2..14].to_lowercase());
+    console.wait_for("1 match");
+    console.keys(&["Enter", "Enter"]);
+    console.wait_for("Access trail");
+
+    std::fs::write(
+        console.dir().join("tx.json"),
+        r#"{"chainId": 1, "nonce": 4, "to": "0x3535353535353535353535353535353535353535",
+            "value": "1500000000000000000", "gas": 21000,
+            "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"}"#,
+    )
+    .unwrap();
+    console.keys(&["s"]);
+    console.wait_for("@FILE");
+    console.type_text("@tx.json");
+    console.keys(&["Enter"]);
+    let screen = console.wait_for("EIP-1559 (type 2)");
+    for expected in
+        ["1 (Ethereum mainnet)", "0x3535353535353535353535353535353535353535", "1.5 ETH", "30 gwei"]
+    {
+        assert!(screen.contains(expected), "the preview shows {expected}:\n{screen}");
+    }
+    console.keys(&["Tab", "Enter"]);
+    console.wait_for("raw transaction");
+    console.keys(&["Escape"]);
+
+    std::fs::write(console.dir().join("taken.json"), "already here").unwrap();
+    console.keys(&["x"]);
+    console.wait_for("Write the encrypted keystore");
+    console.type_text("taken.json");
+    console.keys(&["Enter"]);
+    let screen = console.wait_for("already exists");
+    assert!(!screen.contains("Passphrase for the keystore"), "refused before the passphrase:\n{screen}");
+    assert_eq!(std::fs::read_to_string(console.dir().join("taken.json")).unwrap(), "already here");
+    console.keys(&["Escape", "Escape"]);
+
+    console.keys(&["e"]);
+    console.wait_for("Environments");
+    for _ in 0..3 {
+        if console.screen().contains("▶ second") {
+            break;
+        }
+        console.keys(&["j"]);
+    }
+    console.wait_for("▶ second");
+    console.keys(&["Enter"]);
+    console.wait_for("switched to environment second");
+    console.wait_for("no accounts yet");
+
+    console.keys(&["c"]);
+    console.wait_for("How many accounts?");
+    console.type_text("10000");
+    console.keys(&["Enter", "Tab", "Enter"]);
+    console.wait_for("of 10000 created");
+    console.keys(&["Escape", "q"]);
+    // Whatever the timing: asked while the create runs, or quit at once
+    // if it already finished; either way what is stored is what was said.
+    let start = Instant::now();
+    let screen = loop {
+        let screen = console.screen();
+        if screen.contains("Quit anyway?") || screen.contains("exit status") {
+            break screen;
+        }
+        assert!(start.elapsed() < WAIT, "neither asked nor quit:\n{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stored = || cli(&console, &config_path, &["--env", "second", "list", "--json"]).lines().count();
+    if screen.contains("Quit anyway?") {
+        eprintln!("asked to quit while the create ran");
+        console.keys(&["Tab", "Enter"]);
+        let screen = console.wait_for("exit status");
+        assert!(screen.contains("exit status 1"), "cut short is not a success:\n{screen}");
+        let said = screen
+            .split("quit during a create: ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("how many were created is printed:\n{screen}"));
+        assert!(screen.contains("rossignol --env second list"), "{screen}");
+        assert_eq!(stored(), said, "every write in flight finished and was counted");
+    } else {
+        eprintln!("the create finished before q");
+        assert!(screen.contains("exit status 0"), "{screen}");
+        assert_eq!(stored(), 10_000);
+    }
 }

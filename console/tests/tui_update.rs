@@ -36,7 +36,7 @@ fn j_k_g_and_half_pages_move_within_what_is_loaded() {
     assert_eq!(app.list.selected, 59);
     assert!(app.list.offset > 0, "the selection stays on screen");
     send(&mut app, ctrl('u'));
-    assert_eq!(app.list.selected, 59 - app.list.viewport);
+    assert_eq!(app.list.selected, 59 - app.list.viewport / 2);
     send(&mut app, ch('g'));
     assert_eq!((app.list.selected, app.list.offset), (0, 0));
     send(&mut app, ch('k'));
@@ -303,7 +303,7 @@ fn command_line_completes_and_switches_environment() {
     send(&mut app, press(KeyCode::Tab));
     type_text(&mut app, "st");
     send(&mut app, press(KeyCode::Tab));
-    assert!(matches!(&app.popup, Some(Popup::Command(input)) if input.text == "env staging"));
+    assert!(matches!(&app.popup, Some(Popup::Command(line)) if line.input.text == "env staging"));
     send(&mut app, press(KeyCode::Enter));
     assert_eq!(app.env.name, "staging");
     assert!(matches!(app.effects.last(), Some(Effect::Connect { .. })));
@@ -376,7 +376,9 @@ fn a_full_address_in_any_case_is_fetched_in_checksum_form() {
 fn y_copies_the_address() {
     let mut app = console(local(), rows(1..=3), false);
     send(&mut app, ch('y'));
-    assert!(matches!(app.effects.as_slice(), [Effect::CopyText(a)] if *a == account(1).address));
+    assert!(
+        matches!(app.effects.as_slice(), [Effect::CopyText { text, what: "address" }] if *text == account(1).address)
+    );
 }
 
 #[test]
@@ -394,4 +396,226 @@ fn remapped_keys_trigger_their_action_and_free_the_default() {
     send(&mut app, ch('/'));
     send(&mut app, ch('v'));
     assert_eq!(app.list.filter.text, "v");
+}
+
+#[test]
+fn typing_a_create_count_replaces_the_default() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('c'));
+    type_text(&mut app, "200");
+    send(&mut app, press(KeyCode::Enter));
+    let Some(Popup::Confirm(confirm)) = &app.popup else { panic!("{:?}", app.popup) };
+    assert_eq!(confirm.pending, Pending::Create { count: 200 });
+}
+
+#[test]
+fn a_typed_name_arms_the_named_button_and_enter_confirms() {
+    let mut app = console(dynamo("production", true), rows(1..=3), false);
+    send(&mut app, ch('r'));
+    // Before the name matches, no key reaches the confirm button.
+    for key in [KeyCode::Right, KeyCode::Tab, KeyCode::Left] {
+        send(&mut app, press(key));
+        let Some(Popup::Confirm(confirm)) = &app.popup else { panic!("{:?}", app.popup) };
+        assert_eq!(confirm.focus, Button::Cancel, "{key:?}");
+    }
+    send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))), "Enter before the name does not cancel");
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        "type `production` to enable Reveal, or press Esc to cancel"
+    );
+    type_text(&mut app, "production");
+    let Some(Popup::Confirm(confirm)) = &app.popup else { panic!("{:?}", app.popup) };
+    assert_eq!((confirm.focus, confirm.label()), (Button::Confirm, "Reveal"));
+    send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(app.effects.as_slice(), [Effect::Reveal { purpose: RevealPurpose::Show, .. }]));
+}
+
+#[test]
+fn esc_and_q_go_back_and_q_quits_only_from_the_list() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, press(KeyCode::Enter));
+    send(&mut app, ch('q'));
+    assert!(matches!(app.screen, Screen::List) && !app.quit, "q leaves the details screen, not the app");
+    send(&mut app, ch('?'));
+    send(&mut app, ch('q'));
+    assert!(app.popup.is_none() && !app.quit, "q closes help");
+    send(&mut app, ch('e'));
+    send(&mut app, ch('q'));
+    assert!(app.popup.is_none() && !app.quit, "q closes the environment picker");
+    // In a text field, q is a letter.
+    send(&mut app, ch('s'));
+    send(&mut app, ch('q'));
+    assert!(matches!(&app.popup, Some(Popup::SignPrompt { input, .. }) if input.text == "q"));
+    send(&mut app, press(KeyCode::Esc));
+    send(&mut app, ch('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere_and_asks_while_work_runs() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('s'));
+    send(&mut app, ctrl('c'));
+    assert!(app.quit);
+
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('a'));
+    send(&mut app, ctrl('c'));
+    assert!(!app.quit);
+    assert!(matches!(&app.popup, Some(Popup::Confirm(c)) if c.pending == Pending::Quit));
+}
+
+#[test]
+fn ctrl_d_and_ctrl_u_move_half_a_page_each() {
+    let mut app = console(local(), rows(1..=60), false);
+    let half = app.list.viewport / 2;
+    send(&mut app, ctrl('d'));
+    send(&mut app, ctrl('d'));
+    assert_eq!(app.list.selected, 2 * half);
+    send(&mut app, ctrl('u'));
+    assert_eq!(app.list.selected, half);
+    send(&mut app, press(KeyCode::PageDown));
+    assert_eq!(app.list.selected, half + app.list.viewport);
+}
+
+#[test]
+fn help_scrolls_and_closes() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('?'));
+    send(&mut app, ch('j'));
+    send(&mut app, ch('j'));
+    assert!(matches!(app.popup, Some(Popup::Help { scroll: 2 })));
+    send(&mut app, ch('k'));
+    assert!(matches!(app.popup, Some(Popup::Help { scroll: 1 })));
+    send(&mut app, press(KeyCode::Esc));
+    assert!(app.popup.is_none());
+}
+
+#[test]
+fn e_picks_an_environment_from_the_list() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('e'));
+    // Sorted by name: local (current), production, staging.
+    assert!(matches!(app.popup, Some(Popup::EnvPicker { selected: 0 })));
+    send(&mut app, ch('j'));
+    send(&mut app, ch('j'));
+    send(&mut app, ch('j'));
+    assert!(matches!(app.popup, Some(Popup::EnvPicker { selected: 2 })), "clamped at the last");
+    send(&mut app, press(KeyCode::Enter));
+    assert_eq!(app.env.name, "staging");
+    assert!(app.popup.is_none());
+}
+
+#[test]
+fn tab_shows_the_candidates_and_up_recalls_history() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch(':'));
+    type_text(&mut app, "env ");
+    send(&mut app, press(KeyCode::Tab));
+    let Some(Popup::Command(line)) = &app.popup else { panic!("{:?}", app.popup) };
+    assert_eq!(line.candidates, ["local", "production", "staging"]);
+    type_text(&mut app, "s");
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    assert_eq!(app.env.name, "staging");
+
+    send(&mut app, ch(':'));
+    type_text(&mut app, "audit");
+    send(&mut app, press(KeyCode::Enter));
+    app.popup = None;
+    send(&mut app, ch(':'));
+    send(&mut app, press(KeyCode::Up));
+    assert!(matches!(&app.popup, Some(Popup::Command(l)) if l.input.text == "audit"));
+    send(&mut app, press(KeyCode::Up));
+    assert!(matches!(&app.popup, Some(Popup::Command(l)) if l.input.text == "env staging"));
+    send(&mut app, press(KeyCode::Down));
+    send(&mut app, press(KeyCode::Down));
+    assert!(matches!(&app.popup, Some(Popup::Command(l)) if l.input.text.is_empty()));
+}
+
+#[test]
+fn the_create_result_scrolls_and_y_copies_the_selected_address() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch(':'));
+    type_text(&mut app, "create 200");
+    send(&mut app, press(KeyCode::Enter));
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    let generation = app.generation;
+    let made: Vec<String> = (1..=200).map(|n| format!("0x{n:040x}")).collect();
+    for address in &made {
+        send(&mut app, Action::Created { generation, address: address.clone() });
+    }
+    send(&mut app, Action::CreateFinished { generation, error: None });
+    assert!(matches!(app.popup, Some(Popup::Create)));
+    assert_eq!(app.create.as_ref().unwrap().selected, 199, "the cursor followed the newest");
+    send(&mut app, ch('g'));
+    send(&mut app, ch('j'));
+    app.effects.clear();
+    send(&mut app, ch('y'));
+    assert!(
+        matches!(app.effects.as_slice(), [Effect::CopyText { text, what: "address" }] if *text == made[1])
+    );
+}
+
+#[test]
+fn quitting_during_a_create_lets_the_writes_in_flight_finish_then_says_how_many() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch(':'));
+    type_text(&mut app, "create 10000");
+    send(&mut app, press(KeyCode::Enter));
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    let generation = app.generation;
+    send(&mut app, Action::Created { generation, address: account(9).address });
+    app.effects.clear();
+    send(&mut app, press(KeyCode::Esc));
+    send(&mut app, ch('q'));
+    assert!(matches!(&app.popup, Some(Popup::Confirm(c)) if c.pending == Pending::Quit), "asks first");
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    assert!(matches!(app.effects.as_slice(), [Effect::StopCreate]));
+    assert!(!app.quit, "not before the writes in flight are in");
+    assert!(matches!(app.popup, Some(Popup::Quitting)));
+    send(&mut app, Action::Created { generation, address: account(10).address });
+    send(&mut app, Action::CreateFinished { generation, error: None });
+    assert!(app.quit);
+    assert_eq!(
+        app.exit_message.as_deref(),
+        Some(
+            "quit during a create: 2 of 10000 accounts were created in local; see them with `rossignol --env local list`"
+        )
+    );
+}
+
+#[test]
+fn enter_on_an_audit_without_findings_says_so() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('a'));
+    let generation = app.generation;
+    let report = rossignol_core::audit::AuditReport { checked: 3, ok: 3, ..Default::default() };
+    send(&mut app, Action::AuditFinished { generation, result: Ok(report) });
+    send(&mut app, press(KeyCode::Enter));
+    assert_eq!(app.status.as_ref().unwrap().text, "there are no findings to open: every record checked out");
+}
+
+#[test]
+fn r_says_it_reloads_and_then_what_it_found() {
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, ch('R'));
+    assert_eq!(app.status.as_ref().unwrap().text, "reloading the list…");
+    let generation = app.generation;
+    send(&mut app, Action::Page { generation, result: Ok((rows(1..=4), None)) });
+    assert_eq!(app.status.as_ref().unwrap().text, "reloaded: 4 accounts");
+}
+
+#[test]
+fn a_new_key_clears_a_stale_status() {
+    let mut app = console(local(), rows(1..=3), false);
+    let generation = app.generation;
+    send(&mut app, Action::Exported { generation, address: account(1).address, result: Ok("a.json".into()) });
+    assert!(app.status.is_some());
+    send(&mut app, ch('j'));
+    assert!(app.status.is_none(), "nothing stale under what comes next");
 }

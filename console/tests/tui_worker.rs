@@ -110,8 +110,8 @@ fn legacy_row(seed: u8) -> rossignol_core::store::Item {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_signs_exports_disables_and_migrates() {
-    use rossignol_console::tui::app::dialogs::SignInput;
     use rossignol_console::tui::app::model::SecretInput;
+    use rossignol_core::sign::Payload;
     use rossignol_core::store::AccountStore as _;
 
     let dir = tempfile::tempdir().unwrap();
@@ -136,19 +136,34 @@ async fn the_worker_signs_exports_disables_and_migrates() {
     let Action::Created { address, .. } = next(&mut actions).await else { panic!("created") };
     assert!(matches!(next(&mut actions).await, Action::CreateFinished { error: None, .. }));
 
-    worker.run(Effect::Sign { address: address.clone(), input: SignInput::Message("hello".into()) });
+    worker.run(Effect::Sign { address: address.clone(), payload: Payload::Message(b"hello".to_vec()) });
     let Action::Signed { result: Ok(lines), .. } = next(&mut actions).await else { panic!("signed") };
     assert_eq!(lines[0].0, "signature");
     assert_eq!(lines[0].1.len(), 2 + 130);
 
     let tx_file = dir.path().join("tx.json");
     std::fs::write(&tx_file, r#"{"chainId": 1, "nonce": 0, "gasPrice": "1", "gas": 21000}"#).unwrap();
-    let input = SignInput::TransactionFile(tx_file.display().to_string());
-    worker.run(Effect::Sign { address: address.clone(), input });
+    // Read (for the preview) first, then exactly that payload is signed.
+    let path = tx_file.display().to_string();
+    worker.run(Effect::ReadTransaction { address: address.clone(), path: path.clone() });
+    let Action::TransactionRead { result: Ok(payload), path: read, .. } = next(&mut actions).await else {
+        panic!("read")
+    };
+    assert_eq!(read, path);
+    assert!(payload.preview().iter().any(|(label, value)| *label == "chain id" && value.starts_with('1')));
+    worker.run(Effect::ReadTransaction { address: address.clone(), path: "/nonexistent/tx.json".into() });
+    let Action::TransactionRead { result: Err(e), .. } = next(&mut actions).await else { panic!("refused") };
+    assert!(e.contains("cannot read the transaction file /nonexistent/tx.json"), "{e}");
+    worker.run(Effect::Sign { address: address.clone(), payload });
     let Action::Signed { result: Ok(lines), .. } = next(&mut actions).await else { panic!("signed") };
     assert_eq!(lines.iter().map(|(label, _)| *label).collect::<Vec<_>>(), ["raw transaction", "hash"]);
 
     let out = dir.path().join("account.json");
+    // Checked before any passphrase is asked: free, then taken.
+    let out_text = out.display().to_string();
+    worker.run(Effect::CheckExportPath { address: address.clone(), path: out_text.clone() });
+    assert!(matches!(next(&mut actions).await, Action::ExportPathChecked { result: Ok(()), .. }));
+    assert!(!out.exists(), "the check leaves nothing behind");
     let mut passphrase = SecretInput::default();
     "a long passphrase".chars().for_each(|c| passphrase.push(c));
     worker.run(Effect::Export { address: address.clone(), path: out.display().to_string(), passphrase });
@@ -156,10 +171,13 @@ async fn the_worker_signs_exports_disables_and_migrates() {
     assert_eq!(path, out.display().to_string());
     let key = rossignol_core::keystore::decrypt(&std::fs::read(&out).unwrap(), b"a long passphrase").unwrap();
     assert_eq!(key.address().to_string(), address);
+    worker.run(Effect::CheckExportPath { address: address.clone(), path: out_text });
+    let Action::ExportPathChecked { result: Err(e), .. } = next(&mut actions).await else { panic!("taken") };
+    assert!(e.contains("already exists"), "{e}");
 
     worker.run(Effect::SetDisabled { address: address.clone(), disable: true });
     assert!(matches!(next(&mut actions).await, Action::DisabledSet { result: Ok(true), .. }));
-    worker.run(Effect::Sign { address: address.clone(), input: SignInput::Message("x".into()) });
+    worker.run(Effect::Sign { address: address.clone(), payload: Payload::Message(b"x".to_vec()) });
     let Action::Signed { result: Err(e), .. } = next(&mut actions).await else { panic!("refused") };
     assert!(e.contains("disabled"), "{e}");
 

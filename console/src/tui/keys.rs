@@ -40,8 +40,10 @@ key!(DOWN, "j/↓", "down", "move down", KeyCode::Char('j') => NONE, KeyCode::Do
 key!(UP, "k/↑", "up", "move up", KeyCode::Char('k') => NONE, KeyCode::Up => NONE);
 key!(TOP, "g", "top", "go to the first account", KeyCode::Char('g') => NONE, KeyCode::Home => NONE);
 key!(BOTTOM, "G", "bottom", "go to the last account (loads the rest)", KeyCode::Char('G') => SHIFT, KeyCode::End => NONE);
-key!(HALF_DOWN, "Ctrl-d", "half page", "half a page down", KeyCode::Char('d') => CTRL, KeyCode::PageDown => NONE);
-key!(PAGE_UP, "Ctrl-u", "page up", "a page up", KeyCode::Char('u') => CTRL, KeyCode::PageUp => NONE);
+key!(HALF_DOWN, "Ctrl-d", "half down", "half a page down", KeyCode::Char('d') => CTRL);
+key!(HALF_UP, "Ctrl-u", "half up", "half a page up", KeyCode::Char('u') => CTRL);
+key!(PAGE_DOWN, "PgDn", "page down", "a page down", KeyCode::PageDown => NONE);
+key!(PAGE_UP, "PgUp", "page up", "a page up", KeyCode::PageUp => NONE);
 key!(FILTER, "/", "filter", "filter by address (a full address is fetched directly)", KeyCode::Char('/') => NONE);
 key!(DETAILS, "Enter", "details", "open details", KeyCode::Enter => NONE);
 key!(REVEAL, "r", "reveal", "reveal the private key (asks first)", KeyCode::Char('r') => NONE);
@@ -52,12 +54,13 @@ key!(EXPORT, "x", "export", "export to an encrypted V3 keystore file (asks first
 key!(TOGGLE_DISABLED, "D", "disable", "disable the account, or enable it again (asks first)", KeyCode::Char('D') => SHIFT);
 key!(CREATE, "c", "create", "create accounts", KeyCode::Char('c') => NONE);
 key!(AUDIT, "a", "audit", "run the integrity audit", KeyCode::Char('a') => NONE);
-key!(SWITCH_ENV, "e", "env", "switch environment", KeyCode::Char('e') => NONE);
-key!(COMMAND, ":", "command", "command line (:env NAME, :audit, :create N, :q)", KeyCode::Char(':') => NONE);
+key!(SWITCH_ENV, "e", "env", "switch environment (pick from the list)", KeyCode::Char('e') => NONE);
+key!(COMMAND, ":", "command", "commands: :env :audit :create N :migrate :q (↑/↓ history)", KeyCode::Char(':') => NONE);
 key!(REFRESH, "R", "reload", "reload the list", KeyCode::Char('R') => SHIFT);
 key!(HELP, "?", "help", "this help", KeyCode::Char('?') => NONE);
-key!(BACK, "Esc", "back", "back, cancel, clear the filter", KeyCode::Esc => NONE);
-key!(QUIT, "q", "quit", "quit (asks if work is running)", KeyCode::Char('q') => NONE, KeyCode::Char('c') => CTRL);
+key!(BACK, "Esc", "back", "back, cancel, close, clear the filter", KeyCode::Esc => NONE);
+key!(QUIT, "q", "quit", "back; on the list, quit (asks if work is running)", KeyCode::Char('q') => NONE);
+key!(FORCE_QUIT, "Ctrl-c", "quit", "quit from anywhere (asks if work is running)", KeyCode::Char('c') => CTRL);
 
 // In dialogs.
 key!(NEXT_BUTTON, "Tab/←/→", "buttons", "move between buttons", KeyCode::Tab => NONE, KeyCode::BackTab => SHIFT,
@@ -73,6 +76,8 @@ pub const LIST_KEYS: &[Key] = &[
     TOP,
     BOTTOM,
     HALF_DOWN,
+    HALF_UP,
+    PAGE_DOWN,
     PAGE_UP,
     FILTER,
     DETAILS,
@@ -90,11 +95,13 @@ pub const LIST_KEYS: &[Key] = &[
     HELP,
     BACK,
     QUIT,
+    FORCE_QUIT,
 ];
 pub const DIALOG_KEYS: &[Key] = &[NEXT_BUTTON, SUBMIT, COMPLETE, ERASE, BACK];
 
-/// The footer's short list.
-pub const FOOTER: &[Key] = &[DETAILS, FILTER, REVEAL, COPY_ADDRESS, CREATE, AUDIT, SWITCH_ENV, HELP, QUIT];
+/// The editing keys of every text field, for help.
+pub const EDITING_HELP: &str =
+    "←/→ Home End (Ctrl-a/e) move · Backspace Delete · Ctrl-u/k/w delete to start/end/word";
 
 /// The character a plain key types into a field, if any.
 pub fn typed(event: &KeyEvent) -> Option<char> {
@@ -111,6 +118,8 @@ pub const REMAPPABLE: &[(&str, Key)] = &[
     ("top", TOP),
     ("bottom", BOTTOM),
     ("half_page_down", HALF_DOWN),
+    ("half_page_up", HALF_UP),
+    ("page_down", PAGE_DOWN),
     ("page_up", PAGE_UP),
     ("filter", FILTER),
     ("details", DETAILS),

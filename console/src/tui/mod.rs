@@ -110,7 +110,11 @@ async fn event_loop(
             worker.run(effect);
         }
         if app.quit {
-            break Ok(());
+            // Work cut short by the operator is not a success: say what was done.
+            break match app.exit_message.take() {
+                Some(message) => Err(Failure::failed(message)),
+                None => Ok(()),
+            };
         }
         if let Err(e) = terminal.draw(|frame| ui::draw(frame, &app)) {
             break Err(terminal_error(e));

@@ -16,7 +16,19 @@ pub const LOADING: &str = "loading…";
 pub const MORE_BELOW: &str = "… more accounts follow; scroll to load them";
 pub const NO_ACCOUNTS: &str = "no accounts yet; press c to create some";
 pub const NO_ACCOUNTS_READ_ONLY: &str = "no accounts in this read-only environment";
-pub const NO_MATCH: &str = "no loaded account matches; scroll or press G to load more, Esc to clear";
+pub const NO_MATCH_YET: &str = "no loaded account matches; press G to load the rest, Esc to clear";
+pub const NO_MATCH: &str = "no account matches; Esc clears the filter";
+pub const RELOADING: &str = "reloading the list…";
+pub const RECONNECTING: &str = "connecting again…";
+pub const NOTHING_CREATED_YET: &str = "no address created yet; wait for the first";
+pub const NO_FINDINGS_TO_OPEN: &str = "there are no findings to open: every record checked out";
+pub const QUITTING: &str = "Finishing the writes in flight, then quitting…";
+pub const ENV_TITLE: &str = " Environments ";
+pub const EDITING: &str = "In text fields";
+pub const READING_TRANSACTION: &str = "reading the transaction for its preview…";
+pub const CHECKING_PATH: &str = "checking that the file can be written…";
+pub const CANDIDATES: &str = "Tab";
+pub const HELP_SCROLL_HINT: &str = "j/k scroll · Esc to close";
 pub const CONNECTING: &str = "connecting…";
 pub const NOT_CONNECTED_SHORT: &str = "not connected: press R to retry, e to switch";
 pub const LEGACY: &str = "legacy";
@@ -151,8 +163,27 @@ pub fn reveal_failed(error: &str) -> String {
     format!("{error}\n\nNo key was shown or copied. Press Esc to go back.")
 }
 
-pub fn type_to_confirm(name: &str) -> String {
-    format!("type `{name}` to confirm, then choose Confirm")
+pub fn type_to_confirm(name: &str, label: &str) -> String {
+    format!("type `{name}` to enable {label}, or press Esc to cancel")
+}
+
+pub fn reloaded(rows: usize, more: bool) -> String {
+    if more { format!("reloaded: the first {rows} accounts") } else { format!("reloaded: {rows} accounts") }
+}
+
+pub fn disabled_refused(address: &str, doing: &str, key: &str) -> String {
+    format!("{address} is disabled, so its key can't be {doing}; press {key} to enable it first")
+}
+
+pub fn bad_message(error: &str) -> String {
+    format!("{error}; nothing was signed")
+}
+
+pub fn quit_during_create(done: usize, count: u64, env: &str) -> String {
+    format!(
+        "quit during a create: {done} of {count} accounts were created in {env}; \
+         see them with `rossignol --env {env} list`"
+    )
 }
 
 pub fn bad_count(text: &str, max: u64) -> String {
@@ -186,8 +217,8 @@ pub const QUIT_QUESTION: &str =
     "Work is still running. Quit anyway? (an audit is cancelled; creates in flight finish)";
 pub const RECORDED_NOTE: &str = "This is recorded in the access trail.";
 
-pub fn type_name_prompt(name: &str) -> String {
-    format!("Type the environment's name ({name}) to enable Confirm:")
+pub fn type_name_prompt(name: &str, label: &str) -> String {
+    format!("Type the environment's name ({name}) to enable {label}:")
 }
 
 pub fn confirm_button(pending_label: &str) -> String {

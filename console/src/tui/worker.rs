@@ -9,14 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use rossignol_core::sign::{Payload, Signed, Transaction, parse_message};
+use rossignol_core::sign::{Payload, Signed, Transaction};
 use rossignol_core::store::{AccountRecord, Item};
 use rossignol_core::{Address, Custodian, Error, Requester};
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use zeroize::Zeroizing;
 
-use crate::tui::app::dialogs::SignInput;
 use crate::tui::app::list::PAGE_SIZE;
 use crate::tui::app::model::{AccountView, RevealPurpose, Row, Secret, SecretInput, TrailEntry};
 use crate::tui::app::{Action, Effect};
@@ -60,6 +59,8 @@ pub struct Worker {
     jobs: HashMap<Slot, AbortHandle>,
     audit_cancel: Arc<AtomicBool>,
     migrate_cancel: Arc<AtomicBool>,
+    /// Set: the create starts no new write (those in flight finish).
+    create_stop: Arc<AtomicBool>,
     clipboard: System,
     clears: PendingClears,
     actor: String,
@@ -92,6 +93,7 @@ impl Worker {
             jobs: HashMap::new(),
             audit_cancel: Arc::default(),
             migrate_cancel: Arc::default(),
+            create_stop: Arc::default(),
             clipboard: System::default(),
             clears: PendingClears::default(),
             actor: actor(),
@@ -121,12 +123,38 @@ impl Worker {
             return self.connect(*env, generation);
         }
         match effect {
-            Effect::CopyText(text) => return self.copy(text.into(), "address", false),
+            Effect::CopyText { text, what } => return self.copy(text.into(), what, false),
             Effect::CopySecret(secret) => {
                 return self.copy(Zeroizing::new(secret.expose().to_owned()), "private key", true);
             }
             Effect::CancelAudit => return self.audit_cancel.store(true, Ordering::SeqCst),
             Effect::CancelMigrate => return self.migrate_cancel.store(true, Ordering::SeqCst),
+            Effect::StopCreate => return self.create_stop.store(true, Ordering::SeqCst),
+            // Local files only: no store needed.
+            Effect::ReadTransaction { address, path } => {
+                tokio::spawn(async move {
+                    let result = read_transaction(&path).await;
+                    let _ = tx.send(Action::TransactionRead { address, path, result });
+                });
+                return;
+            }
+            Effect::ProposeExportPath { address } => {
+                tokio::task::spawn_blocking(move || {
+                    let path = free_export_path(&address);
+                    let _ = tx.send(Action::ExportPathProposed { address, path });
+                });
+                return;
+            }
+            Effect::CheckExportPath { address, path } => {
+                tokio::task::spawn_blocking(move || {
+                    // The same check the export makes, then nothing is left behind.
+                    let result = crate::custody::PrivateFile::create(std::path::Path::new(&path))
+                        .map(drop)
+                        .map_err(|failure| failure.message);
+                    let _ = tx.send(Action::ExportPathChecked { address, path, result });
+                });
+                return;
+            }
             _ => {}
         }
         let Some(custodian) = self.custodian() else { return };
@@ -171,7 +199,9 @@ impl Worker {
             }
             Effect::Create { count } => {
                 let actor = self.actor.clone();
-                self.spawn(Slot::Create, create(custodian, count, actor, generation, tx));
+                self.create_stop = Arc::default();
+                let stop = Arc::clone(&self.create_stop);
+                self.spawn(Slot::Create, create(custodian, count, actor, stop, generation, tx));
             }
             Effect::Audit => {
                 self.audit_cancel = Arc::default();
@@ -179,10 +209,10 @@ impl Worker {
                 let requester = Requester::operator("console-audit", self.actor.clone());
                 self.spawn(Slot::Audit, run_audit(custodian, requester, cancel, generation, tx));
             }
-            Effect::Sign { address, input } => {
+            Effect::Sign { address, payload } => {
                 let requester = Requester::operator("console-sign", self.actor.clone());
                 self.spawn(Slot::Sign, async move {
-                    let result = sign(&custodian, &address, input, &requester).await;
+                    let result = sign(&custodian, &address, &payload, &requester).await;
                     let _ = tx.send(Action::Signed { generation, address, result });
                 });
             }
@@ -213,10 +243,14 @@ impl Worker {
                 self.spawn(Slot::Migrate, run_migrate(custodian, requester, cancel, generation, tx));
             }
             Effect::Connect { .. }
-            | Effect::CopyText(_)
+            | Effect::CopyText { .. }
             | Effect::CopySecret(_)
             | Effect::CancelAudit
-            | Effect::CancelMigrate => {}
+            | Effect::CancelMigrate
+            | Effect::StopCreate
+            | Effect::ReadTransaction { .. }
+            | Effect::ProposeExportPath { .. }
+            | Effect::CheckExportPath { .. } => {}
         }
     }
 
@@ -303,28 +337,37 @@ fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
-/// Signs a message, or the transaction in a file, and labels the result.
+/// Reads the transaction in a JSON file, for its preview and then its signature.
+async fn read_transaction(path: &str) -> Result<Payload, String> {
+    let text = tokio::fs::read_to_string(path)
+        .await
+        .map_err(|e| format!("cannot read the transaction file {path}: {e}; check the path after @"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON ({e}); nothing was signed"))?;
+    let tx = Transaction::from_json(&value).map_err(|e| format!("{path}: {e}; nothing was signed"))?;
+    Ok(Payload::Transaction(tx))
+}
+
+/// `ADDRESS.json` in the working directory, or the first free
+/// `ADDRESS-N.json`: an export never proposes a file that exists.
+fn free_export_path(address: &str) -> String {
+    let taken = |path: &str| std::fs::symlink_metadata(path).is_ok();
+    let first = format!("{address}.json");
+    if !taken(&first) {
+        return first;
+    }
+    (2..1000).map(|n| format!("{address}-{n}.json")).find(|p| !taken(p)).unwrap_or(first)
+}
+
+/// Signs exactly the payload the operator saw previewed, and labels the result.
 async fn sign(
     custodian: &Custodian,
     address: &str,
-    input: SignInput,
+    payload: &Payload,
     requester: &Requester,
 ) -> Result<Vec<(&'static str, String)>, String> {
     let parsed = Address::parse(address).map_err(|e| e.to_string())?;
-    let payload = match input {
-        SignInput::Message(text) => Payload::Message(parse_message(&text).map_err(|e| e.to_string())?),
-        SignInput::TransactionFile(path) => {
-            let text = tokio::fs::read_to_string(&path)
-                .await
-                .map_err(|e| format!("cannot read the transaction file {path}: {e}"))?;
-            let value: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON ({e})"))?;
-            Payload::Transaction(
-                Transaction::from_json(&value).map_err(|e| format!("invalid transaction: {e}"))?,
-            )
-        }
-    };
-    let (_, signed) = custodian.sign(&parsed, &payload, requester).await.map_err(|e| e.to_string())?;
+    let (_, signed) = custodian.sign(&parsed, payload, requester).await.map_err(|e| e.to_string())?;
     Ok(match signed {
         Signed::Message { signature, .. } | Signed::Ed25519Message { signature, .. } => {
             vec![("signature", hex0x(&signature))]
@@ -391,10 +434,10 @@ async fn create(
     custodian: Custodian,
     count: u64,
     actor: String,
+    stop: Arc<AtomicBool>,
     generation: u64,
     tx: mpsc::UnboundedSender<Action>,
 ) {
-    let stop = Arc::new(AtomicBool::new(false));
     let mut results = std::pin::pin!(custodian.create_many(count, &actor, CREATE_CONCURRENCY, stop.clone()));
     let mut error = None;
     while let Some(result) = results.next().await {

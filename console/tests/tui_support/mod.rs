@@ -134,3 +134,22 @@ pub fn answer_reveal(app: &mut App, purpose: RevealPurpose, result: Result<Secre
     let generation = app.generation;
     send(app, Action::Revealed { generation, address: account(1).address, purpose, result });
 }
+
+/// The two sizes every view is checked at: a small terminal and a large one.
+pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
+
+/// Resizes the console to `width` x `height` and draws it.
+pub fn render_at(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
+    send(app, Action::Resize { height });
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| ui::draw(frame, app)).unwrap();
+    terminal
+}
+
+/// The screen's text, one string per row.
+pub fn screen_text(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| (0..buffer.area.width).map(|x| buffer[(x, y)].symbol().to_owned()).collect::<String>())
+        .collect()
+}

@@ -5,6 +5,7 @@
 //! The request shape (`{"address", "message" | "transaction"}`) is parsed
 //! here, once, for the Lambda and the CLI; every refusal names the field.
 
+mod preview;
 mod request;
 mod transaction;
 

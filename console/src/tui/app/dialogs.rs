@@ -1,26 +1,36 @@
 //! Popups: confirmations (Cancel focused by default), prompts, the command
 //! line, progress of running work, help and errors.
 
-use ratatui::crossterm::event::KeyEvent;
+use std::time::Instant;
 
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use rossignol_core::sign::{Payload, parse_message};
+
+use super::field::Edit;
 use super::model::{Input, RevealPurpose, Secret, SecretInput};
 use super::{Action, App, Effect};
 use crate::tui::{keys, strings};
-use std::time::Instant;
 
 /// The largest batch `c` creates at once.
 pub const MAX_CREATE: u64 = 10_000;
 
 #[derive(Debug, Clone)]
 pub enum Popup {
-    Help,
+    /// The keys; `scroll` lines scrolled down.
+    Help {
+        scroll: u16,
+    },
     Confirm(Confirm),
     CreatePrompt(Input),
     /// Progress and result of the create job.
     Create,
     /// Progress and findings of the audit job.
     Audit,
-    Command(Input),
+    Command(CommandLine),
+    /// Every configured environment, to switch to one.
+    EnvPicker {
+        selected: usize,
+    },
     Revealing {
         address: String,
     },
@@ -37,6 +47,8 @@ pub enum Popup {
     SignPrompt {
         address: String,
         input: Input,
+        /// The transaction file is being read for the preview.
+        reading: bool,
     },
     /// Where to export, then the passphrase twice.
     ExportPrompt(ExportPrompt),
@@ -52,43 +64,70 @@ pub enum Popup {
     },
     /// Progress and result of the migration of legacy rows.
     Migrate,
+    /// Quit confirmed during a create: its writes in flight finish first.
+    Quitting,
+}
+
+/// The `:` line: what is typed, the completions Tab found, and where in
+/// the history Up and Down are.
+#[derive(Debug, Clone, Default)]
+pub struct CommandLine {
+    pub input: Input,
+    /// More than one completion: shown above the line.
+    pub candidates: Vec<String>,
+    /// Index into [`super::App::history`] while browsing it.
+    pub recalled: Option<usize>,
 }
 
 /// The export dialog's steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExportPrompt {
-    Path { address: String, input: Input },
-    Passphrase { address: String, path: String, input: SecretInput },
-    Again { address: String, path: String, first: SecretInput, input: SecretInput },
+    /// `checking`: the path is being checked before the passphrase is asked.
+    Path {
+        address: String,
+        input: Input,
+        checking: bool,
+    },
+    Passphrase {
+        address: String,
+        path: String,
+        input: SecretInput,
+    },
+    Again {
+        address: String,
+        path: String,
+        first: SecretInput,
+        input: SecretInput,
+    },
 }
 
 /// The shortest passphrase an export accepts.
 pub const MIN_PASSPHRASE: usize = 8;
 
-/// What is signed: a message as typed, or a transaction file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignInput {
-    Message(String),
-    TransactionFile(String),
-}
-
-impl SignInput {
-    pub fn parse(text: &str) -> Self {
-        match text.strip_prefix('@') {
-            Some(path) => SignInput::TransactionFile(path.trim().to_owned()),
-            None => SignInput::Message(text.to_owned()),
-        }
-    }
-}
-
 /// What a confirmation will do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
-    Reveal { address: String, purpose: RevealPurpose },
-    Create { count: u64 },
-    Sign { address: String, input: SignInput },
-    Export { address: String, path: String, passphrase: SecretInput },
-    SetDisabled { address: String, disable: bool },
+    Reveal {
+        address: String,
+        purpose: RevealPurpose,
+    },
+    Create {
+        count: u64,
+    },
+    /// Exactly what the confirmation previews is what is signed.
+    Sign {
+        address: String,
+        payload: Payload,
+    },
+    Export {
+        address: String,
+        path: String,
+        passphrase: SecretInput,
+    },
+    SetDisabled {
+        address: String,
+        disable: bool,
+    },
     Migrate,
     Quit,
 }
@@ -116,50 +155,85 @@ impl Confirm {
     pub fn armed(&self) -> bool {
         self.required.as_ref().is_none_or(|r| *r == self.typed.text)
     }
+
+    /// What the confirm button says, and the typed-name prompt with it.
+    pub fn label(&self) -> &'static str {
+        match &self.pending {
+            Pending::Reveal { purpose: RevealPurpose::Show, .. } => "Reveal",
+            Pending::Reveal { purpose: RevealPurpose::Copy, .. } => "Copy key",
+            Pending::Create { .. } => "Create",
+            Pending::Sign { .. } => "Sign",
+            Pending::Export { .. } => "Export",
+            Pending::SetDisabled { disable: true, .. } => "Disable",
+            Pending::SetDisabled { disable: false, .. } => "Enable",
+            Pending::Migrate => "Migrate",
+            Pending::Quit => "Quit",
+        }
+    }
 }
 
+/// Keys in a popup. Popups with a text field type `q`; the others close
+/// on Esc or `q`.
 pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
     let popup = app.popup.take()?;
+    let close = keys::BACK.matches(&key) || keys::QUIT.matches(&key);
     app.popup = match popup {
-        // Any key closes help.
-        Popup::Help => None,
-        // Any key closes an error; keys other than Esc and Enter then act,
-        // so that "press R to retry" works from the dialog.
-        Popup::Error { .. } => {
-            app.popup = None;
-            return (!keys::BACK.matches(&key) && !keys::SUBMIT.matches(&key)).then_some(Action::Key(key));
-        }
+        Popup::Help { scroll } => on_help_key(scroll, key),
+        Popup::Error { .. } if close || keys::SUBMIT.matches(&key) => None,
+        // Other keys act once the error is closed, so that "press R to
+        // retry" works from the dialog.
+        Popup::Error { .. } => return Some(Action::Key(key)),
         // Any key hides a revealed key.
         Popup::Revealed { .. } => {
             app.info(strings::KEY_HIDDEN);
             None
         }
         // Esc cancels a reveal or copy still on its way.
-        Popup::Revealing { .. } if keys::BACK.matches(&key) => {
+        Popup::Revealing { .. } if close => {
             app.info(strings::CANCELLED);
             None
         }
-        Popup::Revealing { .. } => Some(popup),
+        Popup::Revealing { .. } | Popup::Working { .. } | Popup::Quitting => Some(popup),
         Popup::Confirm(confirm) => return on_confirm_key(app, confirm, key),
         Popup::CreatePrompt(input) => on_create_prompt(app, input, key),
         Popup::Create => on_create_key(app, key),
         Popup::Audit => on_audit_key(app, key),
-        Popup::Command(input) => return on_command_key(app, input, key),
-        Popup::SignPrompt { address, input } => on_sign_prompt(app, address, input, key),
+        Popup::Command(line) => return on_command_key(app, line, key),
+        Popup::EnvPicker { selected } => return on_env_key(app, selected, key),
+        Popup::SignPrompt { address, input, reading } => on_sign_prompt(app, address, input, reading, key),
         Popup::ExportPrompt(prompt) => on_export_prompt(app, prompt, key),
-        Popup::Working { .. } => Some(popup),
-        Popup::Signed { lines, .. } => {
+        Popup::Signed { lines, .. } if keys::COPY_ADDRESS.matches(&key) => {
             // `y` copies what was signed (the signature or raw transaction).
-            if keys::COPY_ADDRESS.matches(&key)
-                && let Some((_, value)) = lines.first()
-            {
-                app.effects.push(Effect::CopyText(value.clone()));
+            if let Some((what, text)) = lines.into_iter().next() {
+                app.effects.push(Effect::CopyText { text, what });
             }
             None
         }
+        Popup::Signed { .. } => None,
         Popup::Migrate => on_migrate_key(app, key),
     };
     None
+}
+
+/// Help scrolls with the movement keys; any other key closes it.
+fn on_help_key(scroll: u16, key: KeyEvent) -> Option<Popup> {
+    let scroll = if keys::DOWN.matches(&key) {
+        scroll.saturating_add(1)
+    } else if keys::UP.matches(&key) {
+        scroll.saturating_sub(1)
+    } else if keys::HALF_DOWN.matches(&key) || keys::PAGE_DOWN.matches(&key) {
+        scroll.saturating_add(10)
+    } else if keys::HALF_UP.matches(&key) || keys::PAGE_UP.matches(&key) {
+        scroll.saturating_sub(10)
+    } else if keys::TOP.matches(&key) {
+        0
+    } else if keys::BOTTOM.matches(&key) {
+        u16::MAX
+    } else {
+        return None;
+    };
+    // The drawing clamps `scroll` to what there is to scroll.
+    Some(Popup::Help { scroll })
 }
 
 fn on_migrate_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
@@ -175,25 +249,43 @@ fn on_migrate_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
     None
 }
 
-fn on_sign_prompt(app: &mut App, address: String, mut input: Input, key: KeyEvent) -> Option<Popup> {
+/// Checks what to sign before anything is confirmed: a message is parsed
+/// here, a transaction file is read by the worker for its preview.
+fn on_sign_prompt(
+    app: &mut App,
+    address: String,
+    mut input: Input,
+    reading: bool,
+    key: KeyEvent,
+) -> Option<Popup> {
     if keys::BACK.matches(&key) {
         app.info(strings::CANCELLED);
         return None;
     }
+    if reading {
+        return Some(Popup::SignPrompt { address, input, reading });
+    }
     if keys::SUBMIT.matches(&key) {
-        if input.text.trim().is_empty() || input.text.trim() == "@" {
-            app.error(strings::SIGN_NOTHING);
-            return Some(Popup::SignPrompt { address, input });
+        let text = input.text.clone();
+        match text.strip_prefix('@').map(str::trim) {
+            Some("") => app.error(strings::SIGN_NOTHING),
+            Some(path) => {
+                app.effects.push(Effect::ReadTransaction { address: address.clone(), path: path.to_owned() });
+                return Some(Popup::SignPrompt { address, input, reading: true });
+            }
+            None if text.trim().is_empty() => app.error(strings::SIGN_NOTHING),
+            None => match parse_message(&text) {
+                Ok(bytes) => {
+                    app.ask_confirm(Pending::Sign { address, payload: Payload::Message(bytes) });
+                    return app.popup.take();
+                }
+                Err(e) => app.error(strings::bad_message(&e.to_string())),
+            },
         }
-        let pending = Pending::Sign { address, input: SignInput::parse(&input.text) };
-        return Some(Popup::Confirm(Confirm::new(pending, crate::tui::safety::typed_confirmation(&app.env))));
+        return Some(Popup::SignPrompt { address, input, reading });
     }
-    if keys::ERASE.matches(&key) {
-        input.pop();
-    } else if let Some(c) = keys::typed(&key) {
-        input.push(c);
-    }
-    Some(Popup::SignPrompt { address, input })
+    input.edit(&key);
+    Some(Popup::SignPrompt { address, input, reading })
 }
 
 fn on_export_prompt(app: &mut App, prompt: ExportPrompt, key: KeyEvent) -> Option<Popup> {
@@ -202,94 +294,89 @@ fn on_export_prompt(app: &mut App, prompt: ExportPrompt, key: KeyEvent) -> Optio
         return None;
     }
     let submit = keys::SUBMIT.matches(&key);
-    let erase = keys::ERASE.matches(&key);
-    let typed = keys::typed(&key);
     let next = match prompt {
-        ExportPrompt::Path { address, mut input } => {
-            if submit {
-                if input.text.trim().is_empty() {
-                    app.error(strings::EXPORT_NO_PATH);
-                    ExportPrompt::Path { address, input }
-                } else {
-                    let path = input.text.trim().to_owned();
-                    ExportPrompt::Passphrase { address, path, input: SecretInput::default() }
-                }
+        ExportPrompt::Path { address, input, checking: true } => {
+            ExportPrompt::Path { address, input, checking: true }
+        }
+        ExportPrompt::Path { address, mut input, checking: false } => {
+            if !submit {
+                input.edit(&key);
+                ExportPrompt::Path { address, input, checking: false }
+            } else if input.text.trim().is_empty() {
+                app.error(strings::EXPORT_NO_PATH);
+                ExportPrompt::Path { address, input, checking: false }
             } else {
-                if erase {
-                    input.pop();
-                } else if let Some(c) = typed {
-                    input.push(c);
-                }
-                ExportPrompt::Path { address, input }
+                // Checked now, before the passphrase is asked for.
+                let path = input.text.trim().to_owned();
+                app.effects.push(Effect::CheckExportPath { address: address.clone(), path });
+                ExportPrompt::Path { address, input, checking: true }
             }
         }
         ExportPrompt::Passphrase { address, path, mut input } => {
-            if submit {
-                if input.len() < MIN_PASSPHRASE {
-                    app.error(strings::passphrase_too_short(MIN_PASSPHRASE));
-                    ExportPrompt::Passphrase { address, path, input }
-                } else {
-                    ExportPrompt::Again { address, path, first: input, input: SecretInput::default() }
-                }
-            } else {
-                if erase {
-                    input.pop();
-                } else if let Some(c) = typed {
-                    input.push(c);
-                }
+            if !submit {
+                input.edit(&key);
                 ExportPrompt::Passphrase { address, path, input }
+            } else if input.len() < MIN_PASSPHRASE {
+                app.error(strings::passphrase_too_short(MIN_PASSPHRASE));
+                ExportPrompt::Passphrase { address, path, input }
+            } else {
+                ExportPrompt::Again { address, path, first: input, input: SecretInput::default() }
             }
         }
         ExportPrompt::Again { address, path, first, mut input } => {
-            if submit {
-                if input != first {
-                    app.error(strings::PASSPHRASES_DIFFER);
-                    ExportPrompt::Passphrase { address, path, input: SecretInput::default() }
-                } else {
-                    let pending = Pending::Export { address, path, passphrase: input };
-                    let required = crate::tui::safety::typed_confirmation(&app.env);
-                    return Some(Popup::Confirm(Confirm::new(pending, required)));
-                }
-            } else {
-                if erase {
-                    input.pop();
-                } else if let Some(c) = typed {
-                    input.push(c);
-                }
+            if !submit {
+                input.edit(&key);
                 ExportPrompt::Again { address, path, first, input }
+            } else if input != first {
+                app.error(strings::PASSPHRASES_DIFFER);
+                ExportPrompt::Passphrase { address, path, input: SecretInput::default() }
+            } else {
+                app.ask_confirm(Pending::Export { address, path, passphrase: input });
+                return app.popup.take();
             }
         }
     };
     Some(Popup::ExportPrompt(next))
 }
 
+/// A confirmation. Where the environment's name must be typed, the
+/// confirm button can't be chosen until it matches, and then has the
+/// focus: the name and Enter confirm.
 fn on_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Option<Action> {
     if keys::BACK.matches(&key) {
         app.info(strings::CANCELLED);
         return None;
     }
+    let typing = confirm.required.is_some();
     if keys::SUBMIT.matches(&key) {
         match confirm.focus {
-            Button::Cancel => app.info(strings::CANCELLED),
             Button::Confirm if confirm.armed() => app.confirmed(confirm.pending),
-            Button::Confirm => {
+            Button::Cancel if typing && !confirm.armed() => {
                 let name = confirm.required.clone().unwrap_or_default();
-                app.error(strings::type_to_confirm(&name));
+                app.error(strings::type_to_confirm(&name, confirm.label()));
                 app.popup = Some(Popup::Confirm(confirm));
             }
+            Button::Cancel | Button::Confirm => app.info(strings::CANCELLED),
         }
         return None;
     }
-    if keys::NEXT_BUTTON.matches(&key) {
-        confirm.focus = match confirm.focus {
-            Button::Cancel => Button::Confirm,
-            Button::Confirm => Button::Cancel,
-        };
-    } else if confirm.required.is_some() {
-        if keys::ERASE.matches(&key) {
-            confirm.typed.pop();
-        } else if let Some(c) = keys::typed(&key) {
-            confirm.typed.push(c);
+    let switch = if typing {
+        key.code == KeyCode::Tab || key.code == KeyCode::BackTab
+    } else {
+        keys::NEXT_BUTTON.matches(&key)
+    };
+    if switch {
+        if confirm.armed() {
+            confirm.focus = match confirm.focus {
+                Button::Cancel => Button::Confirm,
+                Button::Confirm => Button::Cancel,
+            };
+        }
+    } else if typing {
+        let was = confirm.armed();
+        confirm.typed.edit(&key);
+        if confirm.armed() != was {
+            confirm.focus = if confirm.armed() { Button::Confirm } else { Button::Cancel };
         }
     }
     app.popup = Some(Popup::Confirm(confirm));
@@ -298,36 +385,53 @@ fn on_confirm_key(app: &mut App, mut confirm: Confirm, key: KeyEvent) -> Option<
 
 fn on_create_prompt(app: &mut App, mut input: Input, key: KeyEvent) -> Option<Popup> {
     if keys::BACK.matches(&key) {
+        app.info(strings::CANCELLED);
         return None;
     }
     if keys::SUBMIT.matches(&key) {
         return match input.text.trim().parse::<u64>() {
-            Ok(count) if (1..=MAX_CREATE).contains(&count) => Some(Popup::Confirm(Confirm::new(
-                Pending::Create { count },
-                crate::tui::safety::typed_confirmation(&app.env),
-            ))),
+            Ok(count) if (1..=MAX_CREATE).contains(&count) => {
+                app.ask_confirm(Pending::Create { count });
+                app.popup.take()
+            }
             _ => {
                 app.error(strings::bad_count(&input.text, MAX_CREATE));
                 Some(Popup::CreatePrompt(input))
             }
         };
     }
-    if keys::ERASE.matches(&key) {
-        input.pop();
-    } else if let Some(c) = keys::typed(&key).filter(char::is_ascii_digit) {
-        input.push(c);
-    }
+    input.edit_with(&key, |c| c.is_ascii_digit());
     Some(Popup::CreatePrompt(input))
 }
 
+/// The create popup: progress, then every address made, to scroll and copy.
 fn on_create_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
-    let running = app.create.as_ref().is_some_and(|j| j.running());
+    let job = app.create.as_mut()?;
+    let page = (app.list.viewport / 2).max(1);
     if keys::BACK.matches(&key) || keys::SUBMIT.matches(&key) || keys::QUIT.matches(&key) {
-        if running {
+        if job.running() {
             // The writes go on; the popup can come back with `c`.
             app.info(strings::CREATE_IN_BACKGROUND);
         }
         return None;
+    }
+    if keys::COPY_ADDRESS.matches(&key) {
+        match job.selected_address() {
+            Some(text) => app.effects.push(Effect::CopyText { text: text.to_owned(), what: "address" }),
+            None => app.error(strings::NOTHING_CREATED_YET),
+        }
+    } else if keys::DOWN.matches(&key) {
+        job.move_by(1);
+    } else if keys::UP.matches(&key) {
+        job.move_by(-1);
+    } else if keys::HALF_DOWN.matches(&key) || keys::PAGE_DOWN.matches(&key) {
+        job.move_by(page as isize);
+    } else if keys::HALF_UP.matches(&key) || keys::PAGE_UP.matches(&key) {
+        job.move_by(-(page as isize));
+    } else if keys::TOP.matches(&key) {
+        job.move_by(isize::MIN);
+    } else if keys::BOTTOM.matches(&key) {
+        job.follow_end();
     }
     Some(Popup::Create)
 }
@@ -338,8 +442,10 @@ fn on_audit_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
         if keys::BACK.matches(&key) && !job.cancelling {
             job.cancelling = true;
             app.effects.push(Effect::CancelAudit);
+            return Some(Popup::Audit);
         }
-        return Some(Popup::Audit);
+        // `q` hides it; `a` brings it back.
+        return (!keys::QUIT.matches(&key)).then_some(Popup::Audit);
     }
     let findings = job.report.as_ref().map_or(0, |r| r.findings.len());
     if keys::BACK.matches(&key) || keys::QUIT.matches(&key) {
@@ -350,6 +456,10 @@ fn on_audit_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
     } else if keys::UP.matches(&key) {
         job.selected = job.selected.saturating_sub(1);
     } else if keys::DETAILS.matches(&key) {
+        if findings == 0 {
+            app.info(strings::NO_FINDINGS_TO_OPEN);
+            return Some(Popup::Audit);
+        }
         let address =
             job.report.as_ref().and_then(|r| r.findings.get(job.selected)).map(|f| f.address.clone());
         if let Some(address) = address.filter(|a| rossignol_core::Address::parse(a).is_ok()) {
@@ -364,25 +474,71 @@ fn on_audit_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
     Some(Popup::Audit)
 }
 
+/// The environment picker: j/k (or arrows) and Enter.
+fn on_env_key(app: &mut App, selected: usize, key: KeyEvent) -> Option<Action> {
+    let last = app.environments.len().saturating_sub(1);
+    if keys::BACK.matches(&key) || keys::QUIT.matches(&key) {
+        return None;
+    }
+    if keys::SUBMIT.matches(&key) {
+        let name = app.environments.keys().nth(selected)?.clone();
+        return Some(Action::SwitchEnv(name));
+    }
+    let selected = if keys::DOWN.matches(&key) {
+        (selected + 1).min(last)
+    } else if keys::UP.matches(&key) {
+        selected.saturating_sub(1)
+    } else if keys::TOP.matches(&key) {
+        0
+    } else if keys::BOTTOM.matches(&key) {
+        last
+    } else {
+        selected
+    };
+    app.popup = Some(Popup::EnvPicker { selected });
+    None
+}
+
 /// The command line's commands, for completion.
 const COMMANDS: &[&str] = &["env ", "audit", "create ", "migrate", "help", "q"];
 
-fn on_command_key(app: &mut App, mut input: Input, key: KeyEvent) -> Option<Action> {
+fn on_command_key(app: &mut App, mut line: CommandLine, key: KeyEvent) -> Option<Action> {
     if keys::BACK.matches(&key) {
         return None;
     }
     if keys::SUBMIT.matches(&key) {
-        return run_command(app, input.text.trim());
+        let text = line.input.text.trim().to_owned();
+        if !text.is_empty() && app.history.last() != Some(&text) {
+            app.history.push(text.clone());
+        }
+        return run_command(app, &text);
     }
-    if keys::COMPLETE.matches(&key) {
-        input.text = complete(app, &input.text);
-    } else if keys::ERASE.matches(&key) {
-        input.pop();
-    } else if let Some(c) = keys::typed(&key) {
-        input.push(c);
+    if key.code == KeyCode::Tab {
+        let (text, candidates) = complete(app, &line.input.text);
+        line.input.set(&text);
+        line.candidates = if candidates.len() > 1 { candidates } else { Vec::new() };
+    } else if key.code == KeyCode::Up || key.code == KeyCode::Down {
+        recall(app, &mut line, key.code == KeyCode::Up);
+    } else if line.input.edit(&key) == Edit::Changed {
+        line.candidates.clear();
+        line.recalled = None;
     }
-    app.popup = Some(Popup::Command(input));
+    app.popup = Some(Popup::Command(line));
     None
+}
+
+/// Up and Down through the command history, as a shell does.
+fn recall(app: &App, line: &mut CommandLine, older: bool) {
+    let len = app.history.len();
+    line.recalled = match (line.recalled, older) {
+        (None, true) if len > 0 => Some(len - 1),
+        (Some(at), true) => Some(at.saturating_sub(1)),
+        (Some(at), false) if at + 1 < len => Some(at + 1),
+        (_, _) => None,
+    };
+    let text = line.recalled.and_then(|at| app.history.get(at)).map_or("", String::as_str);
+    line.input.set(text);
+    line.candidates.clear();
 }
 
 fn run_command(app: &mut App, line: &str) -> Option<Action> {
@@ -391,7 +547,11 @@ fn run_command(app: &mut App, line: &str) -> Option<Action> {
         (None, ..) => None,
         (Some("q" | "quit" | "q!"), None, _) => Some(Action::Quit),
         (Some("help"), None, _) => {
-            app.popup = Some(Popup::Help);
+            app.popup = Some(Popup::Help { scroll: 0 });
+            None
+        }
+        (Some("env"), None, _) => {
+            app.ask_env();
             None
         }
         (Some("env"), Some(name), None) => Some(Action::SwitchEnv(name.to_owned())),
@@ -403,12 +563,11 @@ fn run_command(app: &mut App, line: &str) -> Option<Action> {
             app.ask_migrate();
             None
         }
-
         (Some("create"), count, None) => {
             app.ask_create();
             if let (Some(Popup::CreatePrompt(input)), Some(count)) = (&mut app.popup, count) {
                 *input = Input::with(count);
-                let enter = KeyEvent::from(ratatui::crossterm::event::KeyCode::Enter);
+                let enter = KeyEvent::from(KeyCode::Enter);
                 return on_key(app, enter);
             }
             None
@@ -421,8 +580,8 @@ fn run_command(app: &mut App, line: &str) -> Option<Action> {
 }
 
 /// Completes a command name, or an environment name after `env `: the
-/// longest prefix shared by every candidate.
-pub fn complete(app: &App, text: &str) -> String {
+/// longest prefix shared by every candidate, and the candidates.
+pub fn complete(app: &App, text: &str) -> (String, Vec<String>) {
     let (stem, candidates): (&str, Vec<String>) = match text.strip_prefix("env ") {
         Some(partial) => (
             "env ",
@@ -430,11 +589,13 @@ pub fn complete(app: &App, text: &str) -> String {
         ),
         None => ("", COMMANDS.iter().filter(|c| c.starts_with(text)).map(|c| (*c).to_owned()).collect()),
     };
-    let Some(first) = candidates.first() else { return text.to_owned() };
+    let Some(first) = candidates.first() else { return (text.to_owned(), candidates) };
     let mut common = first.clone();
     for candidate in &candidates[1..] {
         let shared = common.chars().zip(candidate.chars()).take_while(|(a, b)| a == b).count();
         common = common.chars().take(shared).collect();
     }
-    if common.len() + stem.len() < text.len() { text.to_owned() } else { format!("{stem}{common}") }
+    let completed =
+        if common.len() + stem.len() < text.len() { text.to_owned() } else { format!("{stem}{common}") };
+    (completed, candidates)
 }

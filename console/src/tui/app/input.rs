@@ -1,13 +1,21 @@
 //! Keys on the list and details screens, and in the filter field.
+//!
+//! One rule for going back, as in k9s: Esc and `q` go back or close, and
+//! `q` quits only from the list (asking first while work runs); Ctrl-c
+//! quits from anywhere, asking the same way.
 
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::dialogs::{self, Popup};
-use super::model::{Input, RevealPurpose};
+use super::model::RevealPurpose;
 use super::{Action, App, Connection, Effect, Screen};
 use crate::tui::{keys, strings};
 
 pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
+    if keys::FORCE_QUIT.matches(&key) {
+        app.ask_quit();
+        return None;
+    }
     if app.popup.is_some() {
         return dialogs::on_key(app, key);
     }
@@ -17,14 +25,17 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
     }
     // Remapping applies to commands, never to typing.
     let key = app.keymap.translate(key)?;
+    let details = matches!(app.screen, Screen::Details(_));
     if keys::HELP.matches(&key) {
-        app.popup = Some(Popup::Help);
+        app.popup = Some(Popup::Help { scroll: 0 });
+    } else if details && (keys::QUIT.matches(&key) || keys::BACK.matches(&key)) {
+        app.back_to_list();
     } else if keys::QUIT.matches(&key) {
         app.ask_quit();
     } else if keys::COMMAND.matches(&key) {
-        app.popup = Some(Popup::Command(Input::default()));
+        app.ask_command();
     } else if keys::SWITCH_ENV.matches(&key) {
-        app.popup = Some(Popup::Command(Input::with("env ")));
+        app.ask_env();
     } else if keys::REVEAL.matches(&key) {
         app.ask_reveal(RevealPurpose::Show);
     } else if keys::COPY_KEY.matches(&key) {
@@ -41,14 +52,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
         app.ask_create();
     } else if keys::AUDIT.matches(&key) {
         app.start_audit();
-    } else if let Screen::Details(details) = &app.screen {
-        if keys::BACK.matches(&key) {
-            if details.from_audit && app.audit.is_some() {
-                app.popup = Some(Popup::Audit);
-            }
-            app.screen = Screen::List;
-        }
-    } else {
+    } else if !details {
         on_list_key(app, key);
     }
     None
@@ -67,6 +71,10 @@ fn on_list_key(app: &mut App, key: KeyEvent) {
         app.list.bottom();
     } else if keys::HALF_DOWN.matches(&key) {
         app.list.move_by(half);
+    } else if keys::HALF_UP.matches(&key) {
+        app.list.move_by(-half);
+    } else if keys::PAGE_DOWN.matches(&key) {
+        app.list.move_by(page);
     } else if keys::PAGE_UP.matches(&key) {
         app.list.move_by(-page);
     } else if keys::FILTER.matches(&key) {
@@ -78,8 +86,11 @@ fn on_list_key(app: &mut App, key: KeyEvent) {
         }
     } else if keys::REFRESH.matches(&key) {
         if app.connection == Connection::Ready {
+            app.reloading = true;
+            app.info(strings::RELOADING);
             app.reload();
         } else {
+            app.info(strings::RECONNECTING);
             app.connect();
         }
         return;
@@ -94,14 +105,11 @@ fn on_filter_key(app: &mut App, key: KeyEvent) {
         app.list.clear_filter();
     } else if keys::SUBMIT.matches(&key) {
         app.list.editing = false;
-    } else if keys::ERASE.matches(&key) {
-        app.list.filter.pop();
+    } else if key.code == KeyCode::Down || key.code == KeyCode::Up {
+        // Arrows only: j and k are typed.
+        app.list.move_by(if key.code == KeyCode::Down { 1 } else { -1 });
+    } else if app.list.filter.edit(&key).changed() {
         lookup_if_address(app);
-    } else if let Some(c) = keys::typed(&key) {
-        app.list.filter.push(c);
-        lookup_if_address(app);
-    } else if keys::DOWN.matches(&key) || keys::UP.matches(&key) {
-        app.list.move_by(if keys::DOWN.matches(&key) { 1 } else { -1 });
     }
     app.request_page();
 }

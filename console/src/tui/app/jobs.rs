@@ -11,11 +11,48 @@ pub struct CreateJob {
     pub started: Instant,
     pub done: bool,
     pub error: Option<String>,
+    /// The address under the cursor, for `y`.
+    pub selected: usize,
+    /// The cursor follows the newest address until the operator moves it.
+    pub follow: bool,
 }
 
 impl CreateJob {
     pub fn new(count: u64, now: Instant) -> Self {
-        CreateJob { count, created: Vec::new(), started: now, done: false, error: None }
+        CreateJob {
+            count,
+            created: Vec::new(),
+            started: now,
+            done: false,
+            error: None,
+            selected: 0,
+            follow: true,
+        }
+    }
+
+    /// One more address was created.
+    pub fn push(&mut self, address: String) {
+        self.created.push(address);
+        if self.follow {
+            self.selected = self.created.len() - 1;
+        }
+    }
+
+    /// Moves the cursor by `delta`, clamped; the cursor stops following.
+    pub fn move_by(&mut self, delta: isize) {
+        let last = self.created.len().saturating_sub(1);
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+        self.follow = false;
+    }
+
+    /// Back to the newest address, following again.
+    pub fn follow_end(&mut self) {
+        self.selected = self.created.len().saturating_sub(1);
+        self.follow = true;
+    }
+
+    pub fn selected_address(&self) -> Option<&str> {
+        self.created.get(self.selected).map(String::as_str)
     }
 
     pub fn running(&self) -> bool {

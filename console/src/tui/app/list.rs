@@ -44,6 +44,9 @@ pub struct List {
     pub direct: Option<Direct>,
     /// `G` was pressed: keep loading, then select the last row.
     pub want_end: bool,
+    /// After a reload: the account to select again, and how many rows
+    /// were loaded before (pages are read up to there to find it).
+    pub restore: Option<(String, usize)>,
 }
 
 impl Default for List {
@@ -58,6 +61,7 @@ impl Default for List {
             editing: false,
             direct: None,
             want_end: false,
+            restore: None,
         }
     }
 }
@@ -133,7 +137,8 @@ impl List {
             return None;
         }
         let near_end = self.selected + PREFETCH >= self.visible().len();
-        if self.rows.is_empty() || near_end || self.want_end {
+        let restoring = self.restore.as_ref().is_some_and(|(_, rows)| self.rows.len() < *rows);
+        if self.rows.is_empty() || near_end || self.want_end || restoring {
             let cursor = cursor.clone();
             self.paging = Paging::Loading(cursor.clone());
             return Some(cursor);
@@ -152,7 +157,30 @@ impl List {
             self.want_end = false;
             self.selected = self.visible().len().saturating_sub(1);
         }
+        if let Some((address, rows)) = &self.restore {
+            let found = self.visible().iter().position(|r| r.address() == address);
+            if let Some(at) = found {
+                self.selected = at;
+            }
+            if found.is_some() || self.rows.len() >= *rows || matches!(self.paging, Paging::Done) {
+                self.restore = None;
+            }
+        }
         self.scroll();
+    }
+
+    /// Forgets the rows to read them again, keeping the filter, the
+    /// viewport and (once its page is back) the selected account.
+    pub fn reload(&mut self) {
+        let restore = self.selected_row().map(|r| (r.address().to_owned(), self.rows.len()));
+        let kept = List {
+            viewport: self.viewport,
+            filter: std::mem::take(&mut self.filter),
+            editing: self.editing,
+            restore,
+            ..List::default()
+        };
+        *self = kept;
     }
 
     /// A page failed: remember where to retry from.

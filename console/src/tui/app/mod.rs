@@ -3,6 +3,7 @@
 //! [`Effect`], which the worker carries out and answers with an action.
 
 pub mod dialogs;
+pub mod field;
 mod input;
 pub mod jobs;
 pub mod list;
@@ -16,12 +17,13 @@ use ratatui::crossterm::event::KeyEvent;
 use rossignol_core::config::Environment;
 use rossignol_core::store::Cursor;
 
-use self::dialogs::{Confirm, ExportPrompt, Pending, Popup, SignInput};
+use self::dialogs::{CommandLine, Confirm, Pending, Popup};
 use self::jobs::{AuditJob, CreateJob, MigrateJob};
 use self::list::List;
 use self::model::{AccountView, Input, RevealPurpose, Row, Secret, SecretInput, TrailEntry};
 use crate::tui::{safety, strings};
 use rossignol_core::audit::{AuditReport, Progress};
+use rossignol_core::sign::Payload;
 
 /// How long a revealed key stays on screen.
 pub const REVEAL_FOR: Duration = Duration::from_secs(30);
@@ -32,22 +34,66 @@ pub const CHROME_ROWS: u16 = 9;
 /// Store work for the worker. Results come back as actions.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    Connect { env: Box<Environment>, generation: u64 },
+    Connect {
+        env: Box<Environment>,
+        generation: u64,
+    },
     Describe,
-    LoadPage { after: Option<Cursor> },
-    Lookup { address: String },
-    Open { address: String },
-    Reveal { address: String, purpose: RevealPurpose },
-    Create { count: u64 },
+    LoadPage {
+        after: Option<Cursor>,
+    },
+    Lookup {
+        address: String,
+    },
+    Open {
+        address: String,
+    },
+    Reveal {
+        address: String,
+        purpose: RevealPurpose,
+    },
+    Create {
+        count: u64,
+    },
     Audit,
     CancelAudit,
-    CopyText(String),
+    /// Public text for the clipboard, and what it is ("address", "signature").
+    CopyText {
+        text: String,
+        what: &'static str,
+    },
     CopySecret(Secret),
-    Sign { address: String, input: SignInput },
-    Export { address: String, path: String, passphrase: SecretInput },
-    SetDisabled { address: String, disable: bool },
+    /// Reads and parses a transaction file, for the preview before signing.
+    ReadTransaction {
+        address: String,
+        path: String,
+    },
+    Sign {
+        address: String,
+        payload: Payload,
+    },
+    /// Picks a file name for an export that does not exist yet.
+    ProposeExportPath {
+        address: String,
+    },
+    /// Checks that an export can be written there, before the passphrase.
+    CheckExportPath {
+        address: String,
+        path: String,
+    },
+    Export {
+        address: String,
+        path: String,
+        passphrase: SecretInput,
+    },
+    SetDisabled {
+        address: String,
+        disable: bool,
+    },
     Migrate,
     CancelMigrate,
+    /// No new create writes; those in flight finish.
+    StopCreate,
 }
 
 /// Everything that can happen to the console.
@@ -105,6 +151,20 @@ pub enum Action {
     },
     Copied {
         what: &'static str,
+        result: Result<(), String>,
+    },
+    TransactionRead {
+        address: String,
+        path: String,
+        result: Result<Payload, String>,
+    },
+    ExportPathProposed {
+        address: String,
+        path: String,
+    },
+    ExportPathChecked {
+        address: String,
+        path: String,
         result: Result<(), String>,
     },
     Signed {
@@ -200,6 +260,14 @@ pub struct App {
     pub keymap: crate::tui::keys::Keymap,
     /// The operator's colour per environment (`[theme]`).
     pub colours: BTreeMap<String, ratatui::style::Color>,
+    /// Command lines run with `:`, oldest first.
+    pub history: Vec<String>,
+    /// `R` was pressed: say so when the first page is back.
+    pub reloading: bool,
+    /// Quit was confirmed while a create ran: its writes in flight finish first.
+    pub quitting: bool,
+    /// What to print when the console closes, when the operator cut work short.
+    pub exit_message: Option<String>,
 }
 
 impl App {
@@ -223,6 +291,10 @@ impl App {
             effects: Vec::new(),
             keymap: crate::tui::keys::Keymap::default(),
             colours: BTreeMap::new(),
+            history: Vec::new(),
+            reloading: false,
+            quitting: false,
+            exit_message: None,
         };
         app.connect();
         app
@@ -289,18 +361,39 @@ impl App {
         }
     }
 
+    /// Reads the list again from the start, keeping the filter and the
+    /// selected account.
     fn reload(&mut self) {
-        let viewport = self.list.viewport;
-        self.list = List { viewport, ..List::default() };
+        self.list.reload();
+        if let Some(address) = self.list.filter_changed() {
+            self.effects.push(Effect::Lookup { address });
+        }
         self.effects.push(Effect::Describe);
         self.request_page();
     }
 
+    /// The focused account, unless it is disabled: then the reason it is
+    /// refused, pointing to `D`, before anything is asked.
+    fn usable_address(&mut self, doing: &str) -> Option<String> {
+        let Some(address) = self.focused_address() else {
+            self.error(strings::NOTHING_SELECTED);
+            return None;
+        };
+        if self.focused_view().is_some_and(|v| v.disabled.is_some()) {
+            let key = self.keymap.label(&crate::tui::keys::TOGGLE_DISABLED);
+            self.refuse(strings::disabled_refused(&address, doing, &key));
+            return None;
+        }
+        Some(address)
+    }
+
     /// Asks before showing or copying a key; Cancel has the focus.
     pub fn ask_reveal(&mut self, purpose: RevealPurpose) {
-        let Some(address) = self.focused_address() else {
-            return self.error(strings::NOTHING_SELECTED);
+        let doing = match purpose {
+            RevealPurpose::Show => "revealed",
+            RevealPurpose::Copy => "copied",
         };
+        let Some(address) = self.usable_address(doing) else { return };
         self.popup = Some(Popup::Confirm(Confirm::new(
             Pending::Reveal { address, purpose },
             safety::typed_confirmation(&self.env),
@@ -317,23 +410,35 @@ impl App {
 
     /// Asks what to sign: a message, or `@FILE` for a transaction.
     pub fn ask_sign(&mut self) {
-        let Some(address) = self.focused_address() else {
-            return self.error(strings::NOTHING_SELECTED);
-        };
-        self.popup = Some(Popup::SignPrompt { address, input: Input::default() });
+        let Some(address) = self.usable_address("signed with") else { return };
+        self.popup = Some(Popup::SignPrompt { address, input: Input::default(), reading: false });
     }
 
-    /// Asks where to export, then for the passphrase twice.
+    /// Asks where to export (a file that does not exist yet is proposed),
+    /// then for the passphrase twice.
     pub fn ask_export(&mut self) {
-        let Some(view) = self.focused_view() else {
-            return self.error(strings::NOTHING_SELECTED);
-        };
-        if view.scheme != "secp256k1" {
+        let Some(address) = self.usable_address("exported") else { return };
+        if self.focused_view().is_some_and(|v| v.scheme != "secp256k1") {
             return self.refuse(strings::EXPORT_SECP256K1_ONLY.to_owned());
         }
-        let address = view.address.clone();
-        let input = Input::with(&format!("{address}.json"));
-        self.popup = Some(Popup::ExportPrompt(ExportPrompt::Path { address, input }));
+        self.effects.push(Effect::ProposeExportPath { address });
+    }
+
+    /// A confirmation for `pending`, with the environment's name to type
+    /// first where the environment asks for it.
+    pub fn ask_confirm(&mut self, pending: Pending) {
+        self.popup = Some(Popup::Confirm(Confirm::new(pending, safety::typed_confirmation(&self.env))));
+    }
+
+    /// The environment picker, on the current environment.
+    pub fn ask_env(&mut self) {
+        let selected = self.environments.keys().position(|n| *n == self.env.name).unwrap_or(0);
+        self.popup = Some(Popup::EnvPicker { selected });
+    }
+
+    /// The command line, with its history.
+    pub fn ask_command(&mut self) {
+        self.popup = Some(Popup::Command(CommandLine::default()));
     }
 
     /// Disables the focused account, or enables it if it is disabled.
@@ -367,7 +472,7 @@ impl App {
         if self.busy() {
             return self.error(strings::BUSY);
         }
-        self.popup = Some(Popup::CreatePrompt(model::Input::with("1")));
+        self.popup = Some(Popup::CreatePrompt(model::Input::prefilled("1")));
     }
 
     pub fn start_audit(&mut self) {
@@ -397,12 +502,26 @@ impl App {
 
     fn copy_address(&mut self) {
         match self.focused_address() {
-            Some(address) => self.effects.push(Effect::CopyText(address)),
+            Some(text) => self.effects.push(Effect::CopyText { text, what: "address" }),
             None => self.error(strings::NOTHING_SELECTED),
         }
     }
 
+    /// Back from the details screen to the list (or the audit it came from).
+    fn back_to_list(&mut self) {
+        if let Screen::Details(details) = &self.screen
+            && details.from_audit
+            && self.audit.is_some()
+        {
+            self.popup = Some(Popup::Audit);
+        }
+        self.screen = Screen::List;
+    }
+
     pub fn ask_quit(&mut self) {
+        if self.quitting {
+            return;
+        }
         if self.busy() {
             self.popup = Some(Popup::Confirm(Confirm::new(Pending::Quit, None)));
         } else {
@@ -443,9 +562,9 @@ impl App {
                 self.popup = Some(Popup::Create);
                 self.effects.push(Effect::Create { count });
             }
-            Pending::Sign { address, input } => {
+            Pending::Sign { address, payload } => {
                 self.popup = Some(Popup::Working { title: strings::SIGN_TITLE, address: address.clone() });
-                self.effects.push(Effect::Sign { address, input });
+                self.effects.push(Effect::Sign { address, payload });
             }
             Pending::Export { address, path, passphrase } => {
                 self.popup = Some(Popup::Working { title: strings::EXPORT_TITLE, address: address.clone() });
@@ -473,7 +592,14 @@ impl App {
                 if self.audit.as_ref().is_some_and(AuditJob::running) {
                     self.effects.push(Effect::CancelAudit);
                 }
-                self.quit = true;
+                if self.create.as_ref().is_some_and(CreateJob::running) {
+                    // The writes in flight finish; CreateFinished then quits.
+                    self.effects.push(Effect::StopCreate);
+                    self.quitting = true;
+                    self.popup = Some(Popup::Quitting);
+                } else {
+                    self.quit = true;
+                }
             }
         }
     }
@@ -482,7 +608,11 @@ impl App {
 /// Applies one action. Returns a follow-up action, if any.
 pub fn update(app: &mut App, action: Action) -> Option<Action> {
     match action {
-        Action::Key(key) => return input::on_key(app, key),
+        Action::Key(key) => {
+            // A status tells what the last key did; a new key starts afresh.
+            app.status = None;
+            return input::on_key(app, key);
+        }
         Action::Resize { height } => {
             app.list.viewport = usize::from(height.saturating_sub(CHROME_ROWS).max(1));
             app.list.scroll();

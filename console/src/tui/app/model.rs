@@ -8,6 +8,8 @@ use rossignol_core::access::AccessRecord;
 use rossignol_core::store::AccountRecord;
 use zeroize::Zeroizing;
 
+pub use super::field::{Input, SecretInput};
+
 /// An account as listed and detailed: every attribute but the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountView {
@@ -137,66 +139,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A passphrase being typed: zeroized on drop, never printed, shown as
-/// bullets.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretInput(Zeroizing<String>);
-
-impl SecretInput {
-    pub fn push(&mut self, c: char) {
-        self.0.push(c);
-    }
-
-    pub fn pop(&mut self) {
-        self.0.pop();
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.chars().count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn masked(&self) -> String {
-        "•".repeat(self.len())
-    }
-}
-
-impl fmt::Debug for SecretInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretInput([REDACTED])")
-    }
-}
-
 /// What a confirmed reveal is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevealPurpose {
     Show,
     Copy,
-}
-
-/// A field being typed into.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Input {
-    pub text: String,
-}
-
-impl Input {
-    pub fn with(text: &str) -> Self {
-        Input { text: text.to_owned() }
-    }
-
-    pub fn push(&mut self, c: char) {
-        self.text.push(c);
-    }
-
-    pub fn pop(&mut self) {
-        self.text.pop();
-    }
 }

@@ -1,8 +1,8 @@
 //! Results from the worker.
 
-use super::dialogs::Popup;
+use super::dialogs::{ExportPrompt, Pending, Popup};
 use super::list::Direct;
-use super::model::{RevealPurpose, Row, Secret};
+use super::model::{Input, RevealPurpose, Row, Secret, SecretInput};
 use super::{Action, App, Connection, Effect, REVEAL_FOR, Screen, Trail};
 use crate::tui::strings;
 
@@ -29,9 +29,13 @@ pub fn on_result(app: &mut App, action: Action) {
         Action::Page { generation, result } if generation == current => match result {
             Ok((rows, next)) => {
                 app.list.append(rows, next);
+                if std::mem::take(&mut app.reloading) {
+                    app.info(strings::reloaded(app.list.rows.len(), app.list.has_more()));
+                }
                 app.request_page();
             }
             Err(e) => {
+                app.reloading = false;
                 app.list.failed(e.clone());
                 app.error(strings::page_failed(&e));
             }
@@ -64,13 +68,21 @@ pub fn on_result(app: &mut App, action: Action) {
         }
         Action::Created { generation, address } if generation == current => {
             if let Some(job) = &mut app.create {
-                job.created.push(address);
+                job.push(address);
             }
         }
         Action::CreateFinished { generation, error } if generation == current => {
             if let Some(job) = &mut app.create {
                 job.finish(error.clone());
-                let done = job.created.len();
+                let (done, count) = (job.created.len(), job.count);
+                if app.quitting {
+                    // Every write in flight is in; now the console closes.
+                    app.quit = true;
+                    if (done as u64) < count || error.is_some() {
+                        app.exit_message = Some(strings::quit_during_create(done, count, &app.env.name));
+                    }
+                    return;
+                }
                 match error {
                     Some(e) => app.error(strings::create_failed(done, &e)),
                     None => app.info(strings::created(done)),
@@ -92,11 +104,13 @@ pub fn on_result(app: &mut App, action: Action) {
             refresh_details(app, &address);
             let waiting = matches!(&app.popup, Some(Popup::Working { address: a, .. }) if *a == address);
             match result {
-                Ok(lines) if waiting => app.popup = Some(Popup::Signed { address, lines }),
-                Ok(_) => app.info(strings::SIGNED),
-                Err(e) => {
-                    app.popup = Some(Popup::Error { title: strings::SIGN_FAILED, message: e });
+                Ok(lines) => {
+                    app.info(strings::SIGNED);
+                    if waiting {
+                        app.popup = Some(Popup::Signed { address, lines });
+                    }
                 }
+                Err(e) => failed(app, strings::SIGN_FAILED, e),
             }
         }
         Action::Exported { generation, address, result } if generation == current => {
@@ -106,7 +120,7 @@ pub fn on_result(app: &mut App, action: Action) {
             }
             match result {
                 Ok(path) => app.info(strings::exported(&address, &path)),
-                Err(e) => app.popup = Some(Popup::Error { title: strings::EXPORT_FAILED, message: e }),
+                Err(e) => failed(app, strings::EXPORT_FAILED, e),
             }
         }
         Action::DisabledSet { generation, address, disable, result } if generation == current => match result
@@ -116,9 +130,7 @@ pub fn on_result(app: &mut App, action: Action) {
                 app.reload();
                 refresh_details(app, &address);
             }
-            Err(e) => {
-                app.popup = Some(Popup::Error { title: strings::REFUSED, message: e });
-            }
+            Err(e) => failed(app, strings::REFUSED, e),
         },
         Action::MigrateProgress { generation, progress } if generation == current => {
             if let Some(job) = &mut app.migrate {
@@ -136,8 +148,53 @@ pub fn on_result(app: &mut App, action: Action) {
             }
             app.reload();
         }
+        Action::TransactionRead { address, path, result } => {
+            let Some(Popup::SignPrompt { address: a, input, reading: true }) = &app.popup else { return };
+            if *a != address || input.text.strip_prefix('@').map(str::trim) != Some(path.as_str()) {
+                return;
+            }
+            match result {
+                Ok(payload) => app.ask_confirm(Pending::Sign { address, payload }),
+                Err(e) => {
+                    let input = input.clone();
+                    app.error(e);
+                    app.popup = Some(Popup::SignPrompt { address, input, reading: false });
+                }
+            }
+        }
+        // Only if nothing else was asked for meanwhile.
+        Action::ExportPathProposed { address, path }
+            if app.popup.is_none() && app.focused_address().as_deref() == Some(address.as_str()) =>
+        {
+            let input = Input::prefilled(&path);
+            app.popup = Some(Popup::ExportPrompt(ExportPrompt::Path { address, input, checking: false }));
+        }
+        Action::ExportPathChecked { address, path, result } => {
+            let Some(Popup::ExportPrompt(ExportPrompt::Path { address: a, input, checking: true })) =
+                &app.popup
+            else {
+                return;
+            };
+            if *a != address || input.text.trim() != path {
+                return;
+            }
+            let input = input.clone();
+            app.popup = Some(Popup::ExportPrompt(match result {
+                Ok(()) => ExportPrompt::Passphrase { address, path, input: SecretInput::default() },
+                Err(e) => {
+                    app.error(e);
+                    ExportPrompt::Path { address, input, checking: false }
+                }
+            }));
+        }
         _ => {}
     }
+}
+
+/// A failure: a dialog to read it whole, and the same sentence as the status.
+fn failed(app: &mut App, title: &'static str, message: String) {
+    app.error(message.clone());
+    app.popup = Some(Popup::Error { title, message });
 }
 
 /// Reloads the details screen of `address` (its trail or state changed).
@@ -153,6 +210,7 @@ fn on_revealed(app: &mut App, address: String, purpose: RevealPurpose, result: R
     let waiting = matches!(&app.popup, Some(Popup::Revealing { address: a }) if *a == address);
     match result {
         Err(e) => {
+            app.error(e.clone());
             app.popup =
                 Some(Popup::Error { title: strings::REVEAL_FAILED, message: strings::reveal_failed(&e) });
         }

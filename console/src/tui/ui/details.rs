@@ -12,16 +12,20 @@ use crate::tui::app::{Details, Trail};
 use crate::tui::strings;
 
 pub fn draw(frame: &mut Frame, area: Rect, details: &Details, theme: &Theme) {
-    let [top, bottom] = Layout::vertical([Constraint::Length(12), Constraint::Min(3)]).areas(area);
-    let block = Block::new().borders(Borders::ALL).border_style(theme.border()).title(strings::DETAILS_TITLE);
+    // Values get what the borders and the name column leave.
+    let room = usize::from(area.width.saturating_sub(2)).saturating_sub(LABEL + 1).max(1);
     let mut lines = match &details.view {
-        Some(view) => attributes(view, theme),
+        Some(view) => attributes(view, room, theme),
         None => vec![field("address", Span::raw(details.address.as_str()))],
     };
     if let Some(error) = &details.error {
         lines.push(Line::from(Span::styled(error.as_str(), theme.error())));
     }
-    frame.render_widget(Paragraph::new(lines).block(block), top);
+    // The attributes whole (wrapped, never cut), the trail below them.
+    let wanted = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let [top, bottom] = Layout::vertical([Constraint::Length(wanted), Constraint::Min(3)]).areas(area);
+    let block = Block::new().borders(Borders::ALL).border_style(theme.border()).title(strings::DETAILS_TITLE);
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), top);
 
     let block = Block::new().borders(Borders::ALL).border_style(theme.border()).title(strings::TRAIL_TITLE);
     match &details.trail {
@@ -48,24 +52,37 @@ pub fn draw(frame: &mut Frame, area: Rect, details: &Details, theme: &Theme) {
     }
 }
 
+/// The width of the attribute names.
+const LABEL: usize = 15;
+
 fn field<'a>(name: &'static str, value: Span<'a>) -> Line<'a> {
-    Line::from(vec![Span::raw(format!("{name:<15} ")), value])
+    Line::from(vec![Span::raw(format!("{name:<LABEL$} ")), value])
 }
 
-fn attributes<'a>(view: &'a AccountView, theme: &Theme) -> Vec<Line<'a>> {
+/// `value` over as many lines as `room` needs: whole, never cut.
+fn wrapped<'a>(name: &'static str, value: &'a str, room: usize) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() || lines.is_empty() {
+        let split = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
+        let (head, tail) = rest.split_at(split);
+        lines.push(field(if lines.is_empty() { name } else { "" }, Span::raw(head)));
+        rest = tail;
+    }
+    lines
+}
+
+fn attributes<'a>(view: &'a AccountView, room: usize, theme: &Theme) -> Vec<Line<'a>> {
     let seal = match &view.seal {
         Some(seal) => Span::raw(seal.as_str()),
         None => Span::styled("none: legacy plaintext key at rest", theme.warning()),
     };
-    // 132 characters: split in two so that it never wraps mid-screen.
+    // 132 characters: on as many whole lines as the width needs, aligned.
     let public_key = view.public_key.as_deref().unwrap_or(strings::LOADING);
-    let split = public_key.char_indices().nth(68).map_or(public_key.len(), |(i, _)| i);
-    let (head, tail) = public_key.split_at(split);
-    vec![
-        field("address", Span::raw(view.address.as_str())),
-        field("scheme", Span::raw(view.scheme)),
-        field("public_key", Span::raw(head)),
-        field("", Span::raw(tail)),
+    let mut lines =
+        vec![field("address", Span::raw(view.address.as_str())), field("scheme", Span::raw(view.scheme))];
+    lines.extend(wrapped("public_key", public_key, room));
+    lines.extend([
         field("seal", seal),
         field("created_at", Span::raw(view.created_at.as_ref().map_or_else(|| "-".to_owned(), format_time))),
         field("created_by", Span::raw(view.created_by.as_deref().unwrap_or("-"))),
@@ -83,5 +100,6 @@ fn attributes<'a>(view: &'a AccountView, theme: &Theme) -> Vec<Line<'a>> {
                 Span::styled(format!("•••••••• {}", strings::KEY_MASKED_HINT), theme.dim()),
             ),
         },
-    ]
+    ]);
+    lines
 }

@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use rossignol_core::config::{SealSpec, StoreSpec};
 
+use super::ellipsize;
 use super::theme::Theme;
 use crate::tui::app::{App, Connection};
 use crate::tui::{safety, strings};
@@ -34,25 +35,27 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     first.push(Span::raw(format!("  {count}")));
 
-    let mut second = vec![Span::raw(format!(" table {}", env.table))];
+    let mut second = format!(" table {}", env.table);
     match &env.store {
         StoreSpec::Dynamodb { aws, .. } => {
-            second.push(Span::raw(format!("  region {}", aws.region.as_deref().unwrap_or("default"))));
-            second.push(Span::raw(format!("  profile {}", aws.profile.as_deref().unwrap_or("default"))));
+            second.push_str(&format!("  region {}", aws.region.as_deref().unwrap_or("default")));
+            second.push_str(&format!("  profile {}", aws.profile.as_deref().unwrap_or("default")));
             if let Some(url) = &aws.endpoint_url {
-                second.push(Span::raw(format!("  endpoint {url}")));
+                second.push_str(&format!("  endpoint {url}"));
             }
         }
-        StoreSpec::Embedded { path } => second.push(Span::raw(format!("  embedded {}", path.display()))),
+        StoreSpec::Embedded { path } => second.push_str(&format!("  embedded {}", path.display())),
     }
-    second.push(Span::raw(format!("  seal {}", seal(env))));
+    second.push_str(&format!("  seal {}", seal(env)));
+    // Cut visibly; `rossignol status` shows it all.
+    let second = Line::from(ellipsize(&second, usize::from(area.width.saturating_sub(2))));
 
     let mut block = Block::new().borders(Borders::ALL).border_style(theme.border());
     if theme.guarded {
         // Unmistakable: the whole header is red.
         block = block.border_style(theme.danger()).style(theme.danger());
     }
-    frame.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]).block(block), area);
+    frame.render_widget(Paragraph::new(vec![Line::from(first), second]).block(block), area);
 }
 
 fn seal(env: &rossignol_core::config::Environment) -> String {

@@ -5,8 +5,8 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table};
 
-use super::format_minute;
 use super::theme::Theme;
+use super::{ellipsize, format_minute};
 use crate::tui::app::list::{Direct, Paging};
 use crate::tui::app::model::Row;
 use crate::tui::app::{App, Connection};
@@ -19,26 +19,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let viewport = usize::from(inner.height.saturating_sub(1)).max(1);
+    let columns = columns(usize::from(inner.width));
     let rows: Vec<TableRow> = visible
         .iter()
         .enumerate()
         .skip(list.offset)
         .take(viewport)
         .map(|(index, row)| {
-            let row = table_row(row, theme);
+            let row = table_row(row, &columns, theme);
             if index == list.selected { row.style(theme.selected()) } else { row }
         })
         .collect();
     let shown = rows.len() as u16;
-    let header =
-        TableRow::new(["address", "scheme", "created (UTC)", "created_by", "flag"]).style(theme.dim());
-    let widths = [
-        Constraint::Length(42),
-        Constraint::Length(9),
-        Constraint::Length(16),
-        Constraint::Fill(1),
-        Constraint::Length(6),
-    ];
+    let header = TableRow::new(columns.iter().map(|c| c.column.title())).style(theme.dim());
+    let widths: Vec<Constraint> = columns.iter().map(|c| Constraint::Length(c.width as u16)).collect();
     frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
     // Under the last row, across the whole width: loading, more, or why empty.
     if let Some(note) = trailing_note(app, visible.is_empty())
@@ -68,29 +62,89 @@ fn block<'a>(app: &'a App, theme: &Theme) -> Block<'a> {
     Block::new().borders(Borders::ALL).border_style(theme.border()).title(Line::from(title))
 }
 
-fn table_row<'a>(row: &'a Row, theme: &Theme) -> TableRow<'a> {
-    match row {
-        Row::Account(view) => {
-            let flags = match (view.disabled.is_some(), view.legacy) {
+/// The list's columns, in the order shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Address,
+    Scheme,
+    Created,
+    CreatedBy,
+    Flag,
+}
+
+impl Column {
+    fn title(self) -> &'static str {
+        match self {
+            Column::Address => "address",
+            Column::Scheme => "scheme",
+            Column::Created => "created (UTC)",
+            Column::CreatedBy => "created_by",
+            Column::Flag => "flag",
+        }
+    }
+
+    /// Its width: what its widest value needs (created_by: at least this).
+    fn width(self) -> usize {
+        match self {
+            Column::Address => 42,
+            Column::Scheme => 9,
+            Column::Created => 16,
+            Column::CreatedBy => 14,
+            Column::Flag => 9,
+        }
+    }
+}
+
+struct Shown {
+    column: Column,
+    width: usize,
+}
+
+/// The columns that fit in `room` columns whole. An address is never cut;
+/// columns are left out, least useful first (scheme, then created), rather
+/// than squeezed; created_by takes what is left and shows `…` when cut.
+fn columns(room: usize) -> Vec<Shown> {
+    use Column::*;
+    let width = |set: &[Column]| set.iter().map(|c| c.width()).sum::<usize>() + set.len().saturating_sub(1);
+    let choices: [&[Column]; 4] = [
+        &[Address, Scheme, Created, CreatedBy, Flag],
+        &[Address, Created, CreatedBy, Flag],
+        &[Address, CreatedBy, Flag],
+        &[Address, Flag],
+    ];
+    let set = choices.iter().find(|set| width(set) <= room).copied().unwrap_or(&[Address]);
+    let spare = room.saturating_sub(width(set));
+    set.iter()
+        .map(|&column| Shown { column, width: column.width() + if column == CreatedBy { spare } else { 0 } })
+        .collect()
+}
+
+fn table_row<'a>(row: &'a Row, columns: &[Shown], theme: &Theme) -> TableRow<'a> {
+    let cells = columns.iter().map(|shown| match row {
+        Row::Account(view) => match shown.column {
+            Column::Address => Cell::from(view.address.as_str()),
+            Column::Scheme => Cell::from(view.scheme),
+            Column::Created => {
+                Cell::from(view.created_at.as_ref().map_or_else(|| "-".to_owned(), format_minute))
+            }
+            Column::CreatedBy => {
+                Cell::from(ellipsize(view.created_by.as_deref().unwrap_or("-"), shown.width))
+            }
+            Column::Flag => Cell::from(match (view.disabled.is_some(), view.legacy) {
                 (true, _) => Span::styled(strings::DISABLED, theme.error()),
                 (false, true) => Span::styled(strings::LEGACY, theme.warning()),
                 (false, false) => Span::raw(""),
-            };
-            TableRow::new(vec![
-                Cell::from(view.address.as_str()),
-                Cell::from(view.scheme),
-                Cell::from(view.created_at.as_ref().map_or_else(|| "-".to_owned(), format_minute)),
-                Cell::from(view.created_by.as_deref().unwrap_or("-")),
-                Cell::from(flags),
-            ])
-        }
-        Row::Malformed { address, error } => TableRow::new(vec![
-            Cell::from(address.as_str()),
-            Cell::from(Span::styled(strings::MALFORMED, theme.error())),
-            Cell::from("-"),
-            Cell::from(Span::styled(error.as_str(), theme.error())),
-        ]),
-    }
+            }),
+        },
+        Row::Malformed { address, error } => match shown.column {
+            Column::Address => Cell::from(address.as_str()),
+            Column::Flag => Cell::from(Span::styled(strings::MALFORMED, theme.error())),
+            Column::Scheme | Column::Created => Cell::from("-"),
+            // The whole reason is on the details screen.
+            Column::CreatedBy => Cell::from(Span::styled(ellipsize(error, shown.width), theme.error())),
+        },
+    });
+    TableRow::new(cells.collect::<Vec<_>>())
 }
 
 /// The row under the last account: loading, more to come, or why nothing shows.
@@ -100,6 +154,9 @@ fn trailing_note(app: &App, empty: bool) -> Option<String> {
         return None;
     }
     match &list.paging {
+        Paging::More(_) | Paging::Loading(_) if empty && !list.rows.is_empty() => {
+            Some(strings::NO_MATCH_YET.to_owned())
+        }
         Paging::Loading(_) => Some(strings::LOADING_MORE.to_owned()),
         Paging::Failed(_, e) => Some(strings::page_failed(e)),
         Paging::More(_) => match &app.connection {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod details;
+mod footer;
 mod header;
 mod list;
 mod popups;
@@ -13,8 +14,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use self::theme::Theme;
+use crate::tui::app::model::Input;
 use crate::tui::app::{App, Screen};
-use crate::tui::keys;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let theme = Theme::for_env(&app.env, app.colours.get(&app.env.name).copied());
@@ -31,24 +32,40 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Details(details) => details::draw(frame, main, details, &theme),
     }
     draw_status(frame, status, app, &theme);
-    draw_footer(frame, footer, app, &theme);
+    footer::draw(frame, footer, app, &theme);
     popups::draw(frame, app, &theme);
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(status) = &app.status {
         let style = if status.error { theme.error() } else { theme.dim() };
-        frame.render_widget(Paragraph::new(Span::styled(status.text.as_str(), style)), area);
+        let text = ellipsize(&status.text, usize::from(area.width));
+        frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
     }
 }
 
-fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut spans = Vec::new();
-    for key in keys::FOOTER {
-        spans.push(Span::styled(format!(" {} ", app.keymap.label(key)), theme.header()));
-        spans.push(Span::raw(format!(" {} ", key.short)));
+/// `text` cut to `width` columns with a visible `…` where it was cut.
+pub(crate) fn ellipsize(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A text field as typed: `> ` then the text with the cursor in it. A
+/// default that typing replaces is shown selected.
+pub(crate) fn input_line<'a>(input: &Input, theme: &Theme) -> Line<'a> {
+    let (before, after) = input.split();
+    if input.is_fresh() {
+        return Line::from(vec![
+            Span::styled("> ", theme.header()),
+            Span::styled(input.text.clone(), theme.selected()),
+            Span::styled("▏", theme.header()),
+        ]);
+    }
+    Line::from(Span::styled(format!("> {before}▏{after}"), theme.header()))
 }
 
 /// A rectangle of `width` x `height` centred in `area`, clamped to it.

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
 
 use super::theme::Theme;
-use super::{audit, centered};
+use super::{audit, centered, input_line};
 use crate::tui::app::App;
-use crate::tui::app::dialogs::{Button, Confirm, ExportPrompt, Pending, Popup};
+use crate::tui::app::dialogs::{Button, CommandLine, Confirm, ExportPrompt, Pending, Popup};
 use crate::tui::app::model::RevealPurpose;
 use crate::tui::{keys, strings};
 
@@ -17,23 +17,26 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let Some(popup) = &app.popup else { return };
     let area = frame.area();
     match popup {
-        Popup::Help => help(frame, area, app, theme),
+        Popup::Help { scroll } => help(frame, area, app, *scroll, theme),
         Popup::Confirm(confirm) => draw_confirm(frame, area, app, confirm, theme),
         Popup::CreatePrompt(input) => {
-            let lines = vec![
-                Line::from(strings::CREATE_PROMPT),
-                Line::from(""),
-                Line::from(Span::styled(format!("> {}▏", input.text), theme.header())),
-            ];
+            let lines = vec![Line::from(strings::CREATE_PROMPT), Line::from(""), input_line(input, theme)];
             dialog(frame, area, &strings::create_title(&app.env.name), lines, 64, 7, theme);
         }
         Popup::Create => draw_create(frame, area, app, theme),
         Popup::Audit => audit::draw(frame, area, app, theme),
         Popup::Migrate => draw_migrate(frame, area, app, theme),
-        Popup::Command(input) => {
-            let rect = Rect { x: area.x, y: area.bottom().saturating_sub(2), width: area.width, height: 1 };
-            frame.render_widget(Clear, rect);
-            frame.render_widget(Paragraph::new(format!(":{}▏", input.text)).style(theme.header()), rect);
+        Popup::Command(line) => draw_command(frame, area, line, theme),
+        Popup::EnvPicker { selected } => draw_env_picker(frame, area, app, *selected, theme),
+        Popup::Quitting => {
+            let done = app.create.as_ref().map_or(0, |j| j.created.len());
+            let count = app.create.as_ref().map_or(0, |j| j.count);
+            let lines = vec![
+                Line::from(strings::QUITTING),
+                Line::from(""),
+                Line::from(strings::create_progress(done, count)),
+            ];
+            dialog(frame, area, " Quit ", lines, 64, 6, theme);
         }
         Popup::Revealing { address } => {
             let lines = vec![Line::from(address.as_str()), Line::from(""), Line::from(strings::REVEALING)];
@@ -50,34 +53,39 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             ];
             dialog(frame, area, " Private key ", lines, 76, 8, theme);
         }
-        Popup::SignPrompt { address, input } => {
-            let lines = vec![
+        Popup::SignPrompt { address, input, reading } => {
+            let mut lines = vec![
                 Line::from(address.as_str()),
                 Line::from(""),
                 Line::from(strings::SIGN_PROMPT),
-                Line::from(Span::styled(format!("> {}▏", input.text), theme.header())),
+                input_line(input, theme),
             ];
-            dialog(frame, area, strings::SIGN_TITLE, lines, 80, 7, theme);
+            if *reading {
+                lines.push(Line::from(Span::styled(strings::READING_TRANSACTION, theme.dim())));
+            }
+            let height = wrapped_height(&lines, 80);
+            dialog(frame, area, strings::SIGN_TITLE, lines, 80, height, theme);
         }
         Popup::ExportPrompt(prompt) => {
+            let masked = |text: String| Line::from(Span::styled(format!("> {text}▏"), theme.header()));
             let (address, prompt_line, field) = match prompt {
-                ExportPrompt::Path { address, input } => {
-                    (address, strings::EXPORT_PATH_PROMPT, input.text.clone())
+                ExportPrompt::Path { address, input, .. } => {
+                    (address, strings::EXPORT_PATH_PROMPT, input_line(input, theme))
                 }
                 ExportPrompt::Passphrase { address, input, .. } => {
-                    (address, strings::EXPORT_PASSPHRASE_PROMPT, input.masked())
+                    (address, strings::EXPORT_PASSPHRASE_PROMPT, masked(input.masked()))
                 }
                 ExportPrompt::Again { address, input, .. } => {
-                    (address, strings::EXPORT_AGAIN_PROMPT, input.masked())
+                    (address, strings::EXPORT_AGAIN_PROMPT, masked(input.masked()))
                 }
             };
-            let lines = vec![
-                Line::from(address.as_str()),
-                Line::from(""),
-                Line::from(prompt_line),
-                Line::from(Span::styled(format!("> {field}▏"), theme.header())),
-            ];
-            dialog(frame, area, strings::EXPORT_TITLE, lines, 80, 7, theme);
+            let mut lines =
+                vec![Line::from(address.as_str()), Line::from(""), Line::from(prompt_line), field];
+            if matches!(prompt, ExportPrompt::Path { checking: true, .. }) {
+                lines.push(Line::from(Span::styled(strings::CHECKING_PATH, theme.dim())));
+            }
+            let height = wrapped_height(&lines, 80);
+            dialog(frame, area, strings::EXPORT_TITLE, lines, 80, height, theme);
         }
         Popup::Working { title, address } => {
             let doing = if *title == strings::EXPORT_TITLE { strings::EXPORTING } else { strings::SIGNING };
@@ -141,30 +149,32 @@ fn dialog_styled(
 
 fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, confirm: &Confirm, theme: &Theme) {
     let env = app.env.name.as_str();
-    let (question, label) = match &confirm.pending {
-        Pending::Reveal { address, purpose: RevealPurpose::Show } => {
-            (strings::reveal_question(address, env), "Reveal")
-        }
-        Pending::Reveal { address, purpose: RevealPurpose::Copy } => {
-            (strings::copy_key_question(address, env), "Copy key")
-        }
-        Pending::Create { count } => (strings::create_question(*count, env), "Create"),
-        Pending::Sign { address, .. } => (strings::sign_question(address, env), "Sign"),
-        Pending::Export { address, path, .. } => (strings::export_question(address, path, env), "Export"),
-        Pending::SetDisabled { address, disable } => {
-            (strings::disable_question(address, *disable, env), if *disable { "Disable" } else { "Enable" })
-        }
-        Pending::Migrate => (strings::migrate_question(env), "Migrate"),
-        Pending::Quit => (strings::QUIT_QUESTION.to_owned(), "Quit"),
+    let label = confirm.label();
+    let question = match &confirm.pending {
+        Pending::Reveal { address, purpose: RevealPurpose::Show } => strings::reveal_question(address, env),
+        Pending::Reveal { address, purpose: RevealPurpose::Copy } => strings::copy_key_question(address, env),
+        Pending::Create { count } => strings::create_question(*count, env),
+        Pending::Sign { address, .. } => strings::sign_question(address, env),
+        Pending::Export { address, path, .. } => strings::export_question(address, path, env),
+        Pending::SetDisabled { address, disable } => strings::disable_question(address, *disable, env),
+        Pending::Migrate => strings::migrate_question(env),
+        Pending::Quit => strings::QUIT_QUESTION.to_owned(),
     };
     let mut lines = vec![Line::from(question), Line::from("")];
+    // What will be signed, exactly as it will be signed.
+    if let Pending::Sign { payload, .. } = &confirm.pending {
+        for (name, value) in payload.preview() {
+            lines.push(Line::from(vec![Span::styled(format!("{name:<17} "), theme.dim()), Span::raw(value)]));
+        }
+        lines.push(Line::from(""));
+    }
     if matches!(confirm.pending, Pending::Reveal { .. } | Pending::Sign { .. } | Pending::Export { .. }) {
         lines.push(Line::from(Span::styled(strings::RECORDED_NOTE, theme.dim())));
         lines.push(Line::from(""));
     }
     if let Some(required) = &confirm.required {
-        lines.push(Line::from(strings::type_name_prompt(required)));
-        lines.push(Line::from(Span::styled(format!("> {}▏", confirm.typed.text), theme.header())));
+        lines.push(Line::from(strings::type_name_prompt(required, label)));
+        lines.push(input_line(&confirm.typed, theme));
         lines.push(Line::from(""));
     }
     let button = |text: String, focused: bool, enabled: bool| {
@@ -192,7 +202,7 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, confirm: &Confirm, the
 
 fn draw_create(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(job) = &app.create else { return };
-    let rect = centered(area, 64, 16);
+    let rect = centered(area, 64, area.height.saturating_sub(4).clamp(8, 24));
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
@@ -211,11 +221,62 @@ fn draw_create(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(error) = &job.error {
         lines.push(Line::from(Span::styled(error.as_str(), theme.error())));
     }
-    let room = usize::from(inner.height.saturating_sub(2));
-    let skip = job.created.len().saturating_sub(room.saturating_sub(lines.len()));
-    lines.extend(job.created.iter().skip(skip).map(|a| Line::from(a.as_str())));
+    // Every address made, scrolled to keep the cursor in view.
+    let room = usize::from(inner.height.saturating_sub(2)).saturating_sub(lines.len()).max(1);
+    let first = (job.selected + 1).saturating_sub(room).min(job.created.len().saturating_sub(room));
+    for (at, address) in job.created.iter().enumerate().skip(first).take(room) {
+        let style = if at == job.selected { theme.selected() } else { Style::new() };
+        lines.push(Line::from(Span::styled(format!("{:>5}  {address}", at + 1), style)));
+    }
     let list_area = Rect { y: inner.y + 2, height: inner.height.saturating_sub(2), ..inner };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), list_area);
+}
+
+fn draw_command(frame: &mut Frame, area: Rect, line: &CommandLine, theme: &Theme) {
+    let rect = Rect { x: area.x, y: area.bottom().saturating_sub(2), width: area.width, height: 1 };
+    frame.render_widget(Clear, rect);
+    let (before, after) = line.input.split();
+    frame.render_widget(Paragraph::new(format!(":{before}▏{after}")).style(theme.header()), rect);
+    if !line.candidates.is_empty() {
+        let above = Rect { y: rect.y.saturating_sub(1), ..rect };
+        frame.render_widget(Clear, above);
+        let text = format!(" {}: {}", strings::CANDIDATES, line.candidates.join("  "));
+        frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())), above);
+    }
+}
+
+/// Every environment with its store, region and read-only flag, each
+/// name in its configured colour.
+fn draw_env_picker(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme) {
+    use rossignol_core::config::StoreSpec;
+
+    let mut lines = Vec::new();
+    for (at, (name, env)) in app.environments.iter().enumerate() {
+        let (store, region) = match &env.store {
+            StoreSpec::Dynamodb { aws, .. } => {
+                ("dynamodb", aws.region.clone().unwrap_or_else(|| "default".into()))
+            }
+            StoreSpec::Embedded { .. } => ("embedded", "-".to_owned()),
+        };
+        let colour = app.colours.get(name).copied();
+        let name_style = colour.map_or_else(Style::new, |c| Style::new().fg(c));
+        let marker = if at == selected { "▶ " } else { "  " };
+        let current = if *name == app.env.name { " (current)" } else { "" };
+        let mut spans = vec![
+            Span::raw(marker),
+            Span::styled(format!("{:<20}", format!("{name}{current}")), name_style),
+            Span::raw(format!(" {store:<9} {region:<15}")),
+        ];
+        spans.push(if env.read_only {
+            Span::styled("read-only", theme.danger())
+        } else {
+            Span::styled("writable", theme.dim())
+        });
+        let line = Line::from(spans);
+        lines.push(if at == selected { line.style(theme.selected()) } else { line });
+    }
+    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
+    dialog(frame, area, strings::ENV_TITLE, lines, 64, height, theme);
 }
 
 fn draw_migrate(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -264,7 +325,7 @@ fn draw_migrate(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
 }
 
-fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+fn help(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Theme) {
     let row = |key: &keys::Key| {
         Line::from(vec![
             Span::styled(format!("  {:<10}", app.keymap.label(key)), theme.border()),
@@ -280,13 +341,25 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(format!("{}: ", strings::HELP_DIALOGS), theme.dim()),
         Span::raw(dialog_keys.join(" · ")),
     ]));
-    let height = wrapped_height(&lines, 72);
+    lines.push(Line::from(vec![
+        Span::styled(format!("{}: ", strings::EDITING), theme.dim()),
+        Span::raw(keys::EDITING_HELP),
+    ]));
+    // As tall as it needs, or as the screen; then it scrolls.
+    let height = wrapped_height(&lines, 72).min(area.height);
+    let rows = wrapped_height(&lines, 72).saturating_sub(2);
+    let scroll = scroll.min(rows.saturating_sub(height.saturating_sub(2)));
+    let more = scroll + height.saturating_sub(2) < rows;
     let rect = centered(area, 72, height);
     frame.render_widget(Clear, rect);
+    let hint = if more || scroll > 0 { strings::HELP_SCROLL_HINT } else { strings::CLOSE_HINT };
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(strings::HELP_TITLE)
-        .title_bottom(strings::CLOSE_HINT);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
+        .title_bottom(hint);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)),
+        rect,
+    );
 }
