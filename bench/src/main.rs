@@ -35,6 +35,10 @@ struct Args {
     /// Records in the audited table
     #[arg(long, default_value_t = 100_000)]
     audit_records: u64,
+    /// Larger tables the console browses to the end, memory measured
+    /// (more records are added to the audited table for each)
+    #[arg(long, value_delimiter = ',', default_values_t = [300_000u64, 1_000_000])]
+    console_records: Vec<u64>,
     /// moto's endpoint, for KMS (the Lambda setter and getter rows); without
     /// one those rows are skipped
     #[arg(long, env = "ROSSIGNOL_TEST_KMS_ENDPOINT")]
@@ -231,17 +235,28 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client, endpoint: &str) -> 
         note: note("whole processes, median of 5: `rossignol list --limit 50` vs a raw Scan of 50"),
     });
 
-    eprintln!("bench: the console browsing all {} records", args.audit_records);
-    let (time, rss) = console_rss::measure(&rossignol, &config, args.audit_records)?;
-    rows.push(Row {
-        operation: format!("console, browse {} records to the end", args.audit_records),
-        ours: Figure::TimeAndMemory(time, rss),
-        raw: None,
-        target: Target::MemoryAtMost { mib: 64.0 },
-        note: note(
-            "the real console in tmux: `G` pages to the last account; time to load all, peak RSS (VmHWM)",
-        ),
-    });
+    // The same table, grown: memory must not grow with it.
+    let mut records = args.audit_records;
+    for size in std::iter::once(args.audit_records).chain(args.console_records.iter().copied()) {
+        if size > records {
+            eprintln!("bench: adding {} records, to {size}", size - records);
+            setup::seed(client, &audit_store, &key, size - records).await?;
+            records = size;
+        } else if size < records {
+            continue;
+        }
+        eprintln!("bench: the console browsing all {size} records");
+        let (time, rss) = console_rss::measure(&rossignol, &config, size)?;
+        rows.push(Row {
+            operation: format!("console, browse {size} records to the end"),
+            ours: Figure::TimeAndMemory(time, rss),
+            raw: None,
+            target: Target::MemoryAtMost { mib: 64.0 },
+            note: note(
+                "the real console in tmux: `G` pages to the last account; time to read all, peak RSS (VmHWM)",
+            ),
+        });
+    }
 
     eprintln!("bench: Lambda cold init");
     let (time, rss) = cold_start::measure(&lambda, 7)?;

@@ -619,3 +619,107 @@ fn a_new_key_clears_a_stale_status() {
     send(&mut app, ch('j'));
     assert!(app.status.is_none(), "nothing stale under what comes next");
 }
+
+/// Row `n` of a large synthetic table, in address order.
+fn big_row(n: usize) -> rossignol_console::tui::app::model::Row {
+    let mut view = account(1);
+    view.address = format!("0x{n:040x}");
+    rossignol_console::tui::app::model::Row::Account(view)
+}
+
+fn big_page(page: usize) -> Vec<rossignol_console::tui::app::model::Row> {
+    (page * 100..page * 100 + 100).map(big_row).collect()
+}
+
+fn cursor_after(page: usize) -> rossignol_core::store::Cursor {
+    rossignol_core::store::Cursor(format!("0x{:040x}", page * 100 + 99))
+}
+
+#[test]
+fn browsing_a_large_table_keeps_a_bounded_window_and_reads_pages_again() {
+    use rossignol_console::tui::app::list::{PAGE_SIZE, WINDOW_PAGES};
+    const PAGES: usize = 60;
+    let mut app = console(local(), big_page(0), true);
+    let generation = app.generation;
+    // The console asked for the first page as it connected; answer that one in the helper.
+    send(&mut app, ch('G'));
+    for page in 1..PAGES {
+        let asked: Vec<_> = app.effects.drain(..).collect();
+        assert!(
+            matches!(asked.as_slice(), [Effect::LoadPage { after: Some(c) }] if *c == cursor_after(page - 1)),
+            "page {page}: {asked:?}"
+        );
+        let next = (page + 1 < PAGES).then(|| cursor_after(page));
+        send(&mut app, Action::Page { generation, result: Ok((big_page(page), next)) });
+        assert!(
+            app.list.rows.len() <= WINDOW_PAGES * PAGE_SIZE,
+            "page {page}: {} rows held",
+            app.list.rows.len()
+        );
+    }
+    assert_eq!(app.list.read, PAGES * 100);
+    assert_eq!(app.list.selected, PAGES * 100 - 1);
+    assert_eq!(app.list.selected_row().unwrap().address(), format!("0x{:040x}", PAGES * 100 - 1));
+    app.effects.clear();
+
+    // Back to the top: the first page is read again from its saved cursor.
+    send(&mut app, ch('g'));
+    assert!(matches!(app.effects.as_slice(), [Effect::LoadPage { after: None }]), "{:?}", app.effects);
+    assert!(app.list.selected_row().is_none(), "not in memory until read again");
+    app.effects.clear();
+    send(&mut app, Action::Page { generation, result: Ok((big_page(0), Some(cursor_after(0)))) });
+    assert_eq!(app.list.selected_row().unwrap().address(), format!("0x{:040x}", 0));
+    assert_eq!(app.list.read, PAGES * 100, "reading again reads nothing new");
+
+    // Down past the first page: the second is read again from the first's cursor.
+    for _ in 0..100 {
+        send(&mut app, ch('j'));
+    }
+    assert!(
+        app.effects.iter().any(|e| matches!(e, Effect::LoadPage { after: Some(c) } if *c == cursor_after(0)))
+    );
+    send(&mut app, Action::Page { generation, result: Ok((big_page(1), Some(cursor_after(1)))) });
+    assert_eq!(app.list.selected_row().unwrap().address(), format!("0x{:040x}", 100));
+}
+
+#[test]
+fn a_filter_over_a_table_not_all_read_searches_the_whole_table() {
+    let mut app = console(local(), big_page(0), true);
+    let generation = app.generation;
+    app.effects.clear();
+    send(&mut app, ch('/'));
+    type_text(&mut app, "AB");
+    let searches: Vec<&str> = app
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Search { needle } => Some(needle.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(searches, ["a", "ab"], "lower case, one search per change");
+    // A stale search's matches are dropped; the current one's kept, sorted.
+    send(
+        &mut app,
+        Action::SearchFound { generation, needle: "a".into(), scanned: 1000, rows: vec![big_row(0xa)] },
+    );
+    send(
+        &mut app,
+        Action::SearchFound {
+            generation,
+            needle: "ab".into(),
+            scanned: 1000,
+            rows: vec![big_row(0xab1), big_row(0xab0)],
+        },
+    );
+    let shown: Vec<&str> = app.list.visible().iter().map(|r| r.address()).collect();
+    assert_eq!(shown, [format!("0x{:040x}", 0xab0), format!("0x{:040x}", 0xab1)]);
+    send(&mut app, Action::SearchDone { generation, needle: "ab".into(), error: None });
+    let search = app.list.search.as_ref().unwrap();
+    assert!(search.done && search.scanned == 1000);
+    app.effects.clear();
+    send(&mut app, press(KeyCode::Esc));
+    assert!(matches!(app.effects.as_slice(), [Effect::CancelSearch, ..]), "{:?}", app.effects);
+    assert!(app.list.search.is_none());
+    assert_eq!(app.list.selected_row().unwrap().address(), format!("0x{:040x}", 0));
+}

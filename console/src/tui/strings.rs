@@ -16,7 +16,6 @@ pub const LOADING: &str = "loading…";
 pub const MORE_BELOW: &str = "… more accounts follow; scroll to load them";
 pub const NO_ACCOUNTS: &str = "no accounts yet; press c to create some";
 pub const NO_ACCOUNTS_READ_ONLY: &str = "no accounts in this read-only environment";
-pub const NO_MATCH_YET: &str = "no loaded account matches; press G to load the rest, Esc to clear";
 pub const NO_MATCH: &str = "no account matches; Esc clears the filter";
 pub const RELOADING: &str = "reloading the list…";
 pub const RECONNECTING: &str = "connecting again…";
@@ -25,6 +24,23 @@ pub const NO_FINDINGS_TO_OPEN: &str = "there are no findings to open: every reco
 pub const QUITTING: &str = "Finishing the writes in flight, then quitting…";
 pub const ENV_TITLE: &str = " Environments ";
 pub const EDITING: &str = "In text fields";
+pub const READING_AGAIN: &str = "… reading this page again";
+pub const SEARCHING: &str = "… searching the table";
+
+pub fn search_progress(search: &crate::tui::app::list::Search, count: usize) -> String {
+    let scanned = search.scanned;
+    match (search.done, search.capped) {
+        (_, true) => {
+            format!("the first {count} matches of {scanned} read; type more of the address to narrow it")
+        }
+        (true, false) => format!("{count} match (the whole table, {scanned} accounts, searched)"),
+        (false, false) => format!("searching… {scanned} read, {count} match so far"),
+    }
+}
+
+pub fn search_failed(error: &str) -> String {
+    format!("the search stopped: {error}; edit the filter to try again")
+}
 pub const READING_TRANSACTION: &str = "reading the transaction for its preview…";
 pub const CHECKING_PATH: &str = "checking that the file can be written…";
 pub const CANDIDATES: &str = "Tab";

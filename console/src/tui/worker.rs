@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use rossignol_core::sign::{Payload, Signed, Transaction};
-use rossignol_core::store::{AccountRecord, Item};
+use rossignol_core::store::{AccountRecord, Item, parallel_scan};
 use rossignol_core::{Address, Custodian, Error, Requester};
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
@@ -26,6 +26,9 @@ use rossignol_core::audit::{self, AuditOptions};
 const CREATE_CONCURRENCY: usize = 8;
 /// The access trail entries shown in details.
 const TRAIL_LENGTH: usize = 20;
+/// Segments and page size of a search's parallel scan.
+const SEARCH_SEGMENTS: u32 = 8;
+const SEARCH_PAGE: usize = 1000;
 /// At most this often, audit progress is passed on.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -36,6 +39,7 @@ enum Slot {
     Describe,
     Page,
     Lookup,
+    Search,
     Open,
     Reveal,
     Create,
@@ -130,6 +134,13 @@ impl Worker {
             Effect::CancelAudit => return self.audit_cancel.store(true, Ordering::SeqCst),
             Effect::CancelMigrate => return self.migrate_cancel.store(true, Ordering::SeqCst),
             Effect::StopCreate => return self.create_stop.store(true, Ordering::SeqCst),
+            // Aborting the task drops the scan's receiver, which stops its segments.
+            Effect::CancelSearch => {
+                if let Some(job) = self.jobs.remove(&Slot::Search) {
+                    job.abort();
+                }
+                return;
+            }
             // Local files only: no store needed.
             Effect::ReadTransaction { address, path } => {
                 tokio::spawn(async move {
@@ -175,6 +186,9 @@ impl Worker {
                 let result = lookup(&custodian, &address).await;
                 let _ = tx.send(Action::LookedUp { generation, address, result });
             }),
+            Effect::Search { needle } => {
+                self.spawn(Slot::Search, search(custodian, needle, generation, tx));
+            }
             Effect::Open { address } => self.spawn(Slot::Open, async move {
                 let (record, trail) = open(&custodian, &address).await;
                 let _ = tx.send(Action::Opened { generation, address, record, trail });
@@ -248,6 +262,7 @@ impl Worker {
             | Effect::CancelAudit
             | Effect::CancelMigrate
             | Effect::StopCreate
+            | Effect::CancelSearch
             | Effect::ReadTransaction { .. }
             | Effect::ProposeExportPath { .. }
             | Effect::CheckExportPath { .. } => {}
@@ -397,6 +412,33 @@ async fn export(
         .map_err(|e| e.to_string())?
         .map_err(|failure| failure.message)?;
     Ok(path.display().to_string())
+}
+
+/// Scans the whole table for addresses containing `needle` (lower case),
+/// passing on the matches of each page as it is read.
+async fn search(custodian: Custodian, needle: String, generation: u64, tx: mpsc::UnboundedSender<Action>) {
+    let mut pages = parallel_scan(Arc::clone(custodian.store()), SEARCH_SEGMENTS, SEARCH_PAGE);
+    while let Some(page) = pages.recv().await {
+        match page {
+            Ok(items) => {
+                let rows = items
+                    .iter()
+                    .filter(|item| item.address().is_some_and(|a| a.to_ascii_lowercase().contains(&needle)))
+                    .map(to_row)
+                    .collect();
+                let scanned = items.len() as u64;
+                let found = Action::SearchFound { generation, needle: needle.clone(), scanned, rows };
+                if tx.send(found).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Action::SearchDone { generation, needle, error: Some(e.to_string()) });
+                return;
+            }
+        }
+    }
+    let _ = tx.send(Action::SearchDone { generation, needle, error: None });
 }
 
 async fn lookup(custodian: &Custodian, address: &str) -> Result<Option<Row>, String> {

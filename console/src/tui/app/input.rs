@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::dialogs::{self, Popup};
 use super::model::RevealPurpose;
-use super::{Action, App, Connection, Effect, Screen};
+use super::{Action, App, Connection, Screen};
 use crate::tui::{keys, strings};
 
 pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
@@ -95,27 +95,21 @@ fn on_list_key(app: &mut App, key: KeyEvent) {
         }
         return;
     } else if keys::BACK.matches(&key) {
-        app.list.clear_filter();
+        app.clear_filter();
     }
     app.request_page();
 }
 
 fn on_filter_key(app: &mut App, key: KeyEvent) {
     if keys::BACK.matches(&key) {
-        app.list.clear_filter();
+        app.clear_filter();
     } else if keys::SUBMIT.matches(&key) {
         app.list.editing = false;
     } else if key.code == KeyCode::Down || key.code == KeyCode::Up {
         // Arrows only: j and k are typed.
         app.list.move_by(if key.code == KeyCode::Down { 1 } else { -1 });
     } else if app.list.filter.edit(&key).changed() {
-        lookup_if_address(app);
+        app.filter_changed();
     }
     app.request_page();
-}
-
-fn lookup_if_address(app: &mut App) {
-    if let Some(address) = app.list.filter_changed() {
-        app.effects.push(Effect::Lookup { address });
-    }
 }

@@ -1,5 +1,15 @@
-//! The account list: what is loaded, where the next page starts, the
-//! selection, the scroll position and the filter.
+//! The account list: a bounded window of rows over the table, the cursors
+//! to read any page again, the selection, the scroll position, the filter
+//! and the search behind it.
+//!
+//! Memory stays flat however large the table: at most [`WINDOW_PAGES`]
+//! pages of rows are held; each page read keeps only the cursor it was
+//! read from, so scrolling back reads it again. Indices (`selected`,
+//! `offset`) count rows from the start of the table, not of the window.
+//!
+//! A filter over a table that is all in memory filters it there, at once.
+//! Over a larger one it is a search: a parallel scan of the whole table,
+//! streamed, keeping only the matches (at most [`MAX_MATCHES`]).
 
 use rossignol_core::Address;
 use rossignol_core::store::Cursor;
@@ -8,10 +18,14 @@ use super::model::{Input, Row};
 
 /// Accounts read per store request.
 pub const PAGE_SIZE: usize = 100;
-/// Load the next page when the selection comes this close to the end.
+/// Read ahead when the view comes this close to what is in memory.
 const PREFETCH: usize = 20;
+/// Pages held at most (about 0.3 KiB a row: some 600 KiB).
+pub const WINDOW_PAGES: usize = 20;
+/// Matches a search keeps; past this it says so and asks for a longer filter.
+pub const MAX_MATCHES: usize = 10_000;
 
-/// Where paging stands.
+/// Where reading forward stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Paging {
     /// More to read from this cursor (`None`: the first page).
@@ -30,10 +44,54 @@ pub enum Direct {
     Failed(String),
 }
 
+/// A filter run over the whole table by the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    /// Lower case, as matched.
+    pub needle: String,
+    /// Sorted by address.
+    pub matches: Vec<Row>,
+    /// Items read so far.
+    pub scanned: u64,
+    pub done: bool,
+    /// More matched than [`MAX_MATCHES`]; the rest were not kept.
+    pub capped: bool,
+    pub error: Option<String>,
+}
+
+/// What a change of the filter asks of the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterChange {
+    /// A full address: fetch it.
+    Lookup(String),
+    /// Search the table for this (lower case) text.
+    Search(String),
+    /// Filtered in memory, or cleared: nothing to ask.
+    Nothing,
+}
+
+/// Where a page read begins: the row index and the cursor to read it from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PageStart {
+    at: usize,
+    after: Option<Cursor>,
+}
+
 #[derive(Debug, Clone)]
 pub struct List {
+    /// The rows in memory: whole pages, `rows[0]` being row `base`.
     pub rows: Vec<Row>,
+    pub base: usize,
+    /// The page `rows[0]` begins, and how many pages `rows` holds.
+    first_page: usize,
+    window_pages: usize,
+    /// Every page read so far, in table order.
+    pages: Vec<PageStart>,
+    /// Rows read from the start of the table (pages read once, in order).
+    pub read: usize,
     pub paging: Paging,
+    /// A page being read again (scrolled back to, or past the window's end).
+    rereading: Option<usize>,
     pub selected: usize,
     pub offset: usize,
     /// Rows that fit on screen.
@@ -42,10 +100,11 @@ pub struct List {
     /// The filter field has the keyboard.
     pub editing: bool,
     pub direct: Option<Direct>,
+    pub search: Option<Search>,
     /// `G` was pressed: keep loading, then select the last row.
     pub want_end: bool,
     /// After a reload: the account to select again, and how many rows
-    /// were loaded before (pages are read up to there to find it).
+    /// were read before (pages are read up to there to find it).
     pub restore: Option<(String, usize)>,
 }
 
@@ -53,13 +112,20 @@ impl Default for List {
     fn default() -> Self {
         List {
             rows: Vec::new(),
+            base: 0,
+            first_page: 0,
+            window_pages: 0,
+            pages: Vec::new(),
+            read: 0,
             paging: Paging::More(None),
+            rereading: None,
             selected: 0,
             offset: 0,
             viewport: 20,
             filter: Input::default(),
             editing: false,
             direct: None,
+            search: None,
             want_end: false,
             restore: None,
         }
@@ -67,7 +133,27 @@ impl Default for List {
 }
 
 impl List {
-    /// The rows shown, by index into `rows` (or the direct lookup's row).
+    /// An empty list, `viewport` rows tall.
+    pub fn with_viewport(viewport: usize) -> Self {
+        List { viewport, ..List::default() }
+    }
+
+    fn needle(&self) -> String {
+        self.filter.text.trim().to_ascii_lowercase()
+    }
+
+    /// Every row of the table is in memory.
+    fn all_in_memory(&self) -> bool {
+        self.paging == Paging::Done && self.base == 0 && self.rows.len() == self.read
+    }
+
+    /// A filter is typed and runs as a search of the table.
+    pub fn searching(&self) -> bool {
+        self.direct.is_none() && !self.needle().is_empty() && !self.all_in_memory()
+    }
+
+    /// The rows a filter shows (all of them in memory, or the search's
+    /// matches); without a filter, the rows in memory.
     pub fn visible(&self) -> Vec<&Row> {
         if let Some(direct) = &self.direct {
             return match direct {
@@ -75,15 +161,37 @@ impl List {
                 _ => Vec::new(),
             };
         }
-        let needle = self.filter.text.trim().to_ascii_lowercase();
+        let needle = self.needle();
         if needle.is_empty() {
             return self.rows.iter().collect();
+        }
+        if self.searching() {
+            return self.search.as_ref().map(|s| s.matches.iter().collect()).unwrap_or_default();
         }
         self.rows.iter().filter(|r| r.address().to_ascii_lowercase().contains(&needle)).collect()
     }
 
+    /// Rows the selection moves over: the table read so far, or what the
+    /// filter shows.
+    pub fn len(&self) -> usize {
+        if self.direct.is_none() && self.needle().is_empty() { self.read } else { self.visible().len() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `index` (counted as [`List::len`] counts), if it is in memory.
+    pub fn row(&self, index: usize) -> Option<&Row> {
+        if self.direct.is_none() && self.needle().is_empty() {
+            index.checked_sub(self.base).and_then(|i| self.rows.get(i))
+        } else {
+            self.visible().get(index).copied()
+        }
+    }
+
     pub fn selected_row(&self) -> Option<&Row> {
-        self.visible().get(self.selected).copied()
+        self.row(self.selected)
     }
 
     pub fn has_more(&self) -> bool {
@@ -91,17 +199,13 @@ impl List {
     }
 
     pub fn is_loading(&self) -> bool {
-        matches!(self.paging, Paging::Loading(_))
+        matches!(self.paging, Paging::Loading(_)) || self.rereading.is_some()
     }
 
     /// Moves the selection by `delta` rows, clamped.
     pub fn move_by(&mut self, delta: isize) {
-        let len = self.visible().len();
-        if len == 0 {
-            self.selected = 0;
-        } else {
-            self.selected = self.selected.saturating_add_signed(delta).min(len - 1);
-        }
+        let len = self.len();
+        self.selected = if len == 0 { 0 } else { self.selected.saturating_add_signed(delta).min(len - 1) };
         self.scroll();
     }
 
@@ -111,11 +215,10 @@ impl List {
         self.scroll();
     }
 
-    /// The last loaded row; if more remain, keep loading until the end.
+    /// The last row read; if more remain, keep reading until the end.
     pub fn bottom(&mut self) {
-        let len = self.visible().len();
-        self.selected = len.saturating_sub(1);
-        self.want_end = self.has_more();
+        self.selected = self.len().saturating_sub(1);
+        self.want_end = self.has_more() && !self.searching();
         self.scroll();
     }
 
@@ -129,16 +232,41 @@ impl List {
         }
     }
 
-    /// The cursor of the page to request now, if one should be requested:
-    /// nothing loaded yet, the selection near the end, or `G` pending.
+    /// Rows in page `page`.
+    fn page_len(&self, page: usize) -> usize {
+        let end = self.pages.get(page + 1).map_or(self.read, |next| next.at);
+        end - self.pages[page].at
+    }
+
+    /// The cursor of the page to request now, if one should be: a page
+    /// the view needs that is not in memory (read again from its saved
+    /// cursor), or the next page of the table (nothing read yet, the view
+    /// near the end, `G`, or a reload finding its row). One at a time.
     pub fn next_request(&mut self) -> Option<Option<Cursor>> {
-        let Paging::More(cursor) = &self.paging else { return None };
-        if self.direct.is_some() {
+        if self.direct.is_some() || !self.needle().is_empty() || self.is_loading() {
             return None;
         }
-        let near_end = self.selected + PREFETCH >= self.visible().len();
-        let restoring = self.restore.as_ref().is_some_and(|(_, rows)| self.rows.len() < *rows);
-        if self.rows.is_empty() || near_end || self.want_end || restoring {
+        // The rows on screen (or selected), and a margin around them.
+        let first = self.offset.min(self.selected);
+        let last = (self.offset + self.viewport).max(self.selected + 1).min(self.read).saturating_sub(1);
+        let window_end = self.base + self.rows.len();
+        if self.read > 0 && (first < self.base || first >= window_end) {
+            // Jumped away from what is in memory: read that page again.
+            return self.reread(self.page_of(first));
+        }
+        if last >= window_end && last < self.read {
+            return self.reread(self.first_page + self.window_pages);
+        }
+        if first.saturating_sub(PREFETCH) < self.base && self.first_page > 0 {
+            return self.reread(self.first_page - 1);
+        }
+        if last + PREFETCH >= window_end && window_end < self.read {
+            return self.reread(self.first_page + self.window_pages);
+        }
+        let Paging::More(cursor) = &self.paging else { return None };
+        let restoring = self.restore.as_ref().is_some_and(|(_, rows)| self.read < *rows);
+        let near_end = self.selected + PREFETCH >= self.read;
+        if self.read == 0 || near_end || self.want_end || restoring {
             let cursor = cursor.clone();
             self.paging = Paging::Loading(cursor.clone());
             return Some(cursor);
@@ -146,45 +274,105 @@ impl List {
         None
     }
 
-    /// A page arrived.
-    pub fn append(&mut self, rows: Vec<Row>, next: Option<Cursor>) {
-        self.rows.extend(rows);
-        self.paging = match next {
-            Some(cursor) => Paging::More(Some(cursor)),
-            None => Paging::Done,
+    /// The page holding row `index` (of those read).
+    fn page_of(&self, index: usize) -> usize {
+        self.pages.partition_point(|p| p.at <= index).saturating_sub(1)
+    }
+
+    fn reread(&mut self, page: usize) -> Option<Option<Cursor>> {
+        let after = self.pages.get(page)?.after.clone();
+        self.rereading = Some(page);
+        Some(after)
+    }
+
+    /// A page arrived: a page read again, or the next one of the table.
+    pub fn append(&mut self, mut rows: Vec<Row>, next: Option<Cursor>) {
+        let page = match self.rereading.take() {
+            Some(page) => {
+                // The table may have changed since: keep the page's length.
+                rows.truncate(self.page_len(page));
+                page
+            }
+            None => {
+                let after = match &self.paging {
+                    Paging::Loading(cursor) | Paging::More(cursor) => cursor.clone(),
+                    Paging::Failed(cursor, _) => cursor.clone(),
+                    Paging::Done => return,
+                };
+                self.pages.push(PageStart { at: self.read, after });
+                self.read += rows.len();
+                self.paging = match next {
+                    Some(cursor) => Paging::More(Some(cursor)),
+                    None => Paging::Done,
+                };
+                self.pages.len() - 1
+            }
         };
-        if self.want_end && matches!(self.paging, Paging::Done) {
-            self.want_end = false;
-            self.selected = self.visible().len().saturating_sub(1);
+        // `G`: the selection follows the end as pages arrive, so the
+        // window slides with it.
+        if self.want_end {
+            self.selected = self.len().saturating_sub(1);
+            self.want_end = self.paging != Paging::Done;
         }
+        self.place(page, rows);
+        self.trim();
         if let Some((address, rows)) = &self.restore {
-            let found = self.visible().iter().position(|r| r.address() == address);
+            let found = if self.needle().is_empty() {
+                self.rows.iter().position(|r| r.address() == address).map(|i| i + self.base)
+            } else {
+                self.visible().iter().position(|r| r.address() == address)
+            };
             if let Some(at) = found {
                 self.selected = at;
             }
-            if found.is_some() || self.rows.len() >= *rows || matches!(self.paging, Paging::Done) {
+            if found.is_some() || self.read >= *rows || self.paging == Paging::Done {
                 self.restore = None;
             }
         }
         self.scroll();
     }
 
-    /// Forgets the rows to read them again, keeping the filter, the
-    /// viewport and (once its page is back) the selected account.
-    pub fn reload(&mut self) {
-        let restore = self.selected_row().map(|r| (r.address().to_owned(), self.rows.len()));
-        let kept = List {
-            viewport: self.viewport,
-            filter: std::mem::take(&mut self.filter),
-            editing: self.editing,
-            restore,
-            ..List::default()
-        };
-        *self = kept;
+    /// Puts page `page` in the window: before it, after it, or instead.
+    fn place(&mut self, page: usize, rows: Vec<Row>) {
+        if self.window_pages > 0 && page + 1 == self.first_page {
+            self.rows.splice(0..0, rows);
+            self.first_page = page;
+            self.window_pages += 1;
+        } else if self.window_pages > 0 && page == self.first_page + self.window_pages {
+            self.rows.extend(rows);
+            self.window_pages += 1;
+        } else {
+            self.rows = rows;
+            self.first_page = page;
+            self.window_pages = 1;
+        }
+        self.base = self.pages[self.first_page].at;
     }
 
-    /// A page failed: remember where to retry from.
+    /// Drops pages beyond [`WINDOW_PAGES`], from the end farther from the
+    /// selection.
+    fn trim(&mut self) {
+        while self.window_pages > WINDOW_PAGES {
+            let above = self.selected.saturating_sub(self.base);
+            let below = (self.base + self.rows.len()).saturating_sub(self.selected);
+            if above > below {
+                let len = self.page_len(self.first_page);
+                self.rows.drain(..len.min(self.rows.len()));
+                self.first_page += 1;
+            } else {
+                let len = self.page_len(self.first_page + self.window_pages - 1);
+                self.rows.truncate(self.rows.len().saturating_sub(len));
+            }
+            self.window_pages -= 1;
+            self.base = self.pages[self.first_page].at;
+        }
+    }
+
+    /// A page failed: a forward read remembers where to retry from.
     pub fn failed(&mut self, error: String) {
+        if self.rereading.take().is_some() {
+            return;
+        }
         let cursor = match &self.paging {
             Paging::Loading(c) | Paging::More(c) | Paging::Failed(c, _) => c.clone(),
             Paging::Done => return,
@@ -200,20 +388,53 @@ impl List {
         }
     }
 
-    /// The filter changed: a full address is looked up directly (returned),
-    /// anything else filters what is loaded.
-    pub fn filter_changed(&mut self) -> Option<String> {
+    /// The filter changed: a full address is looked up directly, a table
+    /// all in memory is filtered there, anything else is searched for.
+    pub fn filter_changed(&mut self) -> FilterChange {
         self.selected = 0;
         self.offset = 0;
+        self.search = None;
+        self.direct = None;
         // Any case is accepted here: the checksum form is what is fetched.
-        let text = self.filter.text.trim().to_ascii_lowercase();
-        if let (42, Ok(address)) = (text.len(), Address::parse(&text)) {
+        let needle = self.needle();
+        if let (42, Ok(address)) = (needle.len(), Address::parse(&needle)) {
             let address = address.to_string();
             self.direct = Some(Direct::Loading(address.clone()));
-            Some(address)
-        } else {
-            self.direct = None;
-            None
+            return FilterChange::Lookup(address);
+        }
+        if self.searching() {
+            self.search = Some(Search {
+                needle: needle.clone(),
+                matches: Vec::new(),
+                scanned: 0,
+                done: false,
+                capped: false,
+                error: None,
+            });
+            return FilterChange::Search(needle);
+        }
+        FilterChange::Nothing
+    }
+
+    /// Matches found by the search for `needle`, among `scanned` more rows.
+    pub fn found(&mut self, needle: &str, scanned: u64, rows: Vec<Row>) {
+        let Some(search) = self.search.as_mut().filter(|s| s.needle == needle) else { return };
+        search.scanned += scanned;
+        for row in rows {
+            if search.matches.len() >= MAX_MATCHES {
+                search.capped = true;
+                break;
+            }
+            let at = search.matches.partition_point(|r| r.address() < row.address());
+            search.matches.insert(at, row);
+        }
+    }
+
+    /// The search for `needle` has read the whole table, or failed.
+    pub fn search_done(&mut self, needle: &str, error: Option<String>) {
+        if let Some(search) = self.search.as_mut().filter(|s| s.needle == needle) {
+            search.done = true;
+            search.error = error;
         }
     }
 
@@ -221,7 +442,23 @@ impl List {
         self.filter = Input::default();
         self.editing = false;
         self.direct = None;
+        self.search = None;
         self.selected = 0;
         self.offset = 0;
+    }
+
+    /// Forgets the rows to read them again, keeping the filter, the
+    /// viewport and (once its page is back) the selected account.
+    pub fn reload(&mut self) {
+        let upto = if self.needle().is_empty() { self.selected + 1 } else { self.read };
+        let restore = self.selected_row().map(|r| (r.address().to_owned(), upto));
+        let kept = List {
+            viewport: self.viewport,
+            filter: std::mem::take(&mut self.filter),
+            editing: self.editing,
+            restore,
+            ..List::default()
+        };
+        *self = kept;
     }
 }

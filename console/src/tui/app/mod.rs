@@ -19,7 +19,7 @@ use rossignol_core::store::Cursor;
 
 use self::dialogs::{CommandLine, Confirm, Pending, Popup};
 use self::jobs::{AuditJob, CreateJob, MigrateJob};
-use self::list::List;
+use self::list::{FilterChange, List};
 use self::model::{AccountView, Input, RevealPurpose, Row, Secret, SecretInput, TrailEntry};
 use crate::tui::{safety, strings};
 use rossignol_core::audit::{AuditReport, Progress};
@@ -45,6 +45,11 @@ pub enum Effect {
     Lookup {
         address: String,
     },
+    /// Scans the whole table for addresses containing `needle`.
+    Search {
+        needle: String,
+    },
+    CancelSearch,
     Open {
         address: String,
     },
@@ -120,6 +125,18 @@ pub enum Action {
         generation: u64,
         address: String,
         result: Result<Option<Row>, String>,
+    },
+    /// Matches among `scanned` more rows read by the search for `needle`.
+    SearchFound {
+        generation: u64,
+        needle: String,
+        scanned: u64,
+        rows: Vec<Row>,
+    },
+    SearchDone {
+        generation: u64,
+        needle: String,
+        error: Option<String>,
     },
     Opened {
         generation: u64,
@@ -305,7 +322,7 @@ impl App {
         self.connection = Connection::Connecting;
         self.count = None;
         let viewport = self.list.viewport;
-        self.list = List { viewport, ..List::default() };
+        self.list = List::with_viewport(viewport);
         self.screen = Screen::List;
         self.effects.push(Effect::Connect { env: Box::new(self.env.clone()), generation: self.generation });
     }
@@ -365,11 +382,28 @@ impl App {
     /// selected account.
     fn reload(&mut self) {
         self.list.reload();
-        if let Some(address) = self.list.filter_changed() {
-            self.effects.push(Effect::Lookup { address });
-        }
+        self.filter_changed();
         self.effects.push(Effect::Describe);
         self.request_page();
+    }
+
+    /// Asks the worker for what a new filter needs: a lookup or a search.
+    fn filter_changed(&mut self) {
+        let searching = self.list.search.is_some();
+        match self.list.filter_changed() {
+            FilterChange::Lookup(address) => self.effects.push(Effect::Lookup { address }),
+            FilterChange::Search(needle) => self.effects.push(Effect::Search { needle }),
+            FilterChange::Nothing if searching => self.effects.push(Effect::CancelSearch),
+            FilterChange::Nothing => {}
+        }
+    }
+
+    /// Clears the filter, stopping its search if one runs.
+    fn clear_filter(&mut self) {
+        if self.list.search.is_some() {
+            self.effects.push(Effect::CancelSearch);
+        }
+        self.list.clear_filter();
     }
 
     /// The focused account, unless it is disabled: then the reason it is
@@ -489,7 +523,8 @@ impl App {
     }
 
     pub fn open_details(&mut self, address: String) {
-        let view = self.list.rows.iter().find(|r| r.address() == address).and_then(Row::account).cloned();
+        let view =
+            self.list.visible().into_iter().find(|r| r.address() == address).and_then(Row::account).cloned();
         self.screen = Screen::Details(Box::new(Details {
             address: address.clone(),
             from_audit: false,

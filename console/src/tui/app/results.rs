@@ -30,7 +30,7 @@ pub fn on_result(app: &mut App, action: Action) {
             Ok((rows, next)) => {
                 app.list.append(rows, next);
                 if std::mem::take(&mut app.reloading) {
-                    app.info(strings::reloaded(app.list.rows.len(), app.list.has_more()));
+                    app.info(strings::reloaded(app.list.read, app.list.has_more()));
                 }
                 app.request_page();
             }
@@ -48,6 +48,12 @@ pub fn on_result(app: &mut App, action: Action) {
                     Err(e) => Direct::Failed(e),
                 });
             }
+        }
+        Action::SearchFound { generation, needle, scanned, rows } if generation == current => {
+            app.list.found(&needle, scanned, rows);
+        }
+        Action::SearchDone { generation, needle, error } if generation == current => {
+            app.list.search_done(&needle, error);
         }
         Action::Opened { generation, address, record, trail } if generation == current => {
             if let Screen::Details(details) = &mut app.screen

@@ -14,19 +14,19 @@ use crate::tui::strings;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let list = &app.list;
-    let visible = list.visible();
     let block = block(app, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let viewport = usize::from(inner.height.saturating_sub(1)).max(1);
     let columns = columns(usize::from(inner.width));
-    let rows: Vec<TableRow> = visible
-        .iter()
-        .enumerate()
-        .skip(list.offset)
-        .take(viewport)
-        .map(|(index, row)| {
-            let row = table_row(row, &columns, theme);
+    let end = list.len().min(list.offset + viewport);
+    let rows: Vec<TableRow> = (list.offset..end)
+        .map(|index| {
+            // A row scrolled back to is read again; until then, a placeholder.
+            let row = match list.row(index) {
+                Some(row) => table_row(row, &columns, theme),
+                None => TableRow::new([Cell::from(Span::styled(strings::READING_AGAIN, theme.dim()))]),
+            };
             if index == list.selected { row.style(theme.selected()) } else { row }
         })
         .collect();
@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let widths: Vec<Constraint> = columns.iter().map(|c| Constraint::Length(c.width as u16)).collect();
     frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
     // Under the last row, across the whole width: loading, more, or why empty.
-    if let Some(note) = trailing_note(app, visible.is_empty())
+    if let Some(note) = trailing_note(app, list.is_empty())
         && shown + 1 < inner.height
     {
         let style = if matches!(list.paging, Paging::Failed(..)) { theme.error() } else { theme.dim() };
@@ -46,18 +46,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn block<'a>(app: &'a App, theme: &Theme) -> Block<'a> {
     let list = &app.list;
-    let mut title = vec![Span::raw(format!(" Accounts ({} loaded) ", list.rows.len()))];
+    let mut title = vec![Span::raw(format!(" Accounts ({} loaded) ", list.read))];
     if list.editing || !list.filter.text.is_empty() {
+        let (before, after) = list.filter.split();
         let cursor = if list.editing { "▏" } else { "" };
-        title.push(Span::styled(format!(" /{}{cursor} ", list.filter.text), theme.header()));
+        title.push(Span::styled(format!(" /{before}{cursor}{after} "), theme.header()));
         let count = list.visible().len();
-        title.push(Span::raw(match &list.direct {
-            Some(Direct::Loading(_)) => " fetching this address… ".to_owned(),
-            Some(Direct::Missing(_)) => " no account has this address ".to_owned(),
-            Some(Direct::Failed(e)) => format!(" lookup failed: {e} "),
-            Some(Direct::Found(_)) => " fetched directly ".to_owned(),
-            None => format!(" {count} match "),
-        }));
+        title.push(match (&list.direct, &list.search) {
+            (Some(Direct::Loading(_)), _) => Span::raw(" fetching this address… "),
+            (Some(Direct::Missing(_)), _) => Span::raw(" no account has this address "),
+            (Some(Direct::Failed(e)), _) => Span::styled(format!(" lookup failed: {e} "), theme.error()),
+            (Some(Direct::Found(_)), _) => Span::raw(" fetched directly "),
+            (None, Some(search)) if list.searching() => match &search.error {
+                Some(e) => Span::styled(format!(" {} ", strings::search_failed(e)), theme.error()),
+                None => Span::raw(format!(" {} ", strings::search_progress(search, count))),
+            },
+            (None, _) => Span::raw(format!(" {count} match ")),
+        });
     }
     Block::new().borders(Borders::ALL).border_style(theme.border()).title(Line::from(title))
 }
@@ -153,10 +158,11 @@ fn trailing_note(app: &App, empty: bool) -> Option<String> {
     if list.direct.is_some() {
         return None;
     }
+    if list.searching() {
+        let done = list.search.as_ref().is_some_and(|s| s.done);
+        return empty.then(|| if done { strings::NO_MATCH } else { strings::SEARCHING }.to_owned());
+    }
     match &list.paging {
-        Paging::More(_) | Paging::Loading(_) if empty && !list.rows.is_empty() => {
-            Some(strings::NO_MATCH_YET.to_owned())
-        }
         Paging::Loading(_) => Some(strings::LOADING_MORE.to_owned()),
         Paging::Failed(_, e) => Some(strings::page_failed(e)),
         Paging::More(_) => match &app.connection {
@@ -164,10 +170,10 @@ fn trailing_note(app: &App, empty: bool) -> Option<String> {
             Connection::Failed(_) => Some(strings::NOT_CONNECTED_SHORT.to_owned()),
             Connection::Ready => Some(strings::MORE_BELOW.to_owned()),
         },
-        Paging::Done if empty && list.rows.is_empty() && app.env.read_only => {
+        Paging::Done if empty && list.read == 0 && app.env.read_only => {
             Some(strings::NO_ACCOUNTS_READ_ONLY.to_owned())
         }
-        Paging::Done if empty && list.rows.is_empty() => Some(strings::NO_ACCOUNTS.to_owned()),
+        Paging::Done if empty && list.read == 0 => Some(strings::NO_ACCOUNTS.to_owned()),
         Paging::Done if empty => Some(strings::NO_MATCH.to_owned()),
         Paging::Done => None,
     }
