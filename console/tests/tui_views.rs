@@ -232,3 +232,138 @@ impl IntoAction for KeyCode {
         press(self)
     }
 }
+
+/// One view per item of the console issue that the tests above do not
+/// draw: how it is reached, and what must show at both sizes.
+struct Scenario {
+    name: &'static str,
+    setup: fn(&mut App),
+    shows: &'static [&'static str],
+}
+
+fn disabled_first() -> Vec<Row> {
+    let mut rows = rows(1..=3);
+    if let Row::Account(view) = &mut rows[0] {
+        view.disabled = Some("since 2026-11-24 12:00:00 UTC by console:ops".into());
+    }
+    rows
+}
+
+const SCENARIOS: &[Scenario] = &[
+    // 1: the typed count replaced the default.
+    Scenario {
+        name: "create_count_typed",
+        setup: |app| {
+            send(app, tui_support::ch('c'));
+            type_text(app, "200");
+        },
+        shows: &["> 200▏", "Enter continue"],
+    },
+    // 3: odd-length hex refused before any confirmation, in the status line.
+    Scenario {
+        name: "odd_hex_refused",
+        setup: |app| {
+            send(app, tui_support::ch('s'));
+            type_text(app, "0xabc");
+            send(app, KeyCode::Enter.into_action());
+        },
+        shows: &["hex of odd length", "nothing was signed", "Esc cancel"],
+    },
+    // 3: a taken export path refused before the passphrase.
+    Scenario {
+        name: "export_path_taken",
+        setup: |app| {
+            let address = account(1).address;
+            send(app, tui_support::ch('x'));
+            send(app, Action::ExportPathProposed { address: address.clone(), path: "taken.json".into() });
+            send(app, KeyCode::Enter.into_action());
+            let refusal =
+                "taken.json already exists; nothing was overwritten. Choose another file".to_owned();
+            send(app, Action::ExportPathChecked { address, path: "taken.json".into(), result: Err(refusal) });
+        },
+        shows: &["already exists", "Write the encrypted keystore", "Esc cancel"],
+    },
+    // 5: the status says what y copied.
+    Scenario {
+        name: "copied_signature_status",
+        setup: |app| {
+            send(app, Action::Copied { what: "signature", result: Ok(()) });
+        },
+        shows: &["copied the signature to the clipboard"],
+    },
+    // 7: quitting while work runs asks first; its footer has its own keys.
+    Scenario {
+        name: "quit_while_auditing",
+        setup: |app| {
+            send(app, tui_support::ch('a'));
+            send(app, tui_support::ctrl('c'));
+        },
+        shows: &["Quit anyway?", "Esc cancel"],
+    },
+    // 12: quitting during a create waits for the writes in flight.
+    Scenario {
+        name: "quitting_during_create",
+        setup: |app| {
+            send(app, tui_support::ch(':'));
+            type_text(app, "create 10000");
+            send(app, KeyCode::Enter.into_action());
+            send(app, KeyCode::Tab.into_action());
+            send(app, KeyCode::Enter.into_action());
+            let generation = app.generation;
+            send(app, Action::Created { generation, address: account(9).address });
+            send(app, KeyCode::Esc.into_action());
+            send(app, tui_support::ch('q'));
+            send(app, KeyCode::Tab.into_action());
+            send(app, KeyCode::Enter.into_action());
+        },
+        shows: &["Finishing the writes in flight", "1 of 10000 created", "please wait"],
+    },
+    // 13: Enter on an audit without findings.
+    Scenario {
+        name: "audit_without_findings",
+        setup: |app| {
+            send(app, tui_support::ch('a'));
+            let generation = app.generation;
+            let report = rossignol_core::audit::AuditReport { checked: 3, ok: 3, ..Default::default() };
+            send(app, Action::AuditFinished { generation, result: Ok(report) });
+            send(app, KeyCode::Enter.into_action());
+        },
+        shows: &["there are no findings to open", "Esc close"],
+    },
+    // 14: a search of a table not all read, with its progress.
+    Scenario {
+        name: "search_progress",
+        setup: |app| {
+            send(app, tui_support::ch('/'));
+            type_text(app, "7e5f");
+            let generation = app.generation;
+            let rows = vec![Row::Account(account(1))];
+            send(app, Action::SearchFound { generation, needle: "7e5f".into(), scanned: 12_345, rows });
+        },
+        shows: &["searching… 12345 read, 1 match so far", "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"],
+    },
+];
+
+#[test]
+fn each_view_of_the_issue_at_both_sizes() {
+    for scenario in SCENARIOS {
+        let mut app = console(local(), rows(1..=3), scenario.name == "search_progress");
+        (scenario.setup)(&mut app);
+        for screen in both(scenario.name, &mut app) {
+            let text = screen.join("\n");
+            for expected in scenario.shows {
+                assert!(text.contains(expected), "{}: {expected:?} missing:\n{text}", scenario.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_disabled_account_is_refused_on_screen_pointing_to_d() {
+    let mut app = console(local(), disabled_first(), false);
+    send(&mut app, tui_support::ch('r'));
+    for screen in both("disabled_refused", &mut app) {
+        let text = screen.join("\n");
+        assert!(text.contains("press D to enable it first"), "{text}");
+    }
+}

@@ -20,8 +20,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Popup::Help { scroll } => help(frame, area, app, *scroll, theme),
         Popup::Confirm(confirm) => draw_confirm(frame, area, app, confirm, theme),
         Popup::CreatePrompt(input) => {
-            let lines = vec![Line::from(strings::CREATE_PROMPT), Line::from(""), input_line(input, theme)];
-            dialog(frame, area, &strings::create_title(&app.env.name), lines, 64, 7, theme);
+            let mut lines =
+                vec![Line::from(strings::CREATE_PROMPT), Line::from(""), input_line(input, theme)];
+            lines.extend(field_error(app, theme));
+            let height = wrapped_height(&lines, 64).max(7);
+            dialog(frame, area, &strings::create_title(&app.env.name), lines, 64, height, theme);
         }
         Popup::Create => draw_create(frame, area, app, theme),
         Popup::Audit => audit::draw(frame, area, app, theme),
@@ -63,6 +66,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             if *reading {
                 lines.push(Line::from(Span::styled(strings::READING_TRANSACTION, theme.dim())));
             }
+            lines.extend(field_error(app, theme));
             let height = wrapped_height(&lines, 80);
             dialog(frame, area, strings::SIGN_TITLE, lines, 80, height, theme);
         }
@@ -84,6 +88,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             if matches!(prompt, ExportPrompt::Path { checking: true, .. }) {
                 lines.push(Line::from(Span::styled(strings::CHECKING_PATH, theme.dim())));
             }
+            lines.extend(field_error(app, theme));
             let height = wrapped_height(&lines, 80);
             dialog(frame, area, strings::EXPORT_TITLE, lines, 80, height, theme);
         }
@@ -111,6 +116,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             dialog_styled(frame, area, &block_title, lines, 80, height, theme.error());
         }
     }
+}
+
+/// Why what was typed was refused, under the field, whole (the status line
+/// may be too narrow for it).
+fn field_error<'a>(app: &'a App, theme: &Theme) -> Option<Line<'a>> {
+    let status = app.status.as_ref().filter(|s| s.error)?;
+    Some(Line::from(Span::styled(status.text.as_str(), theme.error())))
 }
 
 /// The height of a bordered dialog `width` wide showing `lines` wrapped.
