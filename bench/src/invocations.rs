@@ -32,6 +32,8 @@ pub const API_KEY_SHA256: &str = "4c806362b613f7496abf284146efd31da90e4b16169fe0
 #[derive(Debug)]
 pub struct Setup<'a> {
     pub lambda: &'a Path,
+    /// The baseline Lambda (`rossignol-raw-lambda`).
+    pub raw_lambda: &'a Path,
     pub dir: &'a Path,
     pub dynamodb_endpoint: &'a str,
     pub kms_endpoint: &'a str,
@@ -46,6 +48,9 @@ pub struct Setup<'a> {
 pub struct Samples {
     pub ours: Vec<Duration>,
     pub raw: Vec<Duration>,
+    /// The same raw calls made by a minimal Lambda under the same runtime
+    /// API (getter and signer only).
+    pub raw_lambda: Vec<Duration>,
 }
 
 impl Samples {
@@ -53,6 +58,11 @@ impl Samples {
     pub fn rates(&self) -> (f64, f64) {
         let rate_of = |calls: &[Duration]| rate(calls.len() as u64, calls.iter().sum());
         (rate_of(&self.ours), rate_of(&self.raw))
+    }
+
+    /// Calls per second of the minimal Lambda, one at a time.
+    pub fn raw_lambda_rate(&self) -> f64 {
+        rate(self.raw_lambda.len() as u64, self.raw_lambda.iter().sum())
     }
 
     /// (p50, p99) of ours and of the baseline's.
@@ -131,6 +141,15 @@ async fn measure_with(
     let mut setter = Function::start(&spec("setter"))?;
     let mut getter = Function::start(&spec("getter"))?;
     let mut signer = Function::start(&spec("signer"))?;
+    let mut raw_env = env.clone();
+    raw_env.push(("RAW_TABLE", setup.raw_table.to_owned()));
+    raw_env.push(("RAW_KMS_KEY_ID", key_id.to_owned()));
+    let mut raw_getter = Function::start(&Spec {
+        binary: setup.raw_lambda,
+        handler: "raw",
+        log: setup.dir.join("lambda-raw.log"),
+        env: raw_env,
+    })?;
     let raw = Raw { client, kms, table: setup.raw_table, key_id };
     let round = (n / ROUNDS).max(1);
     let mut measured = Handlers::default();
@@ -190,8 +209,19 @@ async fn measure_with(
         for address in raws {
             measured.signer.raw.push(raw.get(address).await?);
         }
+        // The minimal Lambda, once per getter call and once per signer call.
+        tokio::task::block_in_place(|| {
+            for samples in [&mut measured.getter.raw_lambda, &mut measured.signer.raw_lambda] {
+                for address in raws {
+                    let (elapsed, data) = invoke(&mut raw_getter, |id| getter_event(id, address))?;
+                    anyhow::ensure!(data["private_key"].is_string(), "the baseline Lambda answered {data}");
+                    samples.push(elapsed);
+                }
+            }
+            anyhow::Ok(())
+        })?;
     }
-    drop((setter, getter, signer));
+    drop((setter, getter, signer, raw_getter));
     Ok(measured)
 }
 

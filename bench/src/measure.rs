@@ -262,3 +262,93 @@ pub async fn create_parts(client: &Client, endpoint: &str, n: u64) -> anyhow::Re
     let _ = client.delete_table().table_name(&table).send().await;
     Ok(())
 }
+
+/// Where a getter's time goes against DynamoDB Local and moto's KMS, each
+/// part on its own and then together, sequentially: a consistent GetItem,
+/// a KMS Decrypt, an access-trail-sized PutItem, the raw pair (GetItem
+/// then Decrypt), and the getter's pattern (GetItem, then the PutItem and
+/// the Decrypt at the same time).
+pub async fn get_parts(
+    client: &Client,
+    kms: &aws_sdk_kms::Client,
+    endpoint: &str,
+    n: u64,
+) -> anyhow::Result<()> {
+    use aws_sdk_kms::primitives::Blob;
+
+    let table = crate::setup::unique("bench_get_parts");
+    crate::setup::table(client, endpoint, &table).await?;
+    let key_id = kms.create_key().send().await?.key_metadata.context("CreateKey without metadata")?.key_id;
+    let mut item = raw_item();
+    let address = item.get("address").and_then(|a| a.as_s().ok()).cloned().context("no address")?;
+    let sealed = kms
+        .encrypt()
+        .key_id(&key_id)
+        .plaintext(Blob::new(rossignol_core::secret::random_bytes::<32>().to_vec()))
+        .encryption_context("address", &address)
+        .send()
+        .await?
+        .ciphertext_blob
+        .context("Encrypt without a ciphertext")?;
+    item.insert("sealed_private_key".into(), AttributeValue::B(sealed.clone()));
+    client.put_item().table_name(&table).set_item(Some(item)).send().await?;
+
+    let get = || {
+        client
+            .get_item()
+            .table_name(&table)
+            .key("address", AttributeValue::S(address.clone()))
+            .consistent_read(true)
+            .send()
+    };
+    let decrypt = || {
+        kms.decrypt()
+            .key_id(&key_id)
+            .ciphertext_blob(sealed.clone())
+            .encryption_context("address", &address)
+            .send()
+    };
+    // An access trail entry's size, under a fresh key each time.
+    let trail = || client.put_item().table_name(&table).set_item(Some(raw_item())).send();
+    let mut times = [Duration::ZERO; 5];
+    let round = (n / ROUNDS).max(1);
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for _ in 0..round {
+            get().await?;
+        }
+        times[0] += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..round {
+            decrypt().await?;
+        }
+        times[1] += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..round {
+            trail().await?;
+        }
+        times[2] += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..round {
+            get().await?;
+            decrypt().await?;
+        }
+        times[3] += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..round {
+            get().await?;
+            let (put, open) = futures::future::join(trail(), decrypt()).await;
+            put?;
+            open?;
+        }
+        times[4] += start.elapsed();
+    }
+    let labels =
+        ["GetItem", "KMS Decrypt", "trail PutItem", "GetItem, Decrypt", "GetItem, PutItem ‖ Decrypt"];
+    for (label, time) in labels.iter().zip(times) {
+        let per_call = time.as_secs_f64() * 1000.0 / (round * ROUNDS) as f64;
+        println!("{label:<28} {:>7.0}/s  {per_call:.2} ms", rate(round * ROUNDS, time));
+    }
+    let _ = client.delete_table().table_name(&table).send().await;
+    Ok(())
+}
