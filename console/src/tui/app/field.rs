@@ -66,14 +66,6 @@ impl Input {
         *self = Input::with(text);
     }
 
-    pub fn push(&mut self, c: char) {
-        self.insert(c);
-    }
-
-    pub fn pop(&mut self) {
-        self.backspace();
-    }
-
     fn len(&self) -> usize {
         self.text.chars().count()
     }

@@ -70,6 +70,15 @@ pub enum FilterChange {
     Nothing,
 }
 
+/// What the list shows: the table, a direct lookup's row, a search's
+/// matches, or the rows in memory that a filter keeps.
+enum View<'a> {
+    Table,
+    Direct(Option<&'a Row>),
+    Matches(&'a [Row]),
+    Filtered(String),
+}
+
 /// Where a page read begins: the row index and the cursor to read it from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PageStart {
@@ -105,7 +114,7 @@ pub struct List {
     pub want_end: bool,
     /// After a reload: the account to select again, and how many rows
     /// were read before (pages are read up to there to find it).
-    pub restore: Option<(String, usize)>,
+    restore: Option<(String, usize)>,
 }
 
 impl Default for List {
@@ -152,29 +161,49 @@ impl List {
         self.direct.is_none() && !self.needle().is_empty() && !self.all_in_memory()
     }
 
-    /// The rows a filter shows (all of them in memory, or the search's
-    /// matches); without a filter, the rows in memory.
-    pub fn visible(&self) -> Vec<&Row> {
+    /// What the list shows now, decided once per question asked of it.
+    fn view(&self) -> View<'_> {
         if let Some(direct) = &self.direct {
-            return match direct {
-                Direct::Found(row) => vec![row.as_ref()],
-                _ => Vec::new(),
-            };
+            return View::Direct(match direct {
+                Direct::Found(row) => Some(row.as_ref()),
+                _ => None,
+            });
         }
         let needle = self.needle();
         if needle.is_empty() {
-            return self.rows.iter().collect();
+            View::Table
+        } else if self.all_in_memory() {
+            View::Filtered(needle)
+        } else {
+            View::Matches(self.search.as_ref().map_or(&[], |s| s.matches.as_slice()))
         }
-        if self.searching() {
-            return self.search.as_ref().map(|s| s.matches.iter().collect()).unwrap_or_default();
+    }
+
+    /// The rows a filter shows (all of them in memory, or the search's
+    /// matches); without a filter, the rows in memory.
+    pub fn visible(&self) -> Vec<&Row> {
+        match self.view() {
+            View::Direct(row) => row.into_iter().collect(),
+            View::Table => self.rows.iter().collect(),
+            View::Matches(matches) => matches.iter().collect(),
+            View::Filtered(needle) => self.filtered(needle).collect(),
         }
-        self.rows.iter().filter(|r| r.address().to_ascii_lowercase().contains(&needle)).collect()
+    }
+
+    /// The rows in memory whose address contains `needle` (lower case).
+    fn filtered(&self, needle: String) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(move |r| r.address().to_ascii_lowercase().contains(&needle))
     }
 
     /// Rows the selection moves over: the table read so far, or what the
     /// filter shows.
     pub fn len(&self) -> usize {
-        if self.direct.is_none() && self.needle().is_empty() { self.read } else { self.visible().len() }
+        match self.view() {
+            View::Direct(row) => usize::from(row.is_some()),
+            View::Table => self.read,
+            View::Matches(matches) => matches.len(),
+            View::Filtered(needle) => self.filtered(needle).count(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -183,10 +212,11 @@ impl List {
 
     /// Row `index` (counted as [`List::len`] counts), if it is in memory.
     pub fn row(&self, index: usize) -> Option<&Row> {
-        if self.direct.is_none() && self.needle().is_empty() {
-            index.checked_sub(self.base).and_then(|i| self.rows.get(i))
-        } else {
-            self.visible().get(index).copied()
+        match self.view() {
+            View::Direct(row) => row.filter(|_| index == 0),
+            View::Table => index.checked_sub(self.base).and_then(|i| self.rows.get(i)),
+            View::Matches(matches) => matches.get(index),
+            View::Filtered(needle) => self.filtered(needle).nth(index),
         }
     }
 

@@ -17,17 +17,18 @@ use crate::tui::keys::{self, Key};
 struct Hint {
     key: String,
     does: &'static str,
-}
-
-/// Hints that stay whatever the width: help, and the way back or out.
-fn kept(hint: &Hint) -> bool {
-    matches!(hint.does, "help" | "quit" | "back" | "close" | "cancel" | "clear" | "hide" | "please wait")
+    /// Help: it stays whatever the width, like the last hint.
+    stays: bool,
 }
 
 /// The hints for the current view, most useful first.
 fn hints(app: &App) -> Vec<Hint> {
-    let bound = |key: &Key, does: &'static str| Hint { key: app.keymap.label(key), does };
-    let fixed = |key: &'static str, does: &'static str| Hint { key: key.to_owned(), does };
+    let bound = |key: &Key, does: &'static str| Hint {
+        key: app.keymap.label(key),
+        does,
+        stays: key.label == keys::HELP.label,
+    };
+    let fixed = |key: &'static str, does: &'static str| Hint { key: key.to_owned(), does, stays: false };
     let editing = || fixed("←→ Home End ^U", "edit");
     if let Some(popup) = &app.popup {
         return match popup {
@@ -121,11 +122,12 @@ fn width(hint: &Hint) -> usize {
 }
 
 /// The hints that fit in `room` columns, left out from the least useful
-/// end; help and the way back or out always stay.
+/// end; help and the last hint (the way back or out) always stay.
 fn fit(mut hints: Vec<Hint>, room: usize) -> Vec<Hint> {
     while hints.iter().map(width).sum::<usize>() > room {
-        let Some(last) = hints.iter().rposition(|h| !kept(h)) else { break };
-        hints.remove(last);
+        let before_last = hints.len().saturating_sub(1);
+        let Some(drop) = hints[..before_last].iter().rposition(|h| !h.stays) else { break };
+        hints.remove(drop);
     }
     hints
 }
