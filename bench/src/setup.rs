@@ -106,6 +106,7 @@ pub async fn seed(client: &Client, store: &DynamoStore, key: &[u8; 32], n: u64) 
                         key: rossignol_core::store::StoredKey::Sealed { seal: sealer.id().to_owned(), blob },
                         created_at: None,
                         created_by: Some("bench-seed".into()),
+                        created_api_key: None,
                         schema_version: rossignol_core::store::record::CURRENT_SCHEMA,
                         disabled: None,
                     };

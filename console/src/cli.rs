@@ -95,20 +95,35 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Sign a message or a transaction with an account's key, which is never shown
-    #[command(group(clap::ArgGroup::new("what").required(true).args(["message", "transaction"])))]
+    /// Sign a message, typed data, a transaction or an authorization with an account's key, which is never shown
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["message", "transaction", "typed_data", "authorization"])))]
     Sign {
         /// The account's address (0x + 40 hex digits)
         address: String,
         /// A message: 0x-prefixed hex is taken as bytes, anything else as UTF-8 text
         #[arg(long)]
         message: Option<String>,
-        /// A transaction as JSON (chainId, nonce, to, value, gas, data, and
-        /// gasPrice or maxFeePerGas + maxPriorityFeePerGas); `-` reads stdin
+        /// A transaction as JSON (type 0, 1, 2 or 4: chainId, nonce, to, value,
+        /// gas, data, gasPrice or maxFeePerGas + maxPriorityFeePerGas,
+        /// accessList, authorizationList); `-` reads stdin
         #[arg(long, value_name = "FILE")]
         transaction: Option<PathBuf>,
+        /// EIP-712 typed data as JSON (types, primaryType, domain, message)
+        #[arg(long, value_name = "FILE")]
+        typed_data: Option<PathBuf>,
+        /// An EIP-7702 authorization as JSON (chainId, address of the delegate, nonce)
+        #[arg(long, value_name = "FILE")]
+        authorization: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Serve the signer's JSON-RPC (eth_accounts, personal_sign, eth_signTypedData_v4,
+    /// eth_signTransaction, ...) at /rpc, /rpc/CHAIN_ID and /rpc/CHAIN_ID/ADDRESS, for
+    /// ethers, viem or foundry on this machine. Every signature is in the access trail
+    Serve {
+        /// Where to listen, e.g. 127.0.0.1:8545
+        #[arg(long, value_name = "ADDRESS:PORT")]
+        rpc: std::net::SocketAddr,
     },
     /// Write an account as an encrypted Web3 Secret Storage (V3) keystore file
     Export {

@@ -35,9 +35,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::List { limit, after, json } => list(env, limit, after, json, &mut out).await,
         Command::Init { json } => init(env, json, &mut out).await,
         Command::Audit { deep, segments, json } => audit(env, deep, segments, json, &mut out).await,
-        Command::Sign { address, message, transaction, json } => {
-            crate::custody::sign(env, &address, message, transaction, json, &mut out).await
+        Command::Sign { address, message, transaction, typed_data, authorization, json } => {
+            let input = crate::custody::SignInput { message, transaction, typed_data, authorization };
+            crate::custody::sign(env, &address, input, json, &mut out).await
         }
+        Command::Serve { rpc } => crate::serve::rpc(env, rpc, &mut out).await,
         Command::Export { address, out: file, passphrase_file } => {
             crate::custody::export(env, &address, &file, passphrase_file.as_deref(), &mut out).await
         }

@@ -4,92 +4,95 @@
 use std::path::{Path, PathBuf};
 
 use rossignol_core::config::Environment;
-use rossignol_core::sign::{Payload, Signed, Transaction, parse_message};
+use rossignol_core::sign::{Authorization, InvalidField, Payload, Transaction, TypedData, parse_message};
 use rossignol_core::{Error, Requester};
-use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::commands::{parse_address, who};
 use crate::output::Out;
 
-/// What `sign --json` prints: the signer Lambda's `data`.
-#[derive(Debug, Serialize)]
-struct SignedView {
-    address: String,
-    scheme: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    signature: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    raw_transaction: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hash: Option<String>,
-}
-
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
-
-/// Reads `--transaction FILE` (`-` for stdin) as a JSON transaction.
-fn read_transaction(file: &Path) -> Result<Transaction, Failure> {
+/// Reads a JSON file (`-` for stdin) holding what to sign.
+fn read_json(file: &Path, what: &str) -> Result<serde_json::Value, Failure> {
     let text = if file == Path::new("-") {
         std::io::read_to_string(std::io::stdin())
-            .map_err(|e| Failure::usage(format!("cannot read the transaction from stdin: {e}")))?
+            .map_err(|e| Failure::usage(format!("cannot read the {what} from stdin: {e}")))?
     } else {
-        std::fs::read_to_string(file).map_err(|e| {
-            Failure::usage(format!("cannot read the transaction file {}: {e}", file.display()))
-        })?
+        std::fs::read_to_string(file)
+            .map_err(|e| Failure::usage(format!("cannot read the {what} file {}: {e}", file.display())))?
     };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Failure::usage(format!("{} is not JSON ({e}); give a transaction object", file.display()))
-    })?;
-    Transaction::from_json(&value).map_err(|e| Failure::from(Error::InvalidRequest(e)))
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::usage(format!("{} is not JSON ({e}); give the {what} as a JSON object", file.display()))
+    })
+}
+
+/// What `rossignol sign` was given: one of its four options.
+#[derive(Debug, Default)]
+pub struct SignInput {
+    pub message: Option<String>,
+    pub transaction: Option<PathBuf>,
+    pub typed_data: Option<PathBuf>,
+    pub authorization: Option<PathBuf>,
+}
+
+impl SignInput {
+    fn payload(self) -> Result<Payload, Failure> {
+        let invalid = |e: InvalidField| Failure::from(Error::InvalidRequest(e));
+        Ok(match self {
+            SignInput {
+                message: Some(message),
+                transaction: None,
+                typed_data: None,
+                authorization: None,
+            } => Payload::Message(
+                parse_message(&message).map_err(|e| Failure::usage(format!("--message: {}", e.reason)))?,
+            ),
+            SignInput { message: None, transaction: Some(file), typed_data: None, authorization: None } => {
+                let value = read_json(&file, "transaction")?;
+                Payload::Transaction(Box::new(Transaction::from_json(&value, None).map_err(invalid)?))
+            }
+            SignInput { message: None, transaction: None, typed_data: Some(file), authorization: None } => {
+                let value = read_json(&file, "typed data")?;
+                Payload::TypedData(Box::new(TypedData::from_json(&value, "typed_data").map_err(invalid)?))
+            }
+            SignInput { message: None, transaction: None, typed_data: None, authorization: Some(file) } => {
+                let value = read_json(&file, "authorization")?;
+                Payload::Authorization(Authorization::from_json(&value, "authorization").map_err(invalid)?)
+            }
+            _ => {
+                return Err(Failure::usage(
+                    "give one of --message, --transaction, --typed-data or --authorization",
+                ));
+            }
+        })
+    }
 }
 
 pub async fn sign(
     env: &Environment,
     address: &str,
-    message: Option<String>,
-    transaction: Option<PathBuf>,
+    input: SignInput,
     json: bool,
     out: &mut Out,
 ) -> Result<(), Failure> {
     let address = parse_address(address)?;
-    let payload = match (message, transaction) {
-        (Some(message), None) => Payload::Message(
-            parse_message(&message).map_err(|e| Failure::usage(format!("--message: {}", e.reason)))?,
-        ),
-        (None, Some(file)) => Payload::Transaction(read_transaction(&file)?),
-        _ => return Err(Failure::usage("give either --message or --transaction")),
-    };
+    let payload = input.payload()?;
     let custodian = env.connect().await?;
     let requester = Requester::operator("cli-sign", who());
     let (record, signed) = custodian.sign(&address, &payload, &requester).await?;
-    let mut view = SignedView {
-        address: record.address.to_string(),
-        scheme: record.scheme.as_str(),
-        signature: None,
-        raw_transaction: None,
-        hash: None,
-    };
-    match &signed {
-        Signed::Message { signature, .. } | Signed::Ed25519Message { signature, .. } => {
-            view.signature = Some(hex0x(signature));
-        }
-        Signed::Transaction { raw, hash, .. } => {
-            view.raw_transaction = Some(hex0x(raw));
-            view.hash = Some(hex0x(hash));
-        }
+    // The signer Lambda's `data`: the same fields, the same names.
+    let mut view = serde_json::Map::new();
+    view.insert("address".into(), record.address.to_string().into());
+    view.insert("scheme".into(), record.scheme.as_str().into());
+    if let serde_json::Value::Object(fields) = signed.to_json() {
+        view.extend(fields);
     }
     if json {
         return out.json(&view);
     }
-    for (name, value) in
-        [("signature", &view.signature), ("raw_transaction", &view.raw_transaction), ("hash", &view.hash)]
-    {
-        if let Some(value) = value {
-            out.line(&format!("{name:<16} {value}"))?;
-        }
+    for (name, value) in view.iter().filter(|(name, _)| !matches!(name.as_str(), "address" | "scheme")) {
+        let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+        out.line(&format!("{name:<16} {value}"))?;
     }
     Ok(())
 }

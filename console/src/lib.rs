@@ -7,6 +7,7 @@ pub mod commands;
 pub mod custody;
 pub mod lifecycle;
 pub mod output;
+pub mod serve;
 pub mod tui;
 
 /// A command's failure and the exit code it maps to: 1 when an operation

@@ -108,12 +108,15 @@ fn an_at_sign_signs_a_transaction_file_and_failures_say_why() {
 
     send(&mut app, press(KeyCode::Enter));
     app.effects.clear();
-    let tx = rossignol_core::sign::Transaction::from_json(&serde_json::json!({
-        "chainId": 1, "nonce": 7, "to": account(2).address, "value": "1000000000000000000",
-        "gas": 21000, "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
-    }))
+    let tx = rossignol_core::sign::Transaction::from_json(
+        &serde_json::json!({
+            "chainId": 1, "nonce": 7, "to": account(2).address, "value": "1000000000000000000",
+            "gas": 21000, "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
+        }),
+        None,
+    )
     .unwrap();
-    let payload = Payload::Transaction(tx);
+    let payload = Payload::Transaction(Box::new(tx));
     send(&mut app, Action::TransactionRead { address, path, result: Ok(payload.clone()) });
     assert!(
         matches!(&app.popup, Some(Popup::Confirm(c)) if matches!(&c.pending, Pending::Sign { payload: p, .. } if *p == payload))

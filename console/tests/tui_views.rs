@@ -139,17 +139,20 @@ fn the_sign_confirmation_previews_the_transaction() {
     send(&mut app, tui_support::ch('s'));
     type_text(&mut app, "@tx.json");
     send(&mut app, KeyCode::Enter.into_action());
-    let tx = rossignol_core::sign::Transaction::from_json(&serde_json::json!({
-        "chainId": 1, "nonce": 7, "to": account(2).address, "value": "1500000000000000000",
-        "gas": 21000, "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
-    }))
+    let tx = rossignol_core::sign::Transaction::from_json(
+        &serde_json::json!({
+            "chainId": 1, "nonce": 7, "to": account(2).address, "value": "1500000000000000000",
+            "gas": 21000, "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
+        }),
+        None,
+    )
     .unwrap();
     send(
         &mut app,
         Action::TransactionRead {
             address: account(1).address,
             path: "tx.json".into(),
-            result: Ok(rossignol_core::sign::Payload::Transaction(tx)),
+            result: Ok(rossignol_core::sign::Payload::Transaction(Box::new(tx))),
         },
     );
     for screen in both("sign_preview", &mut app) {

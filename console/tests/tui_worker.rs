@@ -18,6 +18,7 @@ fn embedded(dir: &std::path::Path) -> Environment {
         seal: SealSpec::Local { key_file: dir.join("scratch.key") },
         also_open: Vec::new(),
         read_only: false,
+        policy: Default::default(),
     }
 }
 
@@ -153,7 +154,7 @@ async fn the_worker_signs_exports_disables_and_migrates() {
     assert!(payload.preview().iter().any(|(label, value)| *label == "chain id" && value.starts_with('1')));
     worker.run(Effect::ReadTransaction { address: address.clone(), path: "/nonexistent/tx.json".into() });
     let Action::TransactionRead { result: Err(e), .. } = next(&mut actions).await else { panic!("refused") };
-    assert!(e.contains("cannot read the transaction file /nonexistent/tx.json"), "{e}");
+    assert!(e.contains("cannot read the file /nonexistent/tx.json"), "{e}");
     worker.run(Effect::Sign { address: address.clone(), payload });
     let Action::Signed { result: Ok(lines), .. } = next(&mut actions).await else { panic!("signed") };
     assert_eq!(lines.iter().map(|(label, _)| *label).collect::<Vec<_>>(), ["raw transaction", "hash"]);

@@ -48,6 +48,9 @@ pub struct AccessRecord {
     pub identity: Identity,
     /// For a reseal: the seal the key was moved under.
     pub target_seal: Option<String>,
+    /// Set when the signing policy refused the request: the rule's name.
+    /// Nothing was opened or signed.
+    pub refused: Option<String>,
 }
 
 /// How much an access record's identity fields are worth.
@@ -98,6 +101,7 @@ impl AccessRecord {
             ("aws_identity", &self.aws_identity),
             ("digest", &self.digest),
             ("target_seal", &self.target_seal),
+            ("refused", &self.refused),
         ] {
             if let Some(value) = value {
                 item.insert(name, Attr::S(value.clone()));
@@ -131,6 +135,7 @@ impl AccessRecord {
             digest: text("digest"),
             identity: Identity::from_stored(text("identity").as_deref()),
             target_seal: text("target_seal"),
+            refused: text("refused"),
         })
     }
 }

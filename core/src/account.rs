@@ -46,6 +46,11 @@ impl Address {
         &self.0
     }
 
+    /// The same address as alloy's type, for its encoders.
+    pub fn to_alloy(self) -> alloy_primitives::Address {
+        alloy_primitives::Address::from(self.0)
+    }
+
     /// Ethereum address of a secp256k1 public key: the last 20 bytes of the
     /// keccak-256 of the uncompressed point without its `0x04` tag.
     pub fn from_public_key(key: &k256::PublicKey) -> Self {

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::policy::{Policy, PolicyBook, PolicySpec};
 use serde::Deserialize;
 
 use crate::access::AccessTrail;
@@ -66,6 +67,8 @@ struct EnvironmentFile {
     also_open: Vec<String>,
     #[serde(default)]
     read_only: bool,
+    /// The signing policy (see [`crate::policy`]); absent, every kind.
+    policy: Option<PolicySpec>,
 }
 
 /// Where an environment's accounts live.
@@ -147,6 +150,9 @@ pub struct Environment {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_open: Vec<SealSpec>,
     pub read_only: bool,
+    /// What may be signed here, checked before any key is opened.
+    #[serde(skip)]
+    pub policy: PolicyBook,
 }
 
 /// Where the configuration came from.
@@ -252,6 +258,7 @@ fn builtin_local(data: &Path) -> Environment {
         seal: SealSpec::Local { key_file: data.join("local.key") },
         also_open: Vec::new(),
         read_only: false,
+        policy: PolicyBook::default(),
     }
 }
 
@@ -335,7 +342,11 @@ fn resolve(
             also_open.push(spec);
         }
     }
-    Ok(Environment { name: name.to_owned(), table, store, seal, also_open, read_only: env.read_only })
+    let policy = match &env.policy {
+        Some(spec) => PolicyBook::single(Policy::from_spec(spec, "policy")?),
+        None => PolicyBook::default(),
+    };
+    Ok(Environment { name: name.to_owned(), table, store, seal, also_open, read_only: env.read_only, policy })
 }
 
 /// DynamoDB's rule: 3 to 255 of `a-z A-Z 0-9 _ - .`.
@@ -405,7 +416,9 @@ impl Environment {
                 .collect::<Result<Vec<_>>>()?;
             Arc::new(SealRing::new(primary, also_open))
         };
-        Ok(Custodian::new(store, sealer, trail).with_aws_identity(identity))
+        Ok(Custodian::new(store, sealer, trail)
+            .with_aws_identity(identity)
+            .with_policies(self.policy.clone()))
     }
 
     /// A sealer for `spec` in this environment (its AWS settings for KMS),

@@ -13,6 +13,7 @@ use crate::account::Address;
 use crate::error::{Error, Result};
 use crate::identity::AwsIdentity;
 use crate::keygen::GeneratedKey;
+use crate::policy::{Policy, PolicyBook};
 use crate::seal::{SealContext, Sealer};
 use crate::secret::{KeyMaterial, LegacyKey, PrivateKey};
 use crate::sign::{self, Payload, Signed};
@@ -28,6 +29,8 @@ pub struct Custodian {
     trail: Arc<dyn AccessTrail>,
     /// In an AWS environment: who the credentials are, for the trail.
     identity: Option<Arc<AwsIdentity>>,
+    /// What each caller may sign, checked before anything is opened.
+    policies: Arc<PolicyBook>,
 }
 
 impl Requester {
@@ -71,13 +74,25 @@ impl fmt::Debug for Custodian {
             .field("seal", &self.sealer.id())
             .field("trail", &self.trail.name())
             .field("identity", &self.identity)
+            .field("policies", &self.policies)
             .finish()
     }
 }
 
 impl Custodian {
     pub fn new(store: Arc<dyn AccountStore>, sealer: Arc<dyn Sealer>, trail: Arc<dyn AccessTrail>) -> Self {
-        Custodian { store, sealer, trail, identity: None }
+        Custodian { store, sealer, trail, identity: None, policies: Arc::default() }
+    }
+
+    /// Signs only what `policies` allows, per caller (by API key id).
+    pub fn with_policies(mut self, policies: PolicyBook) -> Self {
+        self.policies = Arc::new(policies);
+        self
+    }
+
+    /// The policy that applies to `requester`.
+    pub fn policy_for(&self, requester: &Requester) -> &Policy {
+        self.policies.for_caller(requester.api_key_id.as_deref())
     }
 
     /// Records the caller's AWS identity beside every access record; key
@@ -160,6 +175,29 @@ impl Custodian {
     /// address are already derived (by [`crate::keygen::generate_batch`],
     /// which derives a whole batch for less).
     pub async fn create_generated(&self, generated: GeneratedKey, created_by: &str) -> Result<AccountRecord> {
+        self.create_generated_through(generated, created_by, None).await
+    }
+
+    /// Creates an account for a caller of the setter, recording its API
+    /// key id on the account (see `accounts = "created_by_key"` in
+    /// [`crate::policy`]).
+    pub async fn create_through_key(
+        &self,
+        created_by: &str,
+        api_key_id: Option<&str>,
+    ) -> Result<AccountRecord> {
+        let key = PrivateKey::generate_os();
+        let public_key = key.public_key_uncompressed();
+        let address = Address::from_uncompressed_point(&public_key);
+        self.create_generated_through(GeneratedKey { key, public_key, address }, created_by, api_key_id).await
+    }
+
+    async fn create_generated_through(
+        &self,
+        generated: GeneratedKey,
+        created_by: &str,
+        api_key_id: Option<&str>,
+    ) -> Result<AccountRecord> {
         let GeneratedKey { key, public_key, address } = generated;
         let blob = self.sealer.seal(SealContext { address: &address, table: self.table() }, &key).await?;
         let record = AccountRecord {
@@ -169,6 +207,7 @@ impl Custodian {
             key: StoredKey::Sealed { seal: self.sealer.id().to_owned(), blob },
             created_at: Some(Utc::now()),
             created_by: Some(created_by.to_owned()),
+            created_api_key: api_key_id.map(str::to_owned),
             schema_version: CURRENT_SCHEMA,
             disabled: None,
         };
@@ -226,8 +265,11 @@ impl Custodian {
     }
 
     /// Signs `payload` with the account's key, which never leaves this
-    /// process. The access trail gets the digest of what is signed before
-    /// the key is used, and signing fails closed like a reveal.
+    /// process. The caller's signing policy is checked first: a refusal is
+    /// written to the access trail and nothing is opened
+    /// ([`Error::Refused`]). Otherwise the access trail gets the digest of
+    /// what is signed before the key is used, and signing fails closed
+    /// like a reveal.
     pub async fn sign(
         &self,
         address: &Address,
@@ -237,7 +279,15 @@ impl Custodian {
         let record = self.get(address).await?;
         record.ensure_enabled()?;
         let digest = payload.digest(record.scheme)?;
-        let key = self.recorded_open(&record, requester, Some(format!("0x{}", hex::encode(digest)))).await?;
+        let digest_hex = format!("0x{}", hex::encode(digest));
+        if let Err(refusal) =
+            self.policy_for(requester).check(payload, &record, requester.api_key_id.as_deref())
+        {
+            self.append_access(&record.address, requester, Some(digest_hex), None, Some(refusal.rule))
+                .await?;
+            return Err(Error::Refused(refusal));
+        }
+        let key = self.recorded_open(&record, requester, Some(digest_hex)).await?;
         let signed = sign::sign(&key, payload, &record.address.to_string())?;
         debug_assert_eq!(signed.digest(), digest);
         Ok((record, signed))
@@ -299,7 +349,7 @@ impl Custodian {
         requester: &Requester,
         digest: Option<String>,
     ) -> Result<()> {
-        self.append_access(&record.address, requester, digest, None).await
+        self.append_access(&record.address, requester, digest, None, None).await
     }
 
     /// Appends one access record for `address`, with the caller's AWS
@@ -310,6 +360,7 @@ impl Custodian {
         requester: &Requester,
         digest: Option<String>,
         target_seal: Option<String>,
+        refused: Option<&str>,
     ) -> Result<()> {
         let access = AccessRecord {
             address: *address,
@@ -323,6 +374,7 @@ impl Custodian {
             digest,
             identity: requester.identity,
             target_seal,
+            refused: refused.map(str::to_owned),
         };
         self.trail.append(&access).await.map_err(|e| access::unavailable(self.trail.as_ref(), e))
     }

@@ -34,6 +34,11 @@ pub enum Error {
     #[error("invalid request: {0}")]
     InvalidRequest(#[from] crate::sign::InvalidField),
 
+    /// The signing policy refused; the refusal is in the access trail and
+    /// nothing was opened.
+    #[error("{0}; nothing was signed")]
+    Refused(#[from] crate::policy::Refusal),
+
     #[error(transparent)]
     Keystore(#[from] crate::keystore::KeystoreError),
 

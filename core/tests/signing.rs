@@ -164,7 +164,7 @@ async fn disabling_a_legacy_row_keeps_its_attributes(h: &Harness) {
 mod properties {
     use proptest::prelude::*;
     use rossignol_core::KeyMaterial;
-    use rossignol_core::sign::{self, Fees, Transaction};
+    use rossignol_core::sign::{self, Fees, Transaction, TxType};
     use ruint::aliases::U256;
 
     use super::*;
@@ -200,13 +200,15 @@ mod properties {
             let Some(key) = key_from(bytes) else { return Ok(()) };
             let address = key.address();
             let tx = Transaction {
+                tx_type: TxType::Legacy,
                 chain_id, nonce, gas, data,
-                fees: Fees::Legacy { gas_price: U256::from(gas_price) },
+                fees: Fees::GasPrice { gas_price },
                 to: to.map(Address::from_bytes),
                 value: U256::from_be_bytes(value),
                 access_list: Vec::new(),
+                authorization_list: Vec::new(),
             };
-            let signed = sign::sign(&KeyMaterial::Secp256k1(key), &Payload::Transaction(tx.clone()), "").unwrap();
+            let signed = sign::sign(&KeyMaterial::Secp256k1(key), &Payload::Transaction(Box::new(tx.clone())), "").unwrap();
             let Signed::Transaction { raw, digest, .. } = signed else { panic!("a transaction") };
             prop_assert_eq!(digest, keccak256(&tx.signing_payload()));
             // EIP-155: v, r, s close the list; v = chain id * 2 + 35 + parity.

@@ -9,8 +9,9 @@ use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt as _, Response};
 use rossignol_core::access::{AccessTrail, Identity};
+use rossignol_core::rpc::{self, Endpoint};
 use rossignol_core::seal::KmsSealer;
-use rossignol_core::sign::{MAX_BODY_BYTES, SignRequest, Signed};
+use rossignol_core::sign::{MAX_BODY_BYTES, SignRequest};
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
 use rossignol_core::{Address, Custodian, Error, Requester};
 use serde_json::{Value, json};
@@ -56,8 +57,9 @@ impl Service {
         let store = DynamoStore::new(dynamodb.clone(), &settings.table);
         let trail: Arc<dyn AccessTrail> = Arc::new(DynamoTrail::new(dynamodb, &settings.access_table));
         let sealer = KmsSealer::new(aws_sdk_kms::Client::new(&sdk), &settings.kms_key_id);
-        Service::new(Custodian::new(Arc::new(store), Arc::new(sealer), trail), settings.api_key)
-            .with_getter_enabled(settings.getter_enabled)
+        let custodian = Custodian::new(Arc::new(store), Arc::new(sealer), trail)
+            .with_policies(settings.policies.clone().unwrap_or_default());
+        Service::new(custodian, settings.api_key).with_getter_enabled(settings.getter_enabled)
     }
 }
 
@@ -127,6 +129,7 @@ fn error_response(caller: &Caller, error: &Error) -> Response<Body> {
         Error::InvalidAddress(_) | Error::InvalidRequest(_) => {
             failure(StatusCode::BAD_REQUEST, error.to_string())
         }
+        Error::Refused(_) => failure(StatusCode::FORBIDDEN, error.to_string()),
         Error::NotFound { address, .. } => {
             failure(StatusCode::NOT_FOUND, format!("no account with address {address}"))
         }
@@ -208,7 +211,7 @@ async fn setter(service: &Service, request: &Request, caller: &Caller) -> Respon
     if let Some(key) = &caller.api_key_id {
         created_by.push_str(&format!(" api_key={key}"));
     }
-    match service.custodian.create(&created_by).await {
+    match service.custodian.create_through_key(&created_by, caller.api_key_id.as_deref()).await {
         Ok(record) => {
             tracing::info!(request_id = %caller.request_id, address = %record.address, "created account");
             success("successfully created account", json!({ "address": record.address.to_storage() }))
@@ -267,7 +270,7 @@ async fn getter(service: &Service, request: &Request, caller: &Caller) -> Respon
 /// Logs a failed key use; what callers asked wrongly is only counted.
 fn log_failure(caller: &Caller, address: &Address, error: &Error, what: &str) {
     match error {
-        Error::NotFound { .. } | Error::Disabled { .. } | Error::InvalidRequest(_) => {
+        Error::NotFound { .. } | Error::Disabled { .. } | Error::InvalidRequest(_) | Error::Refused(_) => {
             tracing::info!(request_id = %caller.request_id, address = %address, refused = %error_kind(error), "{what}")
         }
         _ => tracing::error!(request_id = %caller.request_id, address = %address, error = %error, "{what}"),
@@ -278,6 +281,7 @@ fn error_kind(error: &Error) -> &'static str {
     match error {
         Error::NotFound { .. } => "not_found",
         Error::Disabled { .. } => "disabled",
+        Error::Refused(refusal) => refusal.rule,
         _ => "invalid_request",
     }
 }
@@ -293,6 +297,11 @@ async fn signer(service: &Service, request: &Request, caller: &Caller) -> Respon
             format!("the body is {} bytes; the signer takes at most {MAX_BODY_BYTES}", body.len()),
         );
     }
+    match Endpoint::from_path(request.raw_http_path()) {
+        Some(Ok(endpoint)) => return json_rpc(service, caller, &endpoint, body).await,
+        Some(Err(reason)) => return failure(StatusCode::NOT_FOUND, reason),
+        None => {}
+    }
     let parsed = match SignRequest::parse(body) {
         Ok(parsed) => parsed,
         Err(e) => return error_response(caller, &Error::InvalidRequest(e)),
@@ -300,26 +309,36 @@ async fn signer(service: &Service, request: &Request, caller: &Caller) -> Respon
     let kind = parsed.payload.kind();
     match service.custodian.sign(&parsed.address, &parsed.payload, &caller.requester(Entry::Signer)).await {
         Ok((record, signed)) => {
-            tracing::info!(request_id = %caller.request_id, address = %record.address, kind, "signed");
-            let address = record.address.to_storage();
-            let data = match signed {
-                Signed::Message { signature, .. } | Signed::Ed25519Message { signature, .. } => json!({
-                    "address": address,
-                    "scheme": record.scheme.as_str(),
-                    "signature": format!("0x{}", hex::encode(signature)),
-                }),
-                Signed::Transaction { raw, hash, .. } => json!({
-                    "address": address,
-                    "scheme": record.scheme.as_str(),
-                    "raw_transaction": format!("0x{}", hex::encode(raw)),
-                    "hash": format!("0x{}", hex::encode(hash)),
-                }),
-            };
+            tracing::info!(request_id = %caller.request_id, address = %record.address, kind = %kind, "signed");
+            let mut data = signed.to_json();
+            if let Some(fields) = data.as_object_mut() {
+                fields.insert("address".into(), record.address.to_storage().into());
+                fields.insert("scheme".into(), record.scheme.as_str().into());
+            }
             success(&format!("successfully signed {kind}"), data)
         }
         Err(e) => {
             log_failure(caller, &parsed.address, &e, "signing failed");
             error_response(caller, &e)
+        }
+    }
+}
+
+/// The JSON-RPC surface (`/rpc…`): every answer is JSON-RPC, on HTTP 200.
+async fn json_rpc(service: &Service, caller: &Caller, endpoint: &Endpoint, body: &[u8]) -> Response<Body> {
+    let requester = caller.requester(Entry::Signer);
+    match rpc::handle(&service.custodian, endpoint, &requester, body).await {
+        Some(answer) => {
+            let mut response = Response::new(Body::Text(answer));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+            response
+        }
+        None => {
+            let mut response = Response::new(Body::Empty);
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use rossignol_core::policy::PolicyBook;
+
 /// The entry points of the one binary, picked by the function's handler
 /// setting (`_HANDLER`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +55,9 @@ pub const KMS_KEY: &str = "ROSSIGNOL_KMS_KEY_ID";
 pub const ACCESS_TABLE: &str = "ROSSIGNOL_ACCESS_TABLE_NAME";
 pub const API_KEY_SHA256: &str = "ROSSIGNOL_API_KEY_SHA256";
 pub const GETTER_ENABLED: &str = "ROSSIGNOL_GETTER_ENABLED";
+/// The signing policy as JSON: the fields of `[environments.NAME.policy]`,
+/// and `keys`, per API key id, for the fields that differ.
+pub const POLICY: &str = "ROSSIGNOL_POLICY";
 /// The value of [`API_KEY_SHA256`] that turns the function's own key check
 /// off, for local runs and tests.
 pub const UNCHECKED: &str = "unchecked";
@@ -108,6 +113,8 @@ pub struct Settings {
     pub api_key: ApiKeyCheck,
     /// `false` turns the getter off: callers must use the signer.
     pub getter_enabled: bool,
+    /// `None`: no policy was configured, and every kind may be signed.
+    pub policies: Option<PolicyBook>,
 }
 
 impl fmt::Debug for Settings {
@@ -119,6 +126,7 @@ impl fmt::Debug for Settings {
             .field("access_table", &self.access_table)
             .field("api_key", &self.api_key)
             .field("getter_enabled", &self.getter_enabled)
+            .field("policies", &self.policies)
             .finish()
     }
 }
@@ -146,7 +154,11 @@ impl Settings {
                 )));
             }
         };
-        Ok(Settings { entry, table, kms_key_id, access_table, api_key, getter_enabled })
+        let policies = match var(POLICY).filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(text) => Some(PolicyBook::from_json(&text, POLICY).map_err(StartupError)?),
+        };
+        Ok(Settings { entry, table, kms_key_id, access_table, api_key, getter_enabled, policies })
     }
 }
 

@@ -253,6 +253,7 @@ async fn kms_unreachable_is_a_retryable_503_naming_it_and_nothing_is_handed_out(
         key: StoredKey::Sealed { seal: "kms:alias/rossignol-test".into(), blob: vec![7; 180] },
         created_at: None,
         created_by: None,
+        created_api_key: None,
         schema_version: rossignol_core::store::record::CURRENT_SCHEMA,
         disabled: None,
     };

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use rossignol_core::sign::{Payload, Signed, Transaction};
+use rossignol_core::sign::{Payload, Signed, parse_document};
 use rossignol_core::store::{AccountRecord, Item, parallel_scan};
 use rossignol_core::{Address, Custodian, Error, Requester};
 use tokio::sync::{mpsc, watch};
@@ -352,15 +352,15 @@ fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
-/// Reads the transaction in a JSON file, for its preview and then its signature.
+/// Reads what a JSON file holds to be signed (a transaction, typed data
+/// or an authorization), for its preview and then its signature.
 async fn read_transaction(path: &str) -> Result<Payload, String> {
     let text = tokio::fs::read_to_string(path)
         .await
-        .map_err(|e| format!("cannot read the transaction file {path}: {e}; check the path after @"))?;
+        .map_err(|e| format!("cannot read the file {path}: {e}; check the path after @"))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON ({e}); nothing was signed"))?;
-    let tx = Transaction::from_json(&value).map_err(|e| format!("{path}: {e}; nothing was signed"))?;
-    Ok(Payload::Transaction(tx))
+    parse_document(&value).map_err(|e| format!("{path}: {e}; nothing was signed"))
 }
 
 /// `ADDRESS.json` in the working directory, or the first free
@@ -390,6 +390,7 @@ async fn sign(
         Signed::Transaction { raw, hash, .. } => {
             vec![("raw transaction", hex0x(&raw)), ("hash", hex0x(&hash))]
         }
+        Signed::Authorization { signed, .. } => vec![("authorization", signed.to_json().to_string())],
     })
 }
 

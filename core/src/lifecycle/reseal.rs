@@ -85,7 +85,8 @@ pub(super) async fn row(
         return Outcome::WouldWrite;
     }
     let new_seal = target.id().to_owned();
-    if let Err(e) = custodian.append_access(&record.address, mover, None, Some(new_seal.clone())).await {
+    if let Err(e) = custodian.append_access(&record.address, mover, None, Some(new_seal.clone()), None).await
+    {
         return Outcome::Failed(format!("not resealed: {e}"));
     }
     write_verified(custodian, target, &record, &item, &secret, |new, blob| {

@@ -1,21 +1,31 @@
 //! Signing for an account without revealing its key: EIP-191 personal
-//! messages, EIP-155 and EIP-1559 transactions, and ed25519 messages for
-//! the Node service's legacy accounts.
+//! messages, EIP-712 typed data, transactions of types 0, 1, 2 and 4,
+//! EIP-7702 authorizations, and ed25519 messages for the Node service's
+//! legacy accounts.
 //!
-//! The request shape (`{"address", "message" | "transaction"}`) is parsed
-//! here, once, for the Lambda and the CLI; every refusal names the field.
+//! Each payload kind is one file: `transaction.rs`, `typed_data.rs`,
+//! `authorization.rs`; messages are a byte string. Requests are parsed
+//! once, here, for the Lambda, the JSON-RPC surface and the CLI; every
+//! refusal names the field.
 
+mod authorization;
+mod json;
 mod preview;
 mod request;
 mod transaction;
+mod typed_data;
+
+use serde_json::{Value, json};
 
 use crate::account::keccak256;
 use crate::error::{Error, Result};
 use crate::secret::{KeyMaterial, RecoverableSignature};
 use crate::store::Scheme;
 
-pub use request::{InvalidField, MAX_BODY_BYTES, SignRequest, parse_message};
-pub use transaction::{AccessListEntry, Fees, Transaction};
+pub use authorization::{Authorization, SignedAuthorization};
+pub use request::{InvalidField, MAX_BODY_BYTES, SignRequest, parse_document, parse_message};
+pub use transaction::{AccessListEntry, Fees, Transaction, TxType};
+pub use typed_data::TypedData;
 
 /// What to sign.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,27 +33,68 @@ pub enum Payload {
     /// Raw message bytes: EIP-191 `personal_sign` for secp256k1 accounts,
     /// plain ed25519 for legacy ones.
     Message(Vec<u8>),
-    Transaction(Transaction),
+    /// EIP-712 v4 typed data.
+    TypedData(Box<TypedData>),
+    Transaction(Box<Transaction>),
+    /// An EIP-7702 authorization.
+    Authorization(Authorization),
 }
 
-impl Payload {
-    pub fn kind(&self) -> &'static str {
+/// The kinds of payload, as signing policy names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Message,
+    TypedData,
+    Transaction,
+    Authorization,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Message, Kind::TypedData, Kind::Transaction, Kind::Authorization];
+
+    /// The name in requests, policy and the access trail.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Payload::Message(_) => "message",
-            Payload::Transaction(_) => "transaction",
+            Kind::Message => "message",
+            Kind::TypedData => "typed_data",
+            Kind::Transaction => "transaction",
+            Kind::Authorization => "authorization",
         }
     }
 
-    /// The keccak-256 of exactly the bytes an account of `scheme` signs for
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Payload {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Payload::Message(_) => Kind::Message,
+            Payload::TypedData(_) => Kind::TypedData,
+            Payload::Transaction(_) => Kind::Transaction,
+            Payload::Authorization(_) => Kind::Authorization,
+        }
+    }
+
+    /// The keccak-256 of exactly what an account of `scheme` signs for
     /// this payload (see [`Signed::digest`]), known before any key is
     /// opened, so the access trail can be written first. Refuses what the
     /// scheme cannot sign.
     pub fn digest(&self, scheme: Scheme) -> Result<[u8; 32]> {
         match (scheme, self) {
             (Scheme::Secp256k1, Payload::Message(message)) => Ok(eip191_digest(message)),
-            (Scheme::Secp256k1, Payload::Transaction(tx)) => Ok(keccak256(&tx.signing_payload())),
+            (Scheme::Secp256k1, Payload::TypedData(typed)) => Ok(typed.signing_hash()),
+            (Scheme::Secp256k1, Payload::Transaction(tx)) => Ok(tx.signing_hash()),
+            (Scheme::Secp256k1, Payload::Authorization(auth)) => Ok(auth.signing_hash()),
             (Scheme::Ed25519, Payload::Message(message)) => Ok(keccak256(message)),
-            (Scheme::Ed25519, Payload::Transaction(_)) => Err(ed25519_cannot_sign_transactions()),
+            (Scheme::Ed25519, other) => Err(ed25519_signs_messages_only(other.kind())),
         }
     }
 }
@@ -51,23 +102,43 @@ impl Payload {
 /// A signature and what it covers. Public data only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signed {
-    /// 65 bytes `r ‖ s ‖ v`, v = 27 or 28.
+    /// An EIP-191 or EIP-712 signature: 65 bytes `r ‖ s ‖ v`, v = 27 or 28.
     Message { signature: Vec<u8>, digest: [u8; 32] },
     /// A legacy account's 64-byte ed25519 signature of the message.
     Ed25519Message { signature: Vec<u8>, digest: [u8; 32] },
     /// The signed transaction, ready for `eth_sendRawTransaction`, and its hash.
     Transaction { raw: Vec<u8>, hash: [u8; 32], digest: [u8; 32] },
+    /// A signed EIP-7702 authorization, ready for a type 4 transaction.
+    Authorization { signed: SignedAuthorization, digest: [u8; 32] },
 }
 
 impl Signed {
-    /// The keccak-256 of exactly the bytes that were signed (the EIP-191
-    /// prefixed message, the transaction's signing payload, or the ed25519
-    /// message). The access trail keeps this, never the payload.
+    /// The keccak-256 of exactly what was signed (the EIP-191 prefixed
+    /// message, the EIP-712 or transaction signing hash's preimage, the
+    /// authorization tuple, or the ed25519 message). The access trail
+    /// keeps this, never the payload.
     pub fn digest(&self) -> [u8; 32] {
         match self {
             Signed::Message { digest, .. }
             | Signed::Ed25519Message { digest, .. }
-            | Signed::Transaction { digest, .. } => *digest,
+            | Signed::Transaction { digest, .. }
+            | Signed::Authorization { digest, .. } => *digest,
+        }
+    }
+
+    /// The result's fields in Rossignol's JSON (the signer's `data`, the
+    /// CLI's `--json`): `signature`; `raw_transaction` and `hash`; or
+    /// `authorization`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Signed::Message { signature, .. } | Signed::Ed25519Message { signature, .. } => {
+                json!({ "signature": format!("0x{}", hex::encode(signature)) })
+            }
+            Signed::Transaction { raw, hash, .. } => json!({
+                "raw_transaction": format!("0x{}", hex::encode(raw)),
+                "hash": format!("0x{}", hex::encode(hash)),
+            }),
+            Signed::Authorization { signed, .. } => json!({ "authorization": signed.to_json() }),
         }
     }
 }
@@ -82,35 +153,36 @@ pub fn eip191_digest(message: &[u8]) -> [u8; 32] {
 /// Signs `payload` with `key`. The key has already been checked against
 /// its account's address by the caller.
 pub fn sign(key: &KeyMaterial, payload: &Payload, address: &str) -> Result<Signed> {
-    match (key, payload) {
-        (KeyMaterial::Secp256k1(key), Payload::Message(message)) => {
-            let digest = eip191_digest(message);
-            let signature = key.sign_prehash(&digest).map_err(|e| Error::Seal(e.to_string()))?;
-            Ok(Signed::Message { signature: rsv(&signature, 27), digest })
-        }
-        (KeyMaterial::Secp256k1(key), Payload::Transaction(tx)) => {
-            let preimage = tx.signing_payload();
-            let digest = keccak256(&preimage);
-            let signature = key.sign_prehash(&digest).map_err(|e| Error::Seal(e.to_string()))?;
-            let raw = tx.encode_signed(&signature);
-            Ok(Signed::Transaction { hash: keccak256(&raw), raw, digest })
-        }
+    let key = match (key, payload) {
+        (KeyMaterial::Secp256k1(key), _) => key,
         (KeyMaterial::LegacyEd25519(key), Payload::Message(message)) => {
             let signature = key
                 .sign(message)
                 .map_err(|reason| Error::Integrity { address: address.to_owned(), reason })?;
-            Ok(Signed::Ed25519Message { signature: signature.to_vec(), digest: keccak256(message) })
+            return Ok(Signed::Ed25519Message { signature: signature.to_vec(), digest: keccak256(message) });
         }
-        (KeyMaterial::LegacyEd25519(_), Payload::Transaction(_)) => Err(ed25519_cannot_sign_transactions()),
-    }
+        (KeyMaterial::LegacyEd25519(_), other) => return Err(ed25519_signs_messages_only(other.kind())),
+    };
+    let digest = payload.digest(Scheme::Secp256k1)?;
+    let signature = key.sign_prehash(&digest).map_err(|e| Error::Seal(e.to_string()))?;
+    Ok(match payload {
+        Payload::Message(_) | Payload::TypedData(_) => {
+            Signed::Message { signature: rsv(&signature, 27), digest }
+        }
+        Payload::Transaction(tx) => {
+            let raw = tx.encode_signed(&signature);
+            Signed::Transaction { hash: keccak256(&raw), raw, digest }
+        }
+        Payload::Authorization(auth) => Signed::Authorization { signed: auth.signed(&signature), digest },
+    })
 }
 
-fn ed25519_cannot_sign_transactions() -> Error {
+fn ed25519_signs_messages_only(kind: Kind) -> Error {
     Error::InvalidRequest(InvalidField {
-        field: "transaction".into(),
-        reason:
-            "cannot be signed by a legacy ed25519 account, which signs messages only; send `message` instead"
-                .into(),
+        field: kind.as_str().into(),
+        reason: format!(
+            "cannot be signed by a legacy ed25519 account, which signs messages only; send `message` instead of `{kind}`"
+        ),
     })
 }
 

@@ -1,10 +1,11 @@
 //! What a payload will sign, in words an operator checks before confirming:
-//! a transaction's type, chain, recipient, value, nonce, gas and fees; a
-//! message's text, or a hex preview of its bytes.
+//! a transaction's type, chain, recipient, value, nonce, gas and fees; typed
+//! data's domain and message; an authorization's chain, delegate and nonce;
+//! a message's text, or a hex preview of its bytes.
 
 use ruint::aliases::U256;
 
-use super::{Fees, Payload, Transaction};
+use super::{Authorization, Fees, Payload, Transaction, TypedData};
 
 /// Bytes of a binary message or of calldata shown before the rest is elided.
 const HEX_PREVIEW_BYTES: usize = 32;
@@ -18,6 +19,8 @@ impl Payload {
         match self {
             Payload::Message(bytes) => message_preview(bytes),
             Payload::Transaction(tx) => transaction_preview(tx),
+            Payload::TypedData(typed) => typed_data_preview(typed),
+            Payload::Authorization(auth) => authorization_preview(auth),
         }
     }
 }
@@ -40,12 +43,8 @@ fn message_preview(bytes: &[u8]) -> Vec<(&'static str, String)> {
 }
 
 fn transaction_preview(tx: &Transaction) -> Vec<(&'static str, String)> {
-    let kind = match tx.fees {
-        Fees::Legacy { .. } => "legacy, EIP-155 (type 0)",
-        Fees::Eip1559 { .. } => "EIP-1559 (type 2)",
-    };
     let mut lines = vec![
-        ("type", kind.to_owned()),
+        ("type", tx.tx_type.describe().to_owned()),
         ("chain id", chain(tx.chain_id)),
         ("to", tx.to.as_ref().map_or_else(|| "nobody: creates a contract".to_owned(), ToString::to_string)),
         ("value", amount(tx.value, 18, "ETH", "wei")),
@@ -53,10 +52,10 @@ fn transaction_preview(tx: &Transaction) -> Vec<(&'static str, String)> {
         ("gas limit", tx.gas.to_string()),
     ];
     match &tx.fees {
-        Fees::Legacy { gas_price } => lines.push(("gas price", amount(*gas_price, 9, "gwei", "wei"))),
+        Fees::GasPrice { gas_price } => lines.push(("gas price", gwei(*gas_price))),
         Fees::Eip1559 { max_fee_per_gas, max_priority_fee_per_gas } => {
-            lines.push(("max fee per gas", amount(*max_fee_per_gas, 9, "gwei", "wei")));
-            lines.push(("max priority fee", amount(*max_priority_fee_per_gas, 9, "gwei", "wei")));
+            lines.push(("max fee per gas", gwei(*max_fee_per_gas)));
+            lines.push(("max priority fee", gwei(*max_priority_fee_per_gas)));
         }
     }
     if !tx.data.is_empty() {
@@ -66,7 +65,56 @@ fn transaction_preview(tx: &Transaction) -> Vec<(&'static str, String)> {
         let keys: usize = tx.access_list.iter().map(|e| e.storage_keys.len()).sum();
         lines.push(("access list", format!("{} address(es), {keys} storage key(s)", tx.access_list.len())));
     }
+    for signed in &tx.authorization_list {
+        let auth = &signed.authorization;
+        lines.push((
+            "authorization",
+            format!(
+                "code of {} on chain {}, nonce {}",
+                auth.delegate,
+                chain_or_every(auth.chain_id),
+                auth.nonce
+            ),
+        ));
+    }
     lines
+}
+
+fn typed_data_preview(typed: &TypedData) -> Vec<(&'static str, String)> {
+    let mut lines = vec![("type", format!("EIP-712 typed data: {}", typed.primary_type()))];
+    if let Some(name) = typed.domain_name() {
+        let version = typed.domain_version().map(|v| format!(", version {v}")).unwrap_or_default();
+        lines.push(("domain", format!("{name}{version}")));
+    }
+    lines.push(("chain id", typed.chain_id().map_or_else(|| "none: valid on any chain".to_owned(), chain)));
+    if let Some(contract) = typed.verifying_contract() {
+        lines.push(("contract", contract.to_string()));
+    }
+    let message = typed.message().to_string();
+    let shown: String = message.chars().take(TEXT_PREVIEW_CHARS).collect();
+    let total = message.chars().count();
+    lines.push((
+        "message",
+        if total > TEXT_PREVIEW_CHARS { format!("{shown}… ({total} characters in all)") } else { shown },
+    ));
+    lines
+}
+
+fn authorization_preview(auth: &Authorization) -> Vec<(&'static str, String)> {
+    vec![
+        ("type", "EIP-7702 authorization".to_owned()),
+        ("chain id", chain_or_every(auth.chain_id)),
+        ("delegate", format!("{}: its code runs as this account", auth.delegate)),
+        ("nonce", auth.nonce.to_string()),
+    ]
+}
+
+fn chain_or_every(id: u64) -> String {
+    if id == 0 { "0 (every chain)".to_owned() } else { chain(id) }
+}
+
+fn gwei(wei: u128) -> String {
+    amount(U256::from(wei), 9, "gwei", "wei")
 }
 
 fn chain(id: u64) -> String {
@@ -116,19 +164,18 @@ mod tests {
     #[test]
     fn a_transaction_shows_what_an_operator_checks() {
         let tx = Transaction {
+            tx_type: super::super::TxType::DynamicFee,
             chain_id: 1,
             nonce: 9,
-            fees: Fees::Eip1559 {
-                max_fee_per_gas: U256::from(30_000_000_000u64),
-                max_priority_fee_per_gas: U256::from(1_500_000_000u64),
-            },
+            fees: Fees::Eip1559 { max_fee_per_gas: 30_000_000_000, max_priority_fee_per_gas: 1_500_000_000 },
             gas: 21_000,
             to: Some(Address::parse("0x3535353535353535353535353535353535353535").unwrap()),
             value: U256::from(1_500_000_000_000_000_000u64),
             data: Vec::new(),
             access_list: Vec::new(),
+            authorization_list: Vec::new(),
         };
-        let lines = Payload::Transaction(tx).preview();
+        let lines = Payload::Transaction(Box::new(tx)).preview();
         assert_eq!(value(&lines, "type"), "EIP-1559 (type 2)");
         assert_eq!(value(&lines, "chain id"), "1 (Ethereum mainnet)");
         assert_eq!(value(&lines, "to"), "0x3535353535353535353535353535353535353535");

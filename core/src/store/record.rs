@@ -24,6 +24,8 @@ pub const SEAL: &str = "seal";
 pub const SCHEME: &str = "scheme";
 pub const CREATED_AT: &str = "created_at";
 pub const CREATED_BY: &str = "created_by";
+/// The API key id an account was created through (the setter's caller).
+pub const CREATED_API_KEY: &str = "created_api_key";
 pub const SCHEMA_VERSION: &str = "schema_version";
 /// Set while an account is disabled; removed when it is enabled again.
 pub const DISABLED_AT: &str = "disabled_at";
@@ -103,6 +105,9 @@ pub struct AccountRecord {
     pub key: StoredKey,
     pub created_at: Option<DateTime<Utc>>,
     pub created_by: Option<String>,
+    /// The API key id of the setter call that created it, for a signing
+    /// policy with `accounts = "created_by_key"`.
+    pub created_api_key: Option<String>,
     /// 0 for legacy rows, which carry none.
     pub schema_version: u32,
     /// Set while the account is disabled: nothing is revealed or signed.
@@ -166,6 +171,9 @@ impl AccountRecord {
         if let Some(by) = &self.created_by {
             item.insert(CREATED_BY, Attr::S(by.clone()));
         }
+        if let Some(key) = &self.created_api_key {
+            item.insert(CREATED_API_KEY, Attr::S(key.clone()));
+        }
         item.insert(SCHEMA_VERSION, Attr::N(self.schema_version.to_string()));
         if let Some(disabled) = &self.disabled {
             set_disabled(&mut item, Some(disabled));
@@ -198,6 +206,7 @@ impl AccountRecord {
             })
             .transpose()?;
         let created_by = string(CREATED_BY)?;
+        let created_api_key = string(CREATED_API_KEY)?;
         let disabled = string(DISABLED_AT)?
             .map(|s| {
                 let at = DateTime::parse_from_rfc3339(&s)
@@ -253,6 +262,7 @@ impl AccountRecord {
             key,
             created_at,
             created_by,
+            created_api_key,
             schema_version,
             disabled,
         })

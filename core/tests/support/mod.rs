@@ -197,6 +197,7 @@ pub async fn sealed_item(h: &Harness, key: &PrivateKey) -> Item {
         key: StoredKey::Sealed { seal: h.custodian.sealer().id().to_owned(), blob },
         created_at: None,
         created_by: Some("test".into()),
+        created_api_key: None,
         schema_version: record::CURRENT_SCHEMA,
         disabled: None,
     }
