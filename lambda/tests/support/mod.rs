@@ -41,6 +41,31 @@ pub fn fixture() -> Fixture {
     fixture_with(ApiKeyCheck::Sha256(api_key_hash()), None)
 }
 
+/// A fixture whose signer applies `policy`, given as `ROSSIGNOL_POLICY`.
+pub fn fixture_with_policy(policy: &Value) -> Fixture {
+    let mut f = fixture();
+    let book =
+        rossignol_core::policy::PolicyBook::from_json(&policy.to_string(), "ROSSIGNOL_POLICY").unwrap();
+    f.custodian = f.custodian.clone().with_policies(book);
+    f.service = Service::new(f.custodian.clone(), ApiKeyCheck::Sha256(api_key_hash()));
+    f
+}
+
+/// A REST (v1) POST event to `path` with `body`, from API key `key_id`.
+pub fn post_event(path: &str, body: &str, key_id: &str) -> lambda_http::Request {
+    let (path, body, key_id) = (path.to_owned(), body.to_owned(), key_id.to_owned());
+    event("rest-v1-post", None, move |v: &mut Value| {
+        v["path"] = Value::String(path.clone());
+        v["resource"] = Value::String(path.clone());
+        v["requestContext"]["path"] = Value::String(format!("/staging{path}"));
+        v["requestContext"]["identity"]["apiKeyId"] = Value::String(key_id);
+        v["body"] = Value::String(body);
+    })
+}
+
+/// The API key id of the recorded events.
+pub const KEY_ID: &str = "k9x8w7v6u5";
+
 /// A recorded event, with the address and method swapped in as needed.
 pub fn event(name: &str, address: Option<&str>, edit: impl FnOnce(&mut Value)) -> lambda_http::Request {
     let text = std::fs::read_to_string(format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR")))
