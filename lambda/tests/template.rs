@@ -216,3 +216,50 @@ fn every_function_checks_the_api_key_the_api_uses() {
     assert_eq!(template["Parameters"]["ApiKeyValue"]["NoEcho"], true);
     assert!(template["Parameters"]["ApiKeySha256"].get("Default").is_none(), "the hash must be given");
 }
+
+#[test]
+fn the_three_rpc_paths_route_to_the_signer_behind_the_api_key() {
+    let template = template();
+    let resources = &template["Resources"];
+    // Each path's resource, from the root: its parts.
+    let path_of = |id: &str| {
+        let (mut id, mut parts) = (id.to_owned(), Vec::new());
+        while let Some(part) = resources[id.as_str()]["Properties"]["PathPart"].as_str() {
+            parts.push(part.to_owned());
+            match resources[id.as_str()]["Properties"]["ParentId"].get("!Ref").and_then(Value::as_str) {
+                Some(parent) => id = parent.to_owned(),
+                None => break,
+            }
+        }
+        parts.reverse();
+        format!("/{}", parts.join("/"))
+    };
+    let mut rpc_paths: Vec<String> = resources
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::ApiGateway::Method")
+        .filter(|m| {
+            m["Properties"]["Integration"]["Uri"]["!Sub"].as_str().unwrap().contains("SignerFunction.Arn")
+        })
+        .map(|m| {
+            assert_eq!(m["Properties"]["HttpMethod"], "POST");
+            assert_eq!(m["Properties"]["ApiKeyRequired"], true);
+            path_of(m["Properties"]["ResourceId"]["!Ref"].as_str().unwrap())
+        })
+        .collect();
+    rpc_paths.sort();
+    assert_eq!(rpc_paths, ["/rpc", "/rpc/{chainId}", "/rpc/{chainId}/{address}", "/signer"]);
+    // Each path matches Rossignol's own routing.
+    for path in ["/rpc", "/rpc/1", "/rpc/1/0x3535353535353535353535353535353535353535"] {
+        assert!(matches!(rossignol_core::rpc::Endpoint::from_path(path), Some(Ok(_))), "{path}");
+    }
+    let deployment = resources["Deployment"]["DependsOn"].as_array().unwrap();
+    for method in ["RpcMethod", "RpcChainMethod", "RpcAccountMethod"] {
+        assert!(deployment.contains(&json!(method)), "{method} is deployed");
+    }
+    let permission = resources["RpcPermission"]["Properties"]["SourceArn"]["!Sub"].as_str().unwrap();
+    assert!(permission.ends_with("/*/POST/rpc*"), "{permission}");
+    let signer = &resources["SignerFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(signer["ROSSIGNOL_POLICY"], json!({"!Ref": "SigningPolicy"}));
+}
