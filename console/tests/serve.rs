@@ -183,3 +183,62 @@ fn serve_listens_on_loopback_only() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not a loopback address"), "{stderr}");
 }
+
+/// The README's "Use it from ethers, viem or foundry" blocks, as written,
+/// with only the URL's host and port replaced by the running server's.
+fn readme_snippet(name: &str) -> String {
+    let readme = include_str!("../../README.md");
+    let start = format!("<!-- rpc-snippet {name} -->");
+    let block = readme.split(&start).nth(1).and_then(|rest| rest.split("<!-- /rpc-snippet -->").next());
+    let block = block.unwrap_or_else(|| panic!("the README has no {start} block"));
+    let code: Vec<&str> = block
+        .lines()
+        .skip_while(|l| !l.starts_with("```"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    code.join("\n")
+}
+
+#[test]
+fn the_readme_snippets_run_as_written() {
+    let Some(modules) = provided("ROSSIGNOL_TEST_NODE_MODULES", "ethers and viem (node_modules)") else {
+        return;
+    };
+    let Some(cast) = provided("ROSSIGNOL_TEST_CAST", "foundry's cast") else { return };
+    let sandbox = Sandbox::new();
+    let address = sandbox.json(None, &["create", "--json"])["address"].as_str().unwrap().to_owned();
+    let serve = Serve::start(&sandbox, None);
+    let run = |program: &str, file: &std::path::Path| {
+        let cast_dir = std::path::Path::new(&cast).parent().unwrap().to_owned();
+        let path = format!("{}:{}", cast_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let output = Command::new(program)
+            .arg(file)
+            .env("ADDRESS", &address)
+            .env("ROSSIGNOL_API_KEY", "unused-by-serve")
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{file:?}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+        stdout
+    };
+    // Beside node_modules, so that `import "ethers"` resolves as in a project.
+    let project = std::path::Path::new(&modules).parent().unwrap();
+    for name in ["ethers", "viem"] {
+        let file = project.join(format!("readme-{name}-{}.mjs", std::process::id()));
+        std::fs::write(&file, readme_snippet(name).replace("http://127.0.0.1:8545", &serve.base)).unwrap();
+        let stdout = run("node", &file);
+        let _ = std::fs::remove_file(&file);
+        let signers: Vec<&str> = stdout.split_whitespace().collect();
+        assert_eq!(signers.len(), 2, "{name}: {stdout}");
+        assert!(signers.iter().all(|s| s.eq_ignore_ascii_case(&address)), "{name}: {stdout}");
+    }
+    let file = sandbox.path().join("readme-foundry.sh");
+    std::fs::write(&file, readme_snippet("foundry").replace("http://127.0.0.1:8545", &serve.base)).unwrap();
+    let stdout = run("bash", &file);
+    assert!(stdout.contains(&format!("Address {address} signed this message")), "{stdout}");
+    // cast prints the decoded transaction as a JSON string: its quotes escaped.
+    let signer = format!("signer\\\": \\\"{}", address.to_lowercase());
+    assert!(stdout.to_lowercase().contains(&signer), "{stdout}");
+}

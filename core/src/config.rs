@@ -514,6 +514,21 @@ mod tests {
         assert!(config.environment(Some("local")).is_ok());
         assert_eq!(config.keys.get("reveal").map(String::as_str), Some("v"));
         assert_eq!(config.theme.get("staging").map(String::as_str), Some("yellow"));
+        assert_ne!(staging.policy, PolicyBook::default(), "the staging policy is read");
+        assert_eq!(config.environment(Some("production")).unwrap().policy, PolicyBook::default());
+    }
+
+    #[test]
+    fn a_policy_mistake_names_the_environment_and_the_field() {
+        let text =
+            "[environments.dev]\nstore = \"embedded\"\n[environments.dev.policy]\nkinds = [\"messages\"]\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("environment `dev`") && err.contains("`policy.kinds`"), "{err}");
+        let err =
+            parse("[environments.dev]\nstore = \"embedded\"\n[environments.dev.policy]\nchain_id = [1]\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("chain_id"), "{err}");
     }
 
     #[test]
