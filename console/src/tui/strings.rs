@@ -41,7 +41,7 @@ pub fn search_progress(search: &crate::tui::app::list::Search, count: usize) -> 
 pub fn search_failed(error: &str) -> String {
     format!("the search stopped: {error}; edit the filter to try again")
 }
-pub const READING_TRANSACTION: &str = "reading the transaction for its preview…";
+pub const READING_TRANSACTION: &str = "reading the file for its preview…";
 pub const CHECKING_PATH: &str = "checking that the file can be written…";
 pub const CANDIDATES: &str = "Tab";
 pub const HELP_SCROLL_HINT: &str = "j/k scroll · Esc to close";
@@ -65,8 +65,8 @@ pub const DETAILS_TITLE: &str = " Account ";
 pub const TRAIL_TITLE: &str = " Access trail (latest 20) ";
 pub const KEY_MASKED_HINT: &str = "press r to reveal (recorded in the access trail)";
 pub const SIGN_TITLE: &str = " Sign ";
-pub const SIGN_PROMPT: &str = "Message to sign (0x… hex is bytes), or @FILE for a transaction in JSON:";
-pub const SIGN_NOTHING: &str = "type a message, or @ and the path of a transaction file";
+pub const SIGN_PROMPT: &str = "Message to sign (0x… hex is bytes), or @FILE: a transaction, typed data or authorization in JSON:";
+pub const SIGN_NOTHING: &str = "type a message, or @ and the path of a JSON file (transaction, typed data or authorization)";
 pub const SIGNING: &str = "Writing the access trail, then signing… the key is never shown";
 pub const SIGNED: &str = "signed (recorded in the access trail)";
 pub const SIGN_FAILED: &str = "Nothing was signed";

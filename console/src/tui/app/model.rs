@@ -106,7 +106,11 @@ impl From<&AccessRecord> for TrailEntry {
         };
         TrailEntry {
             at: record.at,
-            action: record.action.clone(),
+            // A policy refusal opened nothing; the row says so and why.
+            action: match &record.refused {
+                Some(rule) => format!("{} refused ({rule})", record.action),
+                None => record.action.clone(),
+            },
             request_id: record.request_id.clone(),
             who,
         }
