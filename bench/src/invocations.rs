@@ -88,6 +88,9 @@ pub struct Handlers {
     pub setter: Samples,
     pub getter: Samples,
     pub signer: Samples,
+    /// The same transactions through the signer's JSON-RPC
+    /// (`eth_signTransaction` at `/rpc/1`); `ours` only.
+    pub signer_rpc: Samples,
 }
 
 pub async fn measure(
@@ -200,6 +203,13 @@ async fn measure_with(
                     data["raw_transaction"].as_str().is_some_and(|raw| raw.starts_with("0x02")),
                     "the signer answered without a signed EIP-1559 transaction: {data}"
                 );
+                let (elapsed, result) = invoke_rpc(&mut signer, |id| rpc_event(id, address))?;
+                measured.signer_rpc.ours.push(elapsed);
+                anyhow::ensure!(
+                    result == data["raw_transaction"],
+                    "JSON-RPC signed {result}, the signer's JSON {}: the same transaction should sign alike",
+                    data["raw_transaction"]
+                );
             }
             anyhow::Ok(())
         })?;
@@ -249,6 +259,32 @@ fn invoke(
     Ok((answer.elapsed, body["data"].clone()))
 }
 
+/// Like [`invoke`], for a JSON-RPC call: the `result` of its answer,
+/// which must be a 200 without an error object.
+fn invoke_rpc(
+    function: &mut Function,
+    event: impl FnOnce(&str) -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<(Duration, Value)> {
+    let request_id = request_id();
+    let event = event(&request_id)?;
+    let answer = function.invoke(&request_id, &event)?;
+    let response = &answer.response;
+    let body: Value =
+        response["body"].as_str().and_then(|text| serde_json::from_str(text).ok()).with_context(|| {
+            format!(
+                "{}: JSON-RPC invocation {request_id} answered without a JSON body: {response}",
+                function.name()
+            )
+        })?;
+    anyhow::ensure!(
+        response["statusCode"] == 200 && body.get("error").is_none(),
+        "{}: JSON-RPC invocation {request_id} answered {} with {body}",
+        function.name(),
+        response["statusCode"]
+    );
+    Ok((answer.elapsed, body["result"].clone()))
+}
+
 /// A Lambda-style request id (a random UUID).
 pub(crate) fn request_id() -> String {
     let hex = hex::encode(rossignol_core::secret::random_bytes::<16>());
@@ -277,6 +313,24 @@ fn signer_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
             "value": "1000000000000000", "gas": "21000",
             "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
         }
+    })
+    .to_string()
+    .into();
+    self::event(&event.to_string(), request_id)
+}
+
+/// The recorded POST event at `/rpc/1`: `eth_signTransaction` of the
+/// transaction [`signer_event`] signs, from `address`.
+fn rpc_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
+    let mut event: Value = serde_json::from_str(SETTER_EVENT).context("a recorded event is not JSON")?;
+    event["path"] = "/rpc/1".into();
+    event["body"] = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "eth_signTransaction",
+        "params": [{
+            "from": address, "chainId": "0x1", "nonce": "0x0", "to": "0x3535353535353535353535353535353535353535",
+            "value": "0x38d7ea4c68000", "gas": "0x5208", "type": "0x2",
+            "maxFeePerGas": "0x6fc23ac00", "maxPriorityFeePerGas": "0x3b9aca00"
+        }]
     })
     .to_string()
     .into();

@@ -1,9 +1,11 @@
-//! Micro-benchmarks of the crypto on the account-creation and reveal paths:
-//! key generation with address derivation (k256 one at a time, k256 in
-//! batches, and libsecp256k1 as the reference rate), local sealing, and
-//! EIP-55. Run with `cargo bench -p rossignol-core --bench crypto`; the
-//! last lines print each key-generation path per key and its rate relative
-//! to libsecp256k1.
+//! Micro-benchmarks of the crypto on the account-creation, reveal and
+//! signing paths: key generation with address derivation (k256 one at a
+//! time, k256 in batches, and libsecp256k1 as the reference rate), local
+//! sealing, EIP-55, and EIP-712's Mail example read, hashed and signed (ours,
+//! beside alloy's own `TypedData` without our validation). Run with `cargo
+//! bench -p rossignol-core --bench crypto`; the last lines print each
+//! key-generation path per key and its rate relative to libsecp256k1, and
+//! the typed-data signature in µs beside alloy's.
 //!
 //! All three key-generation paths draw their secret bytes from the OS
 //! CSPRNG, so they pay the same for randomness.
@@ -154,12 +156,74 @@ fn print_keygen_summary(since: SystemTime) {
     }
 }
 
+const GROUP_TYPED_DATA: &str = "typed_data_mail";
+
+/// EIP-712's own example, as a client sends it.
+fn mail() -> serde_json::Value {
+    serde_json::json!({
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                             {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+            "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+            "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}]
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "Ether Mail", "version": "1", "chainId": 1, "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+        "message": {
+            "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+            "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
+            "contents": "Hello, Bob!"
+        }
+    })
+}
+
+/// A typed-data signature from the JSON a client sends: ours (strict
+/// validation, then alloy's hashing, then k256) and alloy's `TypedData`
+/// alone (its serde and hashing, then the same k256 signature).
+fn typed_data_benches(c: &mut Criterion) {
+    use rossignol_core::KeyMaterial;
+    use rossignol_core::sign::{self, Payload, TypedData};
+    let key = PrivateKey::from_bytes(&keccak256(b"cow")).unwrap();
+    let material = KeyMaterial::Secp256k1(key.clone());
+    let json = mail();
+    let mut group = c.benchmark_group(GROUP_TYPED_DATA);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("rossignol", |b| {
+        b.iter(|| {
+            let typed = TypedData::from_json(black_box(&json), "typed_data").unwrap();
+            sign::sign(&material, &Payload::TypedData(Box::new(typed)), "").unwrap()
+        })
+    });
+    group.bench_function("alloy", |b| {
+        b.iter(|| {
+            let typed: alloy_dyn_abi::TypedData = serde_json::from_value(black_box(json.clone())).unwrap();
+            key.sign_prehash(&typed.eip712_signing_hash().unwrap().0).unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn print_typed_data_summary(since: SystemTime) {
+    let ours = estimate_ns(GROUP_TYPED_DATA, "rossignol", since);
+    let alloy = estimate_ns(GROUP_TYPED_DATA, "alloy", since);
+    if let (Some(ours), Some(alloy)) = (ours, alloy) {
+        println!(
+            "
+typed data (EIP-712 Mail example, read + hash + sign, per signature):"
+        );
+        println!("  rossignol  {:>7.1} µs   {:>5.2}x alloy's rate", ours / 1000.0, alloy / ours);
+        println!("  alloy      {:>7.1} µs", alloy / 1000.0);
+    }
+}
+
 fn main() {
     let started = SystemTime::now();
     let mut criterion = configured();
     keygen_benches(&mut criterion);
     seal_benches(&mut criterion);
     eip55_benches(&mut criterion);
+    typed_data_benches(&mut criterion);
     criterion.final_summary();
     print_keygen_summary(started);
+    print_typed_data_summary(started);
 }

@@ -65,8 +65,10 @@ pub const DETAILS_TITLE: &str = " Account ";
 pub const TRAIL_TITLE: &str = " Access trail (latest 20) ";
 pub const KEY_MASKED_HINT: &str = "press r to reveal (recorded in the access trail)";
 pub const SIGN_TITLE: &str = " Sign ";
-pub const SIGN_PROMPT: &str = "Message to sign (0x… hex is bytes), or @FILE: a transaction, typed data or authorization in JSON:";
-pub const SIGN_NOTHING: &str = "type a message, or @ and the path of a JSON file (transaction, typed data or authorization)";
+pub const SIGN_PROMPT: &str =
+    "Message to sign (0x… hex is bytes), or @FILE: a transaction, typed data or authorization in JSON:";
+pub const SIGN_NOTHING: &str =
+    "type a message, or @ and the path of a JSON file (transaction, typed data or authorization)";
 pub const SIGNING: &str = "Writing the access trail, then signing… the key is never shown";
 pub const SIGNED: &str = "signed (recorded in the access trail)";
 pub const SIGN_FAILED: &str = "Nothing was signed";
