@@ -1,5 +1,5 @@
 // Generates EIP-712 known answers with ethers v6, an implementation
-// independent of alloy, for core/src/sign/typed_data.rs. Deterministic: a
+// independent of alloy, for core/src/sign/typed_data/. Deterministic: a
 // seeded PRNG drives every choice, so a rerun writes the same file.
 //
 //   ROSSIGNOL_TEST_NODE_MODULES=.cache/node/node_modules node scripts/vectors/typed-data.mjs

@@ -3,8 +3,8 @@
 //! EIP-7702 authorizations, and ed25519 messages for the Node service's
 //! legacy accounts.
 //!
-//! Each payload kind is one file: `transaction.rs`, `typed_data.rs`,
-//! `authorization.rs`; messages are a byte string. Requests are parsed
+//! Each payload kind has its own place: `transaction.rs`, `typed_data/`
+//! (types, domain, message), `authorization.rs`; messages are a byte string. Requests are parsed
 //! once, here, for the Lambda, the JSON-RPC surface and the CLI; every
 //! refusal names the field.
 
