@@ -256,4 +256,25 @@ mod tests {
         let err = with("off").unwrap_err().to_string();
         assert!(err.contains("ROSSIGNOL_GETTER_ENABLED") && err.contains("`true` or `false`"), "{err}");
     }
+
+    #[test]
+    fn the_policy_is_read_and_its_mistakes_stop_the_cold_start() {
+        let base = [("_HANDLER", "signer"), (TABLE, "t_1"), (KMS_KEY, "k"), (API_KEY_SHA256, DIGEST)];
+        let with = |value: &str| {
+            let vars: Vec<_> = base.iter().copied().chain([(POLICY, value)]).collect();
+            settings(&vars)
+        };
+        assert_eq!(settings(&base).unwrap().policies, None);
+        assert_eq!(with("  ").unwrap().policies, None);
+        assert!(
+            with(r#"{"chain_ids": [1], "keys": {"abc": {"kinds": ["message"]}}}"#)
+                .unwrap()
+                .policies
+                .is_some()
+        );
+        let err = with(r#"{"kinds": ["messages"]}"#).unwrap_err().to_string();
+        assert!(err.contains("ROSSIGNOL_POLICY.kinds") && err.contains("\"messages\""), "{err}");
+        let err = with("chain_ids = [1]").unwrap_err().to_string();
+        assert!(err.contains("ROSSIGNOL_POLICY is not a valid policy"), "{err}");
+    }
 }
