@@ -442,6 +442,68 @@ fn sign_messages_and_transactions_without_showing_the_key() {
 }
 
 #[test]
+fn sign_typed_data_and_authorizations_from_files() {
+    let sandbox = Sandbox::new();
+    let address = sandbox.stdout(&["create"]).trim().to_owned();
+    let typed = sandbox.path().join("mail.json");
+    std::fs::write(
+        &typed,
+        r#"{"types": {"Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+                      "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}]},
+            "primaryType": "Mail",
+            "domain": {"name": "Ether Mail", "version": "1", "chainId": 1, "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+            "message": {"from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+                        "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"}, "contents": "Hello, Bob!"}}"#,
+    )
+    .unwrap();
+    let signed =
+        json_lines(&sandbox.stdout(&["sign", &address, "--typed-data", typed.to_str().unwrap(), "--json"]));
+    // The EIP's own digest of the Mail example, signed by this account.
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice("be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2", &mut digest)
+        .unwrap();
+    assert_eq!(recover(&digest, signed[0]["signature"].as_str().unwrap()).to_string(), address);
+
+    let auth = sandbox.path().join("auth.json");
+    std::fs::write(
+        &auth,
+        r#"{"chainId": 8453, "address": "0x63c0c19a282a1B52b07dD5a65b58948A07DAE32B", "nonce": 2}"#,
+    )
+    .unwrap();
+    let signed =
+        json_lines(&sandbox.stdout(&["sign", &address, "--authorization", auth.to_str().unwrap(), "--json"]));
+    let tuple = &signed[0]["authorization"];
+    assert_eq!((tuple["chainId"].as_str(), tuple["nonce"].as_str()), (Some("0x2105"), Some("0x2")));
+    assert_eq!(tuple["address"], "0x63c0c19a282a1B52b07dD5a65b58948A07DAE32B");
+    assert!(tuple["yParity"] == "0x0" || tuple["yParity"] == "0x1");
+
+    // An authorization for every chain is refused by the default policy,
+    // by rule, after the refusal is recorded.
+    std::fs::write(
+        &auth,
+        r#"{"chainId": 0, "address": "0x63c0c19a282a1B52b07dD5a65b58948A07DAE32B", "nonce": 2}"#,
+    )
+    .unwrap();
+    sandbox
+        .cmd()
+        .args(["sign", &address, "--authorization", auth.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`allow_chain_id_zero` rule"));
+    let trail = sandbox.local_trail(&address);
+    assert_eq!(trail.len(), 3);
+    assert_eq!(trail[0].refused.as_deref(), Some("allow_chain_id_zero"));
+    // A typed-data mistake names its path and exits 2.
+    std::fs::write(&typed, r#"{"types": {"M": [{"name": "a", "type": "uint8"}]}, "primaryType": "M", "domain": {}, "message": {"a": 256}}"#).unwrap();
+    sandbox
+        .cmd()
+        .args(["sign", &address, "--typed-data", typed.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`typed_data.message.a`"));
+}
+
+#[test]
 fn a_disabled_account_is_refused_until_enabled_and_audits_count_it() {
     let sandbox = Sandbox::new();
     let address = sandbox.stdout(&["create"]).trim().to_owned();
