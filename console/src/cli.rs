@@ -95,7 +95,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Sign a message, typed data, a transaction or an authorization with an account's key, which is never shown
+    /// Sign a message, typed data, a transaction or an authorization; the key is never shown
     #[command(group(clap::ArgGroup::new("what").required(true).args(["message", "transaction", "typed_data", "authorization"])))]
     Sign {
         /// The account's address (0x + 40 hex digits)
@@ -117,9 +117,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve the signer's JSON-RPC (eth_accounts, personal_sign, eth_signTypedData_v4,
-    /// eth_signTransaction, ...) at /rpc, /rpc/CHAIN_ID and /rpc/CHAIN_ID/ADDRESS, for
-    /// ethers, viem or foundry on this machine. Every signature is in the access trail
+    /// Serve the signer's JSON-RPC on this machine, for ethers, viem or foundry
+    ///
+    /// eth_accounts, eth_chainId, personal_sign, eth_sign, eth_signTypedData_v4 and
+    /// eth_signTransaction at /rpc, /rpc/CHAIN_ID and /rpc/CHAIN_ID/ADDRESS, over the
+    /// environment (--env), on a loopback address only. Every signature is checked
+    /// against the environment's signing policy and recorded in its access trail.
     Serve {
         /// Where to listen, e.g. 127.0.0.1:8545
         #[arg(long, value_name = "ADDRESS:PORT")]
