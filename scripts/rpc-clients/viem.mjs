@@ -27,7 +27,7 @@ const apiKey = process.env.ROSSIGNOL_API_KEY;
 const transport = http(url, {
   batch: true, // requests made together go out as one JSON-RPC batch
   fetchOptions: apiKey ? { headers: { "X-Api-Key": apiKey } } : undefined,
-  timeout: 30_000,
+  timeout: 180_000, // only stops a hang; far above what a loaded machine needs
 });
 const client = createWalletClient({ account: address, transport });
 
