@@ -197,4 +197,58 @@ mod tests {
         assert!(shown.starts_with("0x000102") && shown.ends_with("… (40 bytes)"), "{shown}");
         assert_eq!(amount(U256::ZERO, 18, "ETH", "wei"), "0 ETH (0 wei)");
     }
+
+    #[test]
+    fn typed_data_shows_its_domain_chain_contract_and_message() {
+        let typed = TypedData::from_json(
+            &serde_json::json!({
+                "types": {"Mail": [{"name": "contents", "type": "string"}]},
+                "primaryType": "Mail",
+                "domain": {"name": "Ether Mail", "version": "1", "chainId": 8453,
+                           "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+                "message": {"contents": "Hello, Bob!"}
+            }),
+            "typed_data",
+        )
+        .unwrap();
+        let lines = Payload::TypedData(Box::new(typed)).preview();
+        assert_eq!(value(&lines, "type"), "EIP-712 typed data: Mail");
+        assert_eq!(value(&lines, "domain"), "Ether Mail, version 1");
+        assert_eq!(value(&lines, "chain id"), "8453 (Base)");
+        assert_eq!(value(&lines, "contract"), "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC");
+        assert_eq!(value(&lines, "message"), r#"{"contents":"Hello, Bob!"}"#);
+        let anywhere = TypedData::from_json(
+            &serde_json::json!({"types": {"M": []}, "primaryType": "M", "domain": {}, "message": {}}),
+            "typed_data",
+        )
+        .unwrap();
+        assert_eq!(
+            value(&Payload::TypedData(Box::new(anywhere)).preview(), "chain id"),
+            "none: valid on any chain"
+        );
+    }
+
+    #[test]
+    fn an_authorization_shows_its_delegate_and_every_chain_plainly() {
+        let delegate = Address::parse("0x63c0c19a282a1B52b07dD5a65b58948A07DAE32B").unwrap();
+        let lines = Payload::Authorization(Authorization { chain_id: 0, delegate, nonce: 4 }).preview();
+        assert_eq!(value(&lines, "type"), "EIP-7702 authorization");
+        assert_eq!(value(&lines, "chain id"), "0 (every chain)");
+        assert_eq!(value(&lines, "delegate"), format!("{delegate}: its code runs as this account"));
+        assert_eq!(value(&lines, "nonce"), "4");
+        // A type 4 transaction lists the authorizations it carries.
+        let tx = Transaction::from_json(
+            &serde_json::json!({"chainId": 1, "nonce": 0, "gas": 100000, "maxFeePerGas": 2, "maxPriorityFeePerGas": 1,
+                "to": delegate.to_string(), "authorizationList": [{"chainId": 1, "address": delegate.to_string(),
+                "nonce": 5, "yParity": 0, "r": "0x1", "s": "0x2"}]}),
+            None,
+        )
+        .unwrap();
+        let lines = Payload::Transaction(Box::new(tx)).preview();
+        assert_eq!(value(&lines, "type"), "EIP-7702 (type 4)");
+        assert_eq!(
+            value(&lines, "authorization"),
+            format!("code of {delegate} on chain 1 (Ethereum mainnet), nonce 5")
+        );
+    }
 }
