@@ -18,6 +18,7 @@ pub mod seal;
 pub mod secret;
 pub mod sign;
 pub mod store;
+pub mod vss;
 
 pub use account::{Address, AddressError};
 pub use error::{Error, Result};
