@@ -304,36 +304,36 @@ pub(crate) fn getter_event(request_id: &str, address: &str) -> anyhow::Result<Ve
 /// The recorded POST event, sent to the signer with an EIP-1559
 /// transaction to sign with `address`'s key.
 fn signer_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
-    let mut event: Value = serde_json::from_str(SETTER_EVENT).context("a recorded event is not JSON")?;
-    event["path"] = "/signer".into();
-    event["body"] = serde_json::json!({
+    let body = serde_json::json!({
         "address": address,
         "transaction": {
             "chainId": "1", "nonce": "0", "to": "0x3535353535353535353535353535353535353535",
             "value": "1000000000000000", "gas": "21000",
             "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
         }
-    })
-    .to_string()
-    .into();
-    self::event(&event.to_string(), request_id)
+    });
+    post_event(request_id, "/signer", &body)
 }
 
 /// The recorded POST event at `/rpc/1`: `eth_signTransaction` of the
 /// transaction [`signer_event`] signs, from `address`.
 fn rpc_event(request_id: &str, address: &str) -> anyhow::Result<Vec<u8>> {
-    let mut event: Value = serde_json::from_str(SETTER_EVENT).context("a recorded event is not JSON")?;
-    event["path"] = "/rpc/1".into();
-    event["body"] = serde_json::json!({
+    let body = serde_json::json!({
         "jsonrpc": "2.0", "id": 1, "method": "eth_signTransaction",
         "params": [{
             "from": address, "chainId": "0x1", "nonce": "0x0", "to": "0x3535353535353535353535353535353535353535",
             "value": "0x38d7ea4c68000", "gas": "0x5208", "type": "0x2",
             "maxFeePerGas": "0x6fc23ac00", "maxPriorityFeePerGas": "0x3b9aca00"
         }]
-    })
-    .to_string()
-    .into();
+    });
+    post_event(request_id, "/rpc/1", &body)
+}
+
+/// The recorded POST event, sent to `path` with `body`.
+fn post_event(request_id: &str, path: &str, body: &Value) -> anyhow::Result<Vec<u8>> {
+    let mut event: Value = serde_json::from_str(SETTER_EVENT).context("a recorded event is not JSON")?;
+    event["path"] = path.into();
+    event["body"] = body.to_string().into();
     self::event(&event.to_string(), request_id)
 }
 

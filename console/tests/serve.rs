@@ -68,6 +68,28 @@ impl Drop for Serve {
     }
 }
 
+/// Where `scripts/test` put the clients: ethers and viem's node_modules,
+/// and cast's binary.
+struct Clients {
+    modules: String,
+    cast: String,
+}
+
+impl Clients {
+    fn provided() -> Option<Self> {
+        let modules = provided("ROSSIGNOL_TEST_NODE_MODULES", "ethers and viem (node_modules)")?;
+        let cast = provided("ROSSIGNOL_TEST_CAST", "foundry's cast")?;
+        Some(Clients { modules, cast })
+    }
+}
+
+/// A sandbox whose `local` environment holds one account, and its address.
+fn sandbox_with_an_account() -> (Sandbox, String) {
+    let sandbox = Sandbox::new();
+    let address = sandbox.json(None, &["create", "--json"])["address"].as_str().unwrap().to_owned();
+    (sandbox, address)
+}
+
 /// The access trail of `address` in an embedded store, newest first.
 fn trail_of(path: &std::path::Path, table: &str, address: &str) -> Vec<rossignol_core::access::AccessRecord> {
     use rossignol_core::access::AccessTrail as _;
@@ -78,12 +100,8 @@ fn trail_of(path: &std::path::Path, table: &str, address: &str) -> Vec<rossignol
 
 #[test]
 fn ethers_viem_and_foundry_sign_through_serve_and_the_trail_has_each() {
-    let Some(modules) = provided("ROSSIGNOL_TEST_NODE_MODULES", "ethers and viem (node_modules)") else {
-        return;
-    };
-    let Some(cast) = provided("ROSSIGNOL_TEST_CAST", "foundry's cast") else { return };
-    let sandbox = Sandbox::new();
-    let address = sandbox.json(None, &["create", "--json"])["address"].as_str().unwrap().to_owned();
+    let Some(Clients { modules, cast }) = Clients::provided() else { return };
+    let (sandbox, address) = sandbox_with_an_account();
     let serve = Serve::start(&sandbox, None);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/rpc-clients/all.sh");
     let output = Command::new("bash")
@@ -202,12 +220,8 @@ fn readme_snippet(name: &str) -> String {
 
 #[test]
 fn the_readme_snippets_run_as_written() {
-    let Some(modules) = provided("ROSSIGNOL_TEST_NODE_MODULES", "ethers and viem (node_modules)") else {
-        return;
-    };
-    let Some(cast) = provided("ROSSIGNOL_TEST_CAST", "foundry's cast") else { return };
-    let sandbox = Sandbox::new();
-    let address = sandbox.json(None, &["create", "--json"])["address"].as_str().unwrap().to_owned();
+    let Some(Clients { modules, cast }) = Clients::provided() else { return };
+    let (sandbox, address) = sandbox_with_an_account();
     let serve = Serve::start(&sandbox, None);
     let run = |program: &str, file: &std::path::Path| {
         let cast_dir = std::path::Path::new(&cast).parent().unwrap().to_owned();

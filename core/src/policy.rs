@@ -20,7 +20,6 @@
 //! authorization for chain id 0.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use ruint::aliases::U256;
 use serde::Deserialize;
@@ -58,7 +57,7 @@ impl PolicySpec {
 
 /// Which accounts a caller may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accounts {
+enum Accounts {
     All,
     /// Those whose record names the caller's API key id as their creator.
     CreatedByKey,
@@ -159,10 +158,6 @@ impl Policy {
             }
         };
         Ok(policy)
-    }
-
-    pub fn accounts(&self) -> Accounts {
-        self.accounts
     }
 
     /// Whether the caller (by API key id) may use `record` at all.
@@ -336,14 +331,5 @@ impl PolicyBook {
     /// The policy for a caller with this API key id.
     pub fn for_caller(&self, api_key_id: Option<&str>) -> &Policy {
         api_key_id.and_then(|id| self.keys.get(id)).unwrap_or(&self.default)
-    }
-}
-
-impl fmt::Display for Accounts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Accounts::All => "all",
-            Accounts::CreatedByKey => "created_by_key",
-        })
     }
 }
