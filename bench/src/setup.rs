@@ -96,7 +96,7 @@ pub async fn seed(client: &Client, store: &DynamoStore, key: &[u8; 32], n: u64) 
                 for _ in 0..size {
                     let key = PrivateKey::generate_os();
                     let address = key.address();
-                    let blob = sealer.seal(SealContext { address: &address, table: &table }, &key).await?;
+                    let blob = sealer.seal(SealContext::record(&address, &table), &key).await?;
                     let record = rossignol_core::store::AccountRecord {
                         address,
                         scheme: rossignol_core::store::Scheme::Secp256k1,

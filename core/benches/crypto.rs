@@ -85,7 +85,7 @@ fn seal_benches(c: &mut Criterion) {
     let sealer = LocalSealer::from_key(&[7u8; 32]);
     let key = PrivateKey::generate(&mut OsRng);
     let address = key.address();
-    let ctx = SealContext { address: &address, table: "accounts" };
+    let ctx = SealContext::record(&address, "accounts");
     let blob = runtime.block_on(sealer.seal(ctx, &key)).unwrap();
 
     let mut group = c.benchmark_group("local_seal");

@@ -199,7 +199,7 @@ impl Custodian {
         api_key_id: Option<&str>,
     ) -> Result<AccountRecord> {
         let GeneratedKey { key, public_key, address } = generated;
-        let blob = self.sealer.seal(SealContext { address: &address, table: self.table() }, &key).await?;
+        let blob = self.sealer.seal(SealContext::record(&address, self.table()), &key).await?;
         let record = AccountRecord {
             address,
             scheme: Scheme::Secp256k1,
@@ -230,7 +230,7 @@ impl Custodian {
     pub async fn open(&self, record: &AccountRecord) -> Result<KeyMaterial> {
         match &record.key {
             StoredKey::Sealed { seal, blob } => {
-                let ctx = SealContext { address: &record.address, table: self.table() };
+                let ctx = SealContext::record(&record.address, self.table());
                 let secret = self.sealer.open_secret(ctx, seal, blob).await?;
                 verified_key(record, &secret)
             }

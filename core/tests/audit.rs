@@ -141,12 +141,7 @@ async fn the_deep_audit_opens_every_key(h: &Harness) {
     let b = PrivateKey::generate_os();
     let b_address = b.address();
     let mut item = sealed_item(h, &b).await;
-    let blob = h
-        .custodian
-        .sealer()
-        .seal(SealContext { address: &b_address, table: h.store.table() }, &a)
-        .await
-        .unwrap();
+    let blob = h.custodian.sealer().seal(SealContext::record(&b_address, h.store.table()), &a).await.unwrap();
     item.insert("sealed_private_key", Attr::B(blob));
     h.store.create(&item).await.unwrap();
     let (shallow, _) = audit(h, false).await;

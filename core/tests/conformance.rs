@@ -162,12 +162,7 @@ async fn a_key_that_derives_another_address_is_an_integrity_error(h: &Harness) {
     let a = PrivateKey::generate_os();
     let b = PrivateKey::generate_os();
     let b_address = b.address();
-    let blob = h
-        .custodian
-        .sealer()
-        .seal(SealContext { address: &b_address, table: h.store.table() }, &a)
-        .await
-        .unwrap();
+    let blob = h.custodian.sealer().seal(SealContext::record(&b_address, h.store.table()), &a).await.unwrap();
     let mut item = sealed_item(h, &b).await;
     item.insert(SEALED_PRIVATE_KEY, Attr::B(blob));
     h.store.create(&item).await.unwrap();

@@ -26,7 +26,7 @@ async fn seal_and_open_round_trip_under_the_record_context() {
     assert_eq!(sealer.id(), format!("kms:{key_id}"));
     let key = PrivateKey::generate_os();
     let address = key.address();
-    let ctx = SealContext { address: &address, table: "rossignol_test" };
+    let ctx = SealContext::record(&address, "rossignol_test");
     let blob = sealer.seal(ctx, &key).await.unwrap();
     assert!(!blob.windows(32).any(|w| w == key.reveal_bytes().as_slice()));
     let opened = sealer.open(ctx, sealer.id(), &blob).await.unwrap();
@@ -38,16 +38,14 @@ async fn another_address_or_table_cannot_open_it() {
     let Some((sealer, _, _)) = sealer().await else { return };
     let key = PrivateKey::generate_os();
     let address = key.address();
-    let blob = sealer.seal(SealContext { address: &address, table: "t1" }, &key).await.unwrap();
+    let blob = sealer.seal(SealContext::record(&address, "t1"), &key).await.unwrap();
 
     let other = Address::from_bytes([0x11; 20]);
-    let err =
-        sealer.open(SealContext { address: &other, table: "t1" }, sealer.id(), &blob).await.unwrap_err();
+    let err = sealer.open(SealContext::record(&other, "t1"), sealer.id(), &blob).await.unwrap_err();
     assert!(matches!(err, Error::Unseal { .. }), "{err}");
     assert!(err.to_string().contains("another record or table"), "{err}");
 
-    let err =
-        sealer.open(SealContext { address: &address, table: "t2" }, sealer.id(), &blob).await.unwrap_err();
+    let err = sealer.open(SealContext::record(&address, "t2"), sealer.id(), &blob).await.unwrap_err();
     assert!(matches!(err, Error::Unseal { .. }), "{err}");
 }
 
@@ -56,7 +54,7 @@ async fn a_tampered_blob_or_another_key_is_refused() {
     let Some((sealer, client, _)) = sealer().await else { return };
     let key = PrivateKey::generate_os();
     let address = key.address();
-    let ctx = SealContext { address: &address, table: "t" };
+    let ctx = SealContext::record(&address, "t");
     let blob = sealer.seal(ctx, &key).await.unwrap();
 
     let mut tampered = blob.clone();
@@ -78,7 +76,7 @@ async fn an_unknown_kms_key_says_which() {
     let sealer = KmsSealer::new(client, "alias/does-not-exist");
     let key = PrivateKey::generate_os();
     let address = key.address();
-    let err = sealer.seal(SealContext { address: &address, table: "t" }, &key).await.unwrap_err();
+    let err = sealer.seal(SealContext::record(&address, "t"), &key).await.unwrap_err();
     assert!(err.to_string().contains("alias/does-not-exist"), "{err}");
 }
 

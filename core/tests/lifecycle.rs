@@ -694,7 +694,8 @@ async fn a_kms_reseal_moves_every_key_to_the_new_kms_key() {
     // The old key can no longer open what was resealed.
     let item = store.get(&keys[1].address()).await.unwrap().unwrap();
     let Some(Attr::B(blob)) = item.get(SEALED_PRIVATE_KEY) else { panic!("sealed") };
-    let ctx = SealContext { address: &keys[1].address(), table: store.table() };
+    let address = keys[1].address();
+    let ctx = SealContext::record(&address, store.table());
     assert!(old.open(ctx, old.id(), blob).await.is_err());
     for key in &keys {
         let (_, opened) = after.open_unrecorded(&key.address()).await.unwrap();

@@ -403,7 +403,7 @@ async fn write_verified(
     secret: &Zeroizing<[u8; 32]>,
     change: impl FnOnce(&mut Item, Vec<u8>),
 ) -> Outcome {
-    let ctx = SealContext { address: &record.address, table: custodian.table() };
+    let ctx = SealContext::record(&record.address, custodian.table());
     let blob = match target.seal_secret(ctx, secret).await {
         Ok(blob) => blob,
         Err(e) => return Outcome::Failed(format!("not written: {}", e.record_reason())),

@@ -63,7 +63,7 @@ pub(super) async fn row(
     let StoredKey::Sealed { seal, blob } = &record.key else {
         return Outcome::NotSealed;
     };
-    let ctx = SealContext { address: &record.address, table: custodian.table() };
+    let ctx = SealContext::record(&record.address, custodian.table());
     if seal == target.id() {
         let checked = match target.open_secret(ctx, seal, blob).await {
             Ok(secret) => verified_key(&record, &secret).map(drop),

@@ -1,5 +1,6 @@
 //! AWS KMS sealing: Encrypt/Decrypt of the 32-byte key under a KMS key,
-//! with the encryption context `{address, table}`. KMS refuses to decrypt
+//! with the encryption context `{address, table}` (and, for a share,
+//! `{share_index, epoch, commitments}`). KMS refuses to decrypt
 //! under any other context, so a sealed key moved onto another record
 //! cannot be opened.
 
@@ -49,8 +50,7 @@ impl Sealer for KmsSealer {
             .encrypt()
             .key_id(&self.key_id)
             .plaintext(Blob::new(secret.to_vec()))
-            .encryption_context("address", ctx.address.to_storage())
-            .encryption_context("table", ctx.table)
+            .set_encryption_context(Some(ctx.pairs().into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
             .send()
             .await
             .map_err(|e| match e.code() {
@@ -90,8 +90,7 @@ impl Sealer for KmsSealer {
             .decrypt()
             .key_id(key_id)
             .ciphertext_blob(Blob::new(blob.to_vec()))
-            .encryption_context("address", ctx.address.to_storage())
-            .encryption_context("table", ctx.table)
+            .set_encryption_context(Some(ctx.pairs().into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
             .send()
             .await
             .map_err(|e| match e.code() {

@@ -92,6 +92,11 @@ impl LocalSealer {
         aad.extend_from_slice(address.as_bytes());
         aad.push(0);
         aad.extend_from_slice(ctx.table.as_bytes());
+        // A whole key's AAD is as it always was, so its records still open.
+        if ctx.share.is_some() {
+            aad.push(0);
+            aad.extend_from_slice(&ctx.canonical_bytes());
+        }
         aad
     }
 }
@@ -227,7 +232,7 @@ mod tests {
     use crate::secret::PrivateKey;
 
     fn ctx<'a>(address: &'a Address, table: &'a str) -> SealContext<'a> {
-        SealContext { address, table }
+        SealContext::record(address, table)
     }
 
     #[tokio::test]
@@ -267,6 +272,29 @@ mod tests {
         let err = wrong.open(ctx(&address, "t"), wrong.id(), &blob).await.unwrap_err();
         assert!(err.to_string().contains("different local key"), "{err}");
         assert!(!err.to_string().contains(&key.reveal_hex()[2..]));
+    }
+
+    #[tokio::test]
+    async fn a_share_opens_only_in_its_own_slot_epoch_and_commitments() {
+        use crate::seal::ShareBinding;
+        let sealer = LocalSealer::from_key(&[7u8; 32]);
+        let address = Address::from_bytes([3u8; 20]);
+        let secret = Zeroizing::new([5u8; 32]);
+        let binding = ShareBinding { index: 2, epoch: 1, commitments: "0xaa" };
+        let blob = sealer.seal_secret(SealContext::share(&address, "t", binding), &secret).await.unwrap();
+        let opened =
+            sealer.open_secret(SealContext::share(&address, "t", binding), sealer.id(), &blob).await.unwrap();
+        assert_eq!(*opened, *secret);
+        let moved = [
+            SealContext::share(&address, "t", ShareBinding { index: 3, ..binding }),
+            SealContext::share(&address, "t", ShareBinding { epoch: 2, ..binding }),
+            SealContext::share(&address, "t", ShareBinding { commitments: "0xab", ..binding }),
+            SealContext::record(&address, "t"),
+        ];
+        for ctx in moved {
+            let err = sealer.open_secret(ctx, sealer.id(), &blob).await.unwrap_err();
+            assert!(err.to_string().contains("authentication failed"), "{ctx:?}: {err}");
+        }
     }
 
     #[tokio::test]

@@ -23,14 +23,64 @@ use crate::account::Address;
 use crate::error::{Error, Result};
 use crate::secret::PrivateKey;
 
-/// What a sealed key is bound to.
+/// What a sealed key is bound to: its record (address and table) and, for
+/// one share of a sharded key, which share it is.
 #[derive(Debug, Clone, Copy)]
 pub struct SealContext<'a> {
     pub address: &'a Address,
     pub table: &'a str,
+    pub share: Option<ShareBinding<'a>>,
 }
 
-impl SealContext<'_> {
+/// Binds a sealed share to its slot: a share moved to another slot, or
+/// kept across a refresh into another epoch, does not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareBinding<'a> {
+    /// The share's index, 1..=n.
+    pub index: u8,
+    pub epoch: u32,
+    /// `0x` + keccak-256 of the epoch's VSS commitments.
+    pub commitments: &'a str,
+}
+
+impl<'a> SealContext<'a> {
+    /// A whole key sealed for its record.
+    pub fn record(address: &'a Address, table: &'a str) -> Self {
+        SealContext { address, table, share: None }
+    }
+
+    /// One share of the record's key, sealed for its slot.
+    pub fn share(address: &'a Address, table: &'a str, binding: ShareBinding<'a>) -> Self {
+        SealContext { address, table, share: Some(binding) }
+    }
+
+    /// The binding as name/value pairs, in a fixed order: what a KMS
+    /// encryption context, a transit context or AES-GCM associated data
+    /// is made of. A whole key's record gives `address` and `table` only,
+    /// as it always has.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = vec![("address", self.address.to_storage()), ("table", self.table.to_owned())];
+        if let Some(share) = &self.share {
+            pairs.push(("share_index", share.index.to_string()));
+            pairs.push(("epoch", share.epoch.to_string()));
+            pairs.push(("commitments", share.commitments.to_owned()));
+        }
+        pairs
+    }
+
+    /// The pairs as one unambiguous byte string (`name=value`, NUL
+    /// separated; no value holds a NUL), for seals that take bytes.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(128);
+        for (name, value) in self.pairs() {
+            bytes.extend_from_slice(name.as_bytes());
+            bytes.push(b'=');
+            bytes.extend_from_slice(value.as_bytes());
+            bytes.push(0);
+        }
+        bytes
+    }
+
     /// Why the record's sealed key did not open; never holds key bytes.
     pub(crate) fn unseal_error(&self, reason: impl Into<String>) -> Error {
         Error::Unseal { address: self.address.to_string(), reason: reason.into() }

@@ -105,7 +105,7 @@ mod tests {
 
         let key = PrivateKey::generate_os();
         let address = key.address();
-        let ctx = SealContext { address: &address, table: "t" };
+        let ctx = SealContext::record(&address, "t");
         let under_old = old.seal(ctx, &key).await.unwrap();
         let under_ring = ring.seal(ctx, &key).await.unwrap();
         assert_eq!(*ring.open(ctx, old.id(), &under_old).await.unwrap().reveal_bytes(), *key.reveal_bytes());

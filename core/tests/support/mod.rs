@@ -184,12 +184,7 @@ macro_rules! for_each_store {
 /// The item a correct create of `key` would write, without writing it.
 pub async fn sealed_item(h: &Harness, key: &PrivateKey) -> Item {
     let address = key.address();
-    let blob = h
-        .custodian
-        .sealer()
-        .seal(SealContext { address: &address, table: h.store.table() }, key)
-        .await
-        .unwrap();
+    let blob = h.custodian.sealer().seal(SealContext::record(&address, h.store.table()), key).await.unwrap();
     AccountRecord {
         address,
         scheme: Scheme::Secp256k1,
