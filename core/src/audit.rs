@@ -411,6 +411,14 @@ async fn check_item(
             }
             seal_id.clone()
         }
+        StoredKey::Share(share) => {
+            problems.push((
+                FindingKind::MalformedSealedKey,
+                "it holds one share of a sharded key, which only its sharded environment opens".into(),
+            ));
+            share.seal.clone()
+        }
+        StoredKey::Sharded(set) => set.label.clone(),
     };
     // Opening is only meaningful for a record that passed every cheap check
     // (a legacy row's plaintext finding aside: its key is still verified).

@@ -8,25 +8,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::Utc;
 use zeroize::Zeroizing;
 
-use crate::access::{self, AccessRecord, AccessTrail, Identity};
+use crate::access::{AccessRecord, AccessTrail, Identity};
 use crate::account::Address;
+use crate::custody::{Custody, NewAccount, Provider, ProviderInit, SingleCustody};
 use crate::error::{Error, Result};
 use crate::identity::AwsIdentity;
 use crate::keygen::GeneratedKey;
 use crate::policy::{Policy, PolicyBook};
-use crate::seal::{SealContext, Sealer};
+use crate::seal::Sealer;
 use crate::secret::{KeyMaterial, LegacyKey, PrivateKey};
 use crate::sign::{self, Payload, Signed};
-use crate::store::record::{self, CURRENT_SCHEMA, Disabled};
-use crate::store::{AccountRecord, AccountStore, InitOutcome, Scheme, StoredKey};
+use crate::store::record::{self, Disabled};
+use crate::store::{AccountRecord, AccountStore, Cursor, InitOutcome, Page, Scheme};
 
-/// An account store, the sealer that protects its keys, and the trail
-/// every reveal is written to.
+/// Where the environment's keys are held (one [`Custody`]: a single store,
+/// or shares across providers), who may sign what, and the trail every
+/// key use is written to first.
 #[derive(Clone)]
 pub struct Custodian {
-    store: Arc<dyn AccountStore>,
-    sealer: Arc<dyn Sealer>,
-    trail: Arc<dyn AccessTrail>,
+    custody: Arc<dyn Custody>,
     /// In an AWS environment: who the credentials are, for the trail.
     identity: Option<Arc<AwsIdentity>>,
     /// What each caller may sign, checked before anything is opened.
@@ -46,12 +46,15 @@ impl Requester {
     }
 }
 
-/// What `init` did for an environment.
+/// What `init` did for an environment: its first provider's table and
+/// trail and, when sharded, every provider's.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EnvironmentInit {
     pub accounts: InitOutcome,
     pub access_trail: String,
     pub access_trail_created: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<ProviderInit>,
 }
 
 /// Who is asking to use a key, for the access trail.
@@ -70,9 +73,7 @@ pub struct Requester {
 impl fmt::Debug for Custodian {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Custodian")
-            .field("store", &self.store)
-            .field("seal", &self.sealer.id())
-            .field("trail", &self.trail.name())
+            .field("custody", &self.custody)
             .field("identity", &self.identity)
             .field("policies", &self.policies)
             .finish()
@@ -80,8 +81,18 @@ impl fmt::Debug for Custodian {
 }
 
 impl Custodian {
+    /// Keys held whole in `store`, sealed by `sealer`.
     pub fn new(store: Arc<dyn AccountStore>, sealer: Arc<dyn Sealer>, trail: Arc<dyn AccessTrail>) -> Self {
-        Custodian { store, sealer, trail, identity: None, policies: Arc::default() }
+        let name = store.table().to_owned();
+        Self::with_custody(Arc::new(SingleCustody::new(Provider { name, store, sealer, trail })))
+    }
+
+    pub fn with_custody(custody: Arc<dyn Custody>) -> Self {
+        Custodian { custody, identity: None, policies: Arc::default() }
+    }
+
+    pub fn custody(&self) -> &Arc<dyn Custody> {
+        &self.custody
     }
 
     /// Signs only what `policies` allows, per caller (by API key id).
@@ -111,20 +122,40 @@ impl Custodian {
         }
     }
 
+    /// The first provider: a single-store environment's only one.
+    fn primary(&self) -> &Provider {
+        &self.custody.providers()[0]
+    }
+
+    /// The first provider's trail (see [`Custodian::latest_access`] for
+    /// an account's whole trail).
     pub fn trail(&self) -> &Arc<dyn AccessTrail> {
-        &self.trail
+        &self.primary().trail
     }
 
+    /// The first provider's store: a single-store environment's only one.
     pub fn store(&self) -> &Arc<dyn AccountStore> {
-        &self.store
+        &self.primary().store
     }
 
+    /// The first provider's sealer: a single-store environment's only one.
     pub fn sealer(&self) -> &Arc<dyn Sealer> {
-        &self.sealer
+        &self.primary().sealer
     }
 
     pub fn table(&self) -> &str {
-        self.store.table()
+        self.custody.table()
+    }
+
+    /// The account's latest access records, newest first, from every
+    /// provider that keeps them.
+    pub async fn latest_access(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>> {
+        self.custody.latest_access(address, limit).await
+    }
+
+    /// Up to `limit` account items after `after`, for listings.
+    pub async fn page(&self, after: Option<&Cursor>, limit: usize) -> Result<Page> {
+        self.custody.page(after, limit).await
     }
 
     /// Creates an account with a fresh key from the OS CSPRNG.
@@ -198,54 +229,41 @@ impl Custodian {
         created_by: &str,
         api_key_id: Option<&str>,
     ) -> Result<AccountRecord> {
-        let GeneratedKey { key, public_key, address } = generated;
-        let blob = self.sealer.seal(SealContext::record(&address, self.table()), &key).await?;
-        let record = AccountRecord {
-            address,
-            scheme: Scheme::Secp256k1,
-            public_key: record::format_public_key(&public_key),
-            key: StoredKey::Sealed { seal: self.sealer.id().to_owned(), blob },
-            created_at: Some(Utc::now()),
-            created_by: Some(created_by.to_owned()),
-            created_api_key: api_key_id.map(str::to_owned),
-            schema_version: CURRENT_SCHEMA,
-            disabled: None,
-        };
-        self.store.create(&record.to_item()?).await?;
-        Ok(record)
+        self.custody
+            .create(NewAccount {
+                generated,
+                created_by: created_by.to_owned(),
+                created_api_key: api_key_id.map(str::to_owned),
+            })
+            .await
     }
 
     /// The record at `address`, or `NotFound`.
     pub async fn get(&self, address: &Address) -> Result<AccountRecord> {
-        let item = self.store.get(address).await?.ok_or_else(|| Error::NotFound {
-            address: address.to_string(),
-            table: self.table().to_owned(),
-        })?;
-        AccountRecord::from_item(&item)
+        self.custody
+            .get(address)
+            .await?
+            .ok_or_else(|| Error::NotFound { address: address.to_string(), table: self.table().to_owned() })
     }
 
     /// Opens the record's key and checks that it derives the record's
     /// address (and public key). A mismatch is an integrity error. A
     /// migrated Node-era row opens to its original base64 key pair.
     pub async fn open(&self, record: &AccountRecord) -> Result<KeyMaterial> {
-        match &record.key {
-            StoredKey::Sealed { seal, blob } => {
-                let ctx = SealContext::record(&record.address, self.table());
-                let secret = self.sealer.open_secret(ctx, seal, blob).await?;
-                verified_key(record, &secret)
-            }
-            StoredKey::LegacyPlaintext(key) => {
-                verify_legacy(record, key)?;
-                Ok(KeyMaterial::LegacyEd25519(key.clone()))
-            }
-        }
+        self.custody.open(record).await
     }
 
-    /// Creates (or checks) the accounts table and the access trail.
+    /// Creates (or checks) the accounts table and the access trail at
+    /// every provider.
     pub async fn init(&self) -> Result<EnvironmentInit> {
-        let accounts = self.store.init().await?;
-        let access_trail_created = self.trail.init().await?;
-        Ok(EnvironmentInit { accounts, access_trail: self.trail.name().to_owned(), access_trail_created })
+        let providers = self.custody.init().await?;
+        let first = providers[0].clone();
+        Ok(EnvironmentInit {
+            accounts: first.accounts,
+            access_trail: first.access_trail,
+            access_trail_created: first.access_trail_created,
+            providers: if providers.len() > 1 { providers } else { Vec::new() },
+        })
     }
 
     /// Reads the account, then appends who asked to the access trail and
@@ -376,25 +394,14 @@ impl Custodian {
             target_seal,
             refused: refused.map(str::to_owned),
         };
-        self.trail.append(&access).await.map_err(|e| access::unavailable(self.trail.as_ref(), e))
+        self.custody.append_access(&access).await
     }
 
     /// Disables (`by` = Some) or enables (`by` = None) the account with one
     /// conditional write. True if it changed, false if it already was so.
     pub async fn set_disabled(&self, address: &Address, by: Option<&str>) -> Result<bool> {
-        let current = self.store.get(address).await?.ok_or_else(|| Error::NotFound {
-            address: address.to_string(),
-            table: self.table().to_owned(),
-        })?;
-        let record = AccountRecord::from_item(&current)?;
-        if record.disabled.is_some() == by.is_some() {
-            return Ok(false);
-        }
-        let mut updated = current.clone();
         let disabled = by.map(|by| Disabled { at: Utc::now(), by: Some(by.to_owned()) });
-        record::set_disabled(&mut updated, disabled.as_ref());
-        self.store.replace(&current, &updated).await?;
-        Ok(true)
+        self.custody.set_disabled(address, disabled).await
     }
 
     /// Reads and opens the account at `address` without recording it: for
@@ -436,7 +443,7 @@ pub(crate) fn verified_key(record: &AccountRecord, secret: &Zeroizing<[u8; 32]>)
 
 /// Checks that a legacy key pair is whole and derives the record's public
 /// key and address.
-fn verify_legacy(record: &AccountRecord, key: &LegacyKey) -> Result<()> {
+pub(crate) fn verify_legacy(record: &AccountRecord, key: &LegacyKey) -> Result<()> {
     let public = key.verified_public_key().map_err(|reason| record.integrity(reason))?;
     if record::format_legacy_public_key(&public) != record.public_key {
         return Err(record.integrity("the legacy private key does not match the stored public key"));

@@ -25,5 +25,6 @@ pub use error::{Error, Result};
 pub use secret::{KeyMaterial, LegacyKey, PrivateKey};
 pub mod config;
 pub mod custodian;
+pub mod custody;
 
 pub use custodian::{Custodian, Requester};

@@ -36,6 +36,7 @@ for_each_store!(
     replace_writes_only_over_the_item_it_read,
     a_replace_never_drops_an_attribute_added_meanwhile,
     create_many_writes_batches_and_stops_when_asked,
+    remove_takes_only_the_item_it_read,
 );
 
 async fn create_then_get_returns_the_record(h: &Harness) {
@@ -435,4 +436,18 @@ async fn create_many_writes_batches_and_stops_when_asked(h: &Harness) {
     }
     assert!(more <= 4, "{more} writes after the stop");
     assert_eq!(all_addresses(h.store.as_ref()).await.len(), 150 + 1 + more);
+}
+
+async fn remove_takes_only_the_item_it_read(h: &Harness) {
+    let key = PrivateKey::generate_os();
+    let item = sealed_item(h, &key).await;
+    let address = address_of(&item);
+    h.store.create(&item).await.unwrap();
+    let mut other = item.clone();
+    other.insert("created_by", Attr::S("someone else".into()));
+    assert!(matches!(h.store.remove(&other).await, Err(Error::Changed { .. })));
+    assert_eq!(h.store.get(&address).await.unwrap(), Some(item.clone()), "a changed row is kept");
+    h.store.remove(&item).await.unwrap();
+    assert_eq!(h.store.get(&address).await.unwrap(), None);
+    assert!(matches!(h.store.remove(&item).await, Err(Error::Changed { .. })), "nothing left to remove");
 }

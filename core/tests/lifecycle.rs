@@ -207,6 +207,9 @@ impl AccountStore for Meddler {
         }
         self.inner.replace(current, new).await
     }
+    async fn remove(&self, current: &Item) -> Result<()> {
+        self.inner.remove(current).await
+    }
     async fn scan_segment(&self, segment: Segment, after: Option<&Cursor>, limit: usize) -> Result<Page> {
         self.inner.scan_segment(segment, after, limit).await
     }
@@ -244,6 +247,9 @@ impl AccountStore for BrokenScan {
         self.written.store(true, Ordering::SeqCst);
         self.wrote.notify_waiters();
         Ok(())
+    }
+    async fn remove(&self, current: &Item) -> Result<()> {
+        self.inner.remove(current).await
     }
     async fn scan_segment(&self, segment: Segment, after: Option<&Cursor>, limit: usize) -> Result<Page> {
         if segment.index + 1 == segment.total {

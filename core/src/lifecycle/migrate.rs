@@ -65,6 +65,9 @@ pub(super) async fn row(custodian: &Custodian, target: &dyn Sealer, item: Item, 
             };
         }
         StoredKey::Sealed { .. } => return Outcome::AlreadyDone { verified: false },
+        StoredKey::Share(_) | StoredKey::Sharded(_) => {
+            return Outcome::Failed("not migrated: it holds one share of a sharded key".into());
+        }
     };
     // The key pair must be whole and derive the stored public key and address.
     if let Err(e) = custodian.open(&record).await {

@@ -92,6 +92,18 @@ impl EmbeddedStore {
         f(&table)
     }
 
+    /// Fails with `Changed` unless the stored item at `key` is `current`.
+    fn ensure_unchanged(&self, table: &redb::Table<&str, &[u8]>, key: &str, current: &Item) -> Result<()> {
+        let stored = match table.get(key).map_err(|e| self.err(e))? {
+            Some(value) => Some(self.decode(key, value.value())?),
+            None => None,
+        };
+        if stored.as_ref() != Some(current) {
+            return Err(Error::Changed { address: key.to_owned(), table: self.table.to_string() });
+        }
+        Ok(())
+    }
+
     fn decode(&self, key: &str, bytes: &[u8]) -> Result<Item> {
         serde_json::from_slice(bytes).map_err(|e| Error::MalformedRecord {
             address: key.to_owned(),
@@ -200,14 +212,21 @@ impl AccountStore for EmbeddedStore {
         let bytes = serde_json::to_vec(new).map_err(|e| self.err(e))?;
         self.blocking(move |store| {
             store.write(ACCOUNTS, |table| {
-                let stored = match table.get(key.as_str()).map_err(|e| store.err(e))? {
-                    Some(value) => Some(store.decode(&key, value.value())?),
-                    None => None,
-                };
-                if stored.as_ref() != Some(&current) {
-                    return Err(Error::Changed { address: key.clone(), table: store.table.to_string() });
-                }
+                store.ensure_unchanged(table, &key, &current)?;
                 table.insert(key.as_str(), bytes.as_slice()).map_err(|e| store.err(e))?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn remove(&self, current: &Item) -> Result<()> {
+        let key = current.address().unwrap_or_default().to_owned();
+        let current = current.clone();
+        self.blocking(move |store| {
+            store.write(ACCOUNTS, |table| {
+                store.ensure_unchanged(table, &key, &current)?;
+                table.remove(key.as_str()).map_err(|e| store.err(e))?;
                 Ok(())
             })
         })

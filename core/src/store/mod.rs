@@ -106,6 +106,11 @@ pub trait AccountStore: Send + Sync + fmt::Debug {
     /// compares the whole item and refuses such a row as changed.
     async fn replace(&self, current: &Item, new: &Item) -> Result<()>;
 
+    /// Removes the item only if the stored item is still `current` (one
+    /// conditional delete): what a failed sharded create uses to take back
+    /// the shares it wrote. A row changed meanwhile fails with `Changed`.
+    async fn remove(&self, current: &Item) -> Result<()>;
+
     /// Up to `limit` items of one scan segment, after `after`.
     async fn scan_segment(&self, segment: Segment, after: Option<&Cursor>, limit: usize) -> Result<Page>;
 

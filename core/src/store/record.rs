@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 
 use super::item::{Attr, Item};
 use crate::account::Address;
+use crate::custody::share::{SealedShare, ShareSet};
 use crate::error::{Error, Result};
 use crate::secret::LegacyKey;
 
@@ -32,6 +33,14 @@ pub const DISABLED_AT: &str = "disabled_at";
 pub const DISABLED_BY: &str = "disabled_by";
 /// The Node service's plaintext attribute. Never written by Rossignol.
 pub const LEGACY_PRIVATE_KEY: &str = "private_key";
+/// A sharded account's item at one provider: its sealed share and the
+/// public part of the split (see [`crate::custody::share`]).
+pub const SEALED_SHARE: &str = "sealed_share";
+pub const SHARE_INDEX: &str = "share_index";
+pub const THRESHOLD: &str = "threshold";
+pub const SHARES: &str = "shares";
+pub const EPOCH: &str = "epoch";
+pub const COMMITMENTS: &str = "commitments";
 
 /// The schema version Rossignol writes.
 pub const CURRENT_SCHEMA: u32 = 1;
@@ -75,6 +84,12 @@ pub enum StoredKey {
     Sealed { seal: String, blob: Vec<u8> },
     /// A Node-era row: the key in plaintext, base64.
     LegacyPlaintext(LegacyKey),
+    /// One provider's share of a sharded key (an item as one provider
+    /// holds it).
+    Share(SealedShare),
+    /// Every provider's answer for a sharded key: what a sharded
+    /// environment reads, and opens by combining shares.
+    Sharded(ShareSet),
 }
 
 impl fmt::Debug for StoredKey {
@@ -84,6 +99,8 @@ impl fmt::Debug for StoredKey {
                 write!(f, "Sealed {{ seal: {seal:?}, blob: {} bytes }}", blob.len())
             }
             StoredKey::LegacyPlaintext(_) => f.write_str("LegacyPlaintext([REDACTED])"),
+            StoredKey::Share(share) => write!(f, "Share({share:?})"),
+            StoredKey::Sharded(set) => write!(f, "Sharded({set:?})"),
         }
     }
 }
@@ -119,10 +136,13 @@ impl AccountRecord {
         matches!(self.key, StoredKey::LegacyPlaintext(_))
     }
 
-    /// The seal's name, or `None` for a plaintext legacy row.
+    /// The seal's name (for a sharded key, `sharded K-of-N`), or `None`
+    /// for a plaintext legacy row.
     pub fn seal(&self) -> Option<&str> {
         match &self.key {
             StoredKey::Sealed { seal, .. } => Some(seal),
+            StoredKey::Share(share) => Some(&share.seal),
+            StoredKey::Sharded(set) => Some(&set.label),
             StoredKey::LegacyPlaintext(_) => None,
         }
     }
@@ -156,14 +176,20 @@ impl AccountRecord {
     /// The item Rossignol writes. Legacy rows are never written back as
     /// they are, so this refuses them.
     pub fn to_item(&self) -> Result<Item> {
-        let StoredKey::Sealed { seal, blob } = &self.key else {
-            return Err(self.integrity("refusing to write a plaintext key"));
-        };
         let mut item = Item::default();
         item.insert(ADDRESS, Attr::S(self.address.to_storage()));
         item.insert(PUBLIC_KEY, Attr::S(self.public_key.clone()));
-        item.insert(SEALED_PRIVATE_KEY, Attr::B(blob.clone()));
-        item.insert(SEAL, Attr::S(seal.clone()));
+        match &self.key {
+            StoredKey::Sealed { seal, blob } => {
+                item.insert(SEALED_PRIVATE_KEY, Attr::B(blob.clone()));
+                item.insert(SEAL, Attr::S(seal.clone()));
+            }
+            StoredKey::Share(share) => share.write(&mut item),
+            StoredKey::LegacyPlaintext(_) => return Err(self.integrity("refusing to write a plaintext key")),
+            StoredKey::Sharded(_) => {
+                return Err(self.integrity("a sharded key is written as one share per provider"));
+            }
+        }
         item.insert(SCHEME, Attr::S(self.scheme.as_str().to_owned()));
         if let Some(at) = self.created_at {
             item.insert(CREATED_AT, Attr::S(at.to_rfc3339_opts(SecondsFormat::Millis, true)));
@@ -230,6 +256,9 @@ impl AccountRecord {
         };
 
         let key = match (item.get(SEALED_PRIVATE_KEY), item.get(LEGACY_PRIVATE_KEY)) {
+            (None, None) if item.get(SEALED_SHARE).is_some() => {
+                StoredKey::Share(SealedShare::read(item).map_err(malformed)?)
+            }
             (Some(Attr::B(blob)), _) => {
                 let seal = string(SEAL)?.ok_or_else(|| malformed(format!("`{SEAL}` is missing")))?;
                 StoredKey::Sealed { seal, blob: blob.clone() }
@@ -251,6 +280,9 @@ impl AccountRecord {
             }
             (None, None) => return Err(malformed("it holds no private key attribute".into())),
         };
+        if matches!(key, StoredKey::Share(_)) && scheme != Scheme::Secp256k1 {
+            return Err(malformed(format!("a share of a {scheme} key; only secp256k1 keys are sharded")));
+        }
         if matches!(key, StoredKey::LegacyPlaintext(_)) && scheme != Scheme::Ed25519 {
             return Err(malformed(format!("a plaintext key with scheme {scheme}")));
         }

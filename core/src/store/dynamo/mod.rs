@@ -56,6 +56,23 @@ impl DynamoStore {
         self.custom_endpoint.clone().unwrap_or_else(|| "AWS".to_owned())
     }
 
+    /// A conditional write's failure: `Changed` when its condition failed.
+    fn conditional_error<E>(
+        &self,
+        e: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+        address: String,
+        operation: &'static str,
+    ) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match e.code() {
+            Some("ConditionalCheckFailedException") => Error::Changed { address, table: self.table.clone() },
+            Some("ResourceNotFoundException") => self.table_missing(),
+            _ => sdk_error(SERVICE, operation, e),
+        }
+    }
+
     fn table_missing(&self) -> Error {
         Error::TableMissing { table: self.table.clone() }
     }
@@ -118,6 +135,13 @@ const RECORD_ATTRIBUTES: &[&str] = &[
     record::DISABLED_AT,
     record::DISABLED_BY,
     record::LEGACY_PRIVATE_KEY,
+    record::CREATED_API_KEY,
+    record::SEALED_SHARE,
+    record::SHARE_INDEX,
+    record::THRESHOLD,
+    record::SHARES,
+    record::EPOCH,
+    record::COMMITMENTS,
 ];
 
 /// A condition that holds only while the stored item is still `current`:
@@ -219,13 +243,23 @@ impl AccountStore for DynamoStore {
             .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .send()
             .await
-            .map_err(|e| match e.code() {
-                Some("ConditionalCheckFailedException") => {
-                    Error::Changed { address, table: self.table.clone() }
-                }
-                Some("ResourceNotFoundException") => self.table_missing(),
-                _ => sdk_error(SERVICE, "UpdateItem", e),
-            })?;
+            .map_err(|e| self.conditional_error(e, address, "UpdateItem"))?;
+        Ok(())
+    }
+
+    async fn remove(&self, current: &Item) -> Result<()> {
+        let address = current.address().unwrap_or_default().to_owned();
+        let (condition, names, values) = unchanged_condition(current, current);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(ADDRESS, AttributeValue::S(address.clone()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .send()
+            .await
+            .map_err(|e| self.conditional_error(e, address, "DeleteItem"))?;
         Ok(())
     }
 
