@@ -75,6 +75,7 @@ pub async fn reseal(env: &Environment, to: &str, how: ResealOptions, out: &mut O
         return Err(rossignol_core::Error::ReadOnly { env: env.name.clone(), action: "reseal" }.into());
     }
     let custodian = env.connect().await?;
+    rossignol_core::lifecycle::ensure_whole_keys(&custodian, "reseal")?;
     // Decided on the target's kind, before its key file is made.
     if seal::is_downgrade(custodian.sealer().known_seals(), &spec.to_arg()) {
         if !allow_downgrade {
@@ -357,6 +358,8 @@ impl ConfigChange {
                     "  local_key_file = {}   # instead of any `kms_key_id`",
                     toml_string(&key_file.display().to_string())
                 ),
+                // `reseal` refuses a sharded environment before it gets here.
+                SealSpec::Shares => "  # each provider keeps its own seal".to_owned(),
             });
             if !self.also_open.is_empty() {
                 let quoted: Vec<String> = self.also_open.iter().map(|s| toml_string(s)).collect();

@@ -102,10 +102,15 @@ impl EnvView<'_> {
                 }
                 ("dynamodb", at)
             }
+            StoreSpec::Sharded { providers, .. } => {
+                let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
+                ("sharded", format!("providers {}", names.join(", ")))
+            }
         };
         let seal = match &self.environment.seal {
             SealSpec::Kms { key_id } => format!("kms {key_id}"),
             SealSpec::Local { .. } => "local key".to_owned(),
+            SealSpec::Shares => sharded_label(&self.environment.store),
         };
         format!(
             "{} {:<12} {:<9} {:<24} {:<28} {}{}",
@@ -225,5 +230,13 @@ fn pipe_failure(e: io::Error) -> Failure {
         Failure { code: 0, message: String::new() }
     } else {
         Failure::failed(format!("cannot write to standard output: {e}"))
+    }
+}
+
+/// `2-of-3 shares`, for a sharded environment's seal column.
+pub fn sharded_label(store: &StoreSpec) -> String {
+    match store {
+        StoreSpec::Sharded { threshold, providers } => format!("{threshold}-of-{} shares", providers.len()),
+        _ => "shares".to_owned(),
     }
 }

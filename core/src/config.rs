@@ -9,20 +9,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::policy::{Policy, PolicyBook, PolicySpec};
 use serde::Deserialize;
 
-use crate::access::AccessTrail;
-use crate::aws::{self, AwsSettings};
-use crate::custodian::Custodian;
 use crate::error::{Error, Result};
-use crate::identity::AwsIdentity;
-use crate::seal::{KmsSealer, LocalSealer, SealRing, Sealer};
-use crate::store::AccountStore;
-use crate::store::dynamo::{DynamoStore, DynamoTrail};
-use crate::store::embedded::EmbeddedStore;
+use crate::policy::{Policy, PolicyBook, PolicySpec};
+use crate::store::dynamo::DynamoTrail;
 
 pub const LOCAL: &str = "local";
 
@@ -45,11 +37,21 @@ pub enum StoreKind {
     #[default]
     Dynamodb,
     Embedded,
+    /// Each key split across `[[environments.NAME.providers]]`.
+    Sharded,
 }
 
+/// One environment as written, or one of a sharded environment's
+/// providers: the same keys mean the same things in both. `name` is for
+/// providers only; `threshold`, `providers`, `read_only` and `policy` are
+/// for environments only.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EnvironmentFile {
+    name: Option<String>,
+    threshold: Option<u8>,
+    #[serde(default)]
+    providers: Vec<EnvironmentFile>,
     #[serde(default)]
     store: StoreKind,
     table: Option<String>,
@@ -71,6 +73,21 @@ struct EnvironmentFile {
     policy: Option<PolicySpec>,
 }
 
+impl EnvironmentFile {
+    /// The keys only a DynamoDB store takes, and whether each is set.
+    fn dynamodb_fields(&self) -> [(&'static str, bool); 7] {
+        [
+            ("region", self.region.is_some()),
+            ("profile", self.profile.is_some()),
+            ("endpoint_url", self.endpoint_url.is_some()),
+            ("kms_endpoint_url", self.kms_endpoint_url.is_some()),
+            ("sts_endpoint_url", self.sts_endpoint_url.is_some()),
+            ("sse_kms_key_id", self.sse_kms_key_id.is_some()),
+            ("access_table", self.access_table.is_some()),
+        ]
+    }
+}
+
 /// Where an environment's accounts live.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "store", rename_all = "lowercase")]
@@ -85,6 +102,24 @@ pub enum StoreSpec {
     Embedded {
         path: PathBuf,
     },
+    /// Each key split into shares, any `threshold` of which rebuild it,
+    /// one per provider. A provider's place in the list is its share's
+    /// slot: the first holds share 1.
+    Sharded {
+        threshold: u8,
+        providers: Vec<ProviderSpec>,
+    },
+}
+
+/// One provider of a sharded environment: a store and a seal of its own.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProviderSpec {
+    pub name: String,
+    pub table: String,
+    pub store: StoreSpec,
+    pub seal: SealSpec,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_open: Vec<SealSpec>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -103,8 +138,15 @@ pub struct AwsSpec {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "seal", rename_all = "lowercase")]
 pub enum SealSpec {
-    Kms { key_id: String },
-    Local { key_file: PathBuf },
+    Kms {
+        key_id: String,
+    },
+    Local {
+        key_file: PathBuf,
+    },
+    /// A sharded environment's: each share sealed by its own provider's
+    /// seal (see [`StoreSpec::Sharded`]).
+    Shares,
 }
 
 impl SealSpec {
@@ -133,6 +175,7 @@ impl SealSpec {
         match self {
             SealSpec::Kms { key_id } => format!("kms:{key_id}"),
             SealSpec::Local { key_file } => format!("local:{}", key_file.display()),
+            SealSpec::Shares => "shares".to_owned(),
         }
     }
 }
@@ -141,6 +184,8 @@ impl SealSpec {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Environment {
     pub name: String,
+    /// The table keys are bound to; a sharded environment's name (each of
+    /// its providers has a table of its own).
     pub table: String,
     pub store: StoreSpec,
     /// Seals new keys, and opens what it sealed.
@@ -273,17 +318,154 @@ fn expand(path: &Path, base: &Path) -> PathBuf {
 
 fn resolve(
     name: &str,
-    env: EnvironmentFile,
+    mut env: EnvironmentFile,
     base: &Path,
     data: &Path,
 ) -> std::result::Result<Environment, String> {
-    let seal = match (env.kms_key_id, env.local_key_file) {
+    if env.name.is_some() {
+        return Err("`name` is for providers (`[[environments.NAME.providers]]`), not environments".into());
+    }
+    let policy = match &env.policy {
+        Some(spec) => PolicyBook::single(Policy::from_spec(spec, "policy")?),
+        None => PolicyBook::default(),
+    };
+    let read_only = env.read_only;
+    if env.store == StoreKind::Sharded {
+        let (threshold, providers) = resolve_sharded(name, env, base, data)?;
+        return Ok(Environment {
+            name: name.to_owned(),
+            table: name.to_owned(),
+            store: StoreSpec::Sharded { threshold, providers },
+            seal: SealSpec::Shares,
+            also_open: Vec::new(),
+            read_only,
+            policy,
+        });
+    }
+    if let Some(field) = [("threshold", env.threshold.is_some()), ("providers", !env.providers.is_empty())]
+        .iter()
+        .find_map(|(field, set)| set.then_some(field))
+    {
+        return Err(format!("`{field}` is only for `store = \"sharded\"`"));
+    }
+    env.policy = None;
+    let provider = resolve_provider(name, &format!("rossignol_{name}"), env, base, data)?;
+    Ok(Environment {
+        name: name.to_owned(),
+        table: provider.table,
+        store: provider.store,
+        seal: provider.seal,
+        also_open: provider.also_open,
+        read_only,
+        policy,
+    })
+}
+
+/// A sharded environment's threshold (2 by default) and providers, each
+/// named once and sharing no store or key file with another.
+fn resolve_sharded(
+    name: &str,
+    env: EnvironmentFile,
+    base: &Path,
+    data: &Path,
+) -> std::result::Result<(u8, Vec<ProviderSpec>), String> {
+    let provider_only = [
+        ("table", env.table.is_some()),
+        ("path", env.path.is_some()),
+        ("kms_key_id", env.kms_key_id.is_some()),
+        ("local_key_file", env.local_key_file.is_some()),
+        ("also_open", !env.also_open.is_empty()),
+    ];
+    if let Some(field) =
+        provider_only.iter().chain(&env.dynamodb_fields()).find_map(|(field, set)| set.then_some(field))
+    {
+        return Err(format!(
+            "`{field}` belongs inside each `[[environments.{name}.providers]]` of a sharded environment"
+        ));
+    }
+    let threshold = env.threshold.unwrap_or(2);
+    let count = env.providers.len();
+    if count < 2 {
+        return Err(format!(
+            "a sharded environment needs at least 2 providers (`[[environments.{name}.providers]]`), not {count}"
+        ));
+    }
+    if threshold < 2 || usize::from(threshold) > count || count > usize::from(crate::vss::MAX_SHARES) {
+        return Err(format!(
+            "`threshold = {threshold}` with {count} providers cannot be: it must be at least 2 and at most the number of providers ({} at most)",
+            crate::vss::MAX_SHARES
+        ));
+    }
+    let mut providers: Vec<ProviderSpec> = Vec::with_capacity(count);
+    for file in env.providers {
+        let provider_name = match file.name.as_deref().map(str::trim) {
+            Some(n) if !n.is_empty() => n.to_owned(),
+            _ => return Err("every provider needs a `name`".into()),
+        };
+        if providers.iter().any(|p| p.name == provider_name) {
+            return Err(format!(
+                "provider `{provider_name}` is named twice; give each provider its own name"
+            ));
+        }
+        let nested = [
+            ("threshold", file.threshold.is_some()),
+            ("providers", !file.providers.is_empty()),
+            ("read_only", file.read_only),
+            ("policy", file.policy.is_some()),
+        ];
+        if let Some(field) = nested.iter().find_map(|(field, set)| set.then_some(field)) {
+            return Err(format!(
+                "provider `{provider_name}`: `{field}` belongs to the environment, not a provider"
+            ));
+        }
+        if file.store == StoreKind::Sharded {
+            return Err(format!("provider `{provider_name}`: a provider is one store, not `sharded`"));
+        }
+        let default_file = format!("{name}-{provider_name}");
+        let provider = resolve_provider(&default_file, &format!("rossignol_{name}"), file, base, data)
+            .map_err(|e| format!("provider `{provider_name}`: {e}"))?;
+        if let Some(other) = providers.iter().find(|p| shares_anything(p, &provider)) {
+            return Err(format!(
+                "providers `{}` and `{provider_name}` share a store or a key; each provider must hold its own",
+                other.name
+            ));
+        }
+        providers.push(ProviderSpec { name: provider_name, ..provider });
+    }
+    Ok((threshold, providers))
+}
+
+/// Whether two providers would hold their shares in the same place, or
+/// under the same key: then one of them could reveal both.
+fn shares_anything(a: &ProviderSpec, b: &ProviderSpec) -> bool {
+    let same_store = match (&a.store, &b.store) {
+        (StoreSpec::Embedded { path: x }, StoreSpec::Embedded { path: y }) => x == y,
+        (StoreSpec::Dynamodb { aws: x, .. }, StoreSpec::Dynamodb { aws: y, .. }) => {
+            a.table == b.table && x.endpoint_url == y.endpoint_url && x.region == y.region
+        }
+        _ => false,
+    };
+    same_store || a.seal == b.seal
+}
+
+/// One store and its seal: a single-store environment, or one provider of
+/// a sharded one. `default_file` names the embedded store's and the local
+/// key's files when they are not given; `default_table` the embedded
+/// store's table.
+fn resolve_provider(
+    default_file: &str,
+    default_table: &str,
+    env: EnvironmentFile,
+    base: &Path,
+    data: &Path,
+) -> std::result::Result<ProviderSpec, String> {
+    let seal = match (env.kms_key_id.clone(), env.local_key_file.clone()) {
         (Some(_), Some(_)) => return Err("set either `kms_key_id` or `local_key_file`, not both".into()),
         (Some(key_id), None) if key_id.trim().is_empty() => return Err("`kms_key_id` is empty".into()),
         (Some(key_id), None) => SealSpec::Kms { key_id },
         (None, Some(file)) => SealSpec::Local { key_file: expand(&file, base) },
         (None, None) if env.store == StoreKind::Embedded => {
-            SealSpec::Local { key_file: data.join(format!("{name}.key")) }
+            SealSpec::Local { key_file: data.join(format!("{default_file}.key")) }
         }
         (None, None) => {
             return Err(
@@ -310,27 +492,19 @@ fn resolve(
             (StoreSpec::Dynamodb { aws, sse_kms_key_id: env.sse_kms_key_id, access_table }, table)
         }
         StoreKind::Embedded => {
-            if let Some(field) = [
-                ("region", env.region.is_some()),
-                ("profile", env.profile.is_some()),
-                ("endpoint_url", env.endpoint_url.is_some()),
-                ("kms_endpoint_url", env.kms_endpoint_url.is_some()),
-                ("sts_endpoint_url", env.sts_endpoint_url.is_some()),
-                ("sse_kms_key_id", env.sse_kms_key_id.is_some()),
-                ("access_table", env.access_table.is_some()),
-            ]
-            .iter()
-            .find_map(|(field, set)| set.then_some(field))
-            {
+            if let Some(field) = env.dynamodb_fields().iter().find_map(|(field, set)| set.then_some(field)) {
                 return Err(format!("`{field}` is only for `store = \"dynamodb\"`"));
             }
             if matches!(seal, SealSpec::Kms { .. }) {
                 return Err("the embedded store seals with a local key; remove `kms_key_id`".into());
             }
-            let path =
-                env.path.map(|p| expand(&p, base)).unwrap_or_else(|| data.join(format!("{name}.redb")));
-            (StoreSpec::Embedded { path }, env.table.unwrap_or_else(|| format!("rossignol_{name}")))
+            let path = env
+                .path
+                .map(|p| expand(&p, base))
+                .unwrap_or_else(|| data.join(format!("{default_file}.redb")));
+            (StoreSpec::Embedded { path }, env.table.unwrap_or_else(|| default_table.to_owned()))
         }
+        StoreKind::Sharded => unreachable!("sharded environments are resolved by resolve_sharded"),
     };
     let mut also_open = Vec::new();
     for text in &env.also_open {
@@ -342,11 +516,7 @@ fn resolve(
             also_open.push(spec);
         }
     }
-    let policy = match &env.policy {
-        Some(spec) => PolicyBook::single(Policy::from_spec(spec, "policy")?),
-        None => PolicyBook::default(),
-    };
-    Ok(Environment { name: name.to_owned(), table, store, seal, also_open, read_only: env.read_only, policy })
+    Ok(ProviderSpec { name: default_file.to_owned(), table, store, seal, also_open })
 }
 
 /// DynamoDB's rule: 3 to 255 of `a-z A-Z 0-9 _ - .`.
@@ -364,9 +534,15 @@ fn validate_table_name(table: &str) -> std::result::Result<(), String> {
 impl Environment {
     /// Short description of the seal, for listings.
     pub fn seal_label(&self) -> String {
-        let primary = match &self.seal {
-            SealSpec::Kms { key_id } => format!("kms:{key_id}"),
-            SealSpec::Local { key_file } => format!("local key {}", key_file.display()),
+        let primary = match (&self.seal, &self.store) {
+            (_, StoreSpec::Sharded { threshold, providers }) => {
+                let each: Vec<String> =
+                    providers.iter().map(|p| format!("{} {}", p.name, p.seal.to_arg())).collect();
+                format!("sharded {threshold}-of-{} ({})", providers.len(), each.join(", "))
+            }
+            (SealSpec::Kms { key_id }, _) => format!("kms:{key_id}"),
+            (SealSpec::Local { key_file }, _) => format!("local key {}", key_file.display()),
+            (SealSpec::Shares, _) => "shares".to_owned(),
         };
         if self.also_open.is_empty() {
             primary
@@ -376,111 +552,16 @@ impl Environment {
         }
     }
 
-    /// Builds the store and sealer. Nothing is contacted yet. With
-    /// `also_open` seals, the sealer is a [`SealRing`]: it seals with `seal`
-    /// and opens under any of them.
-    pub async fn connect(&self) -> Result<Custodian> {
-        type Parts = (
-            Arc<dyn AccountStore>,
-            Arc<dyn AccessTrail>,
-            Option<aws_sdk_kms::Client>,
-            Option<Arc<AwsIdentity>>,
-        );
-        let (store, trail, kms_client, identity): Parts = match &self.store {
-            StoreSpec::Embedded { path } => {
-                let store = Arc::new(EmbeddedStore::open(path, &self.table)?);
-                (store.clone(), store, None, None)
-            }
-            StoreSpec::Dynamodb { aws: spec, sse_kms_key_id, access_table } => {
-                let sdk = self.sdk_config(spec).await?;
-                let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk);
-                if let Some(url) = &spec.endpoint_url {
-                    dynamo = dynamo.endpoint_url(url);
-                }
-                let client = aws_sdk_dynamodb::Client::from_conf(dynamo.build());
-                let store = DynamoStore::new(client.clone(), &self.table)
-                    .with_custom_endpoint(spec.endpoint_url.clone())
-                    .with_sse_kms_key(sse_kms_key_id.clone());
-                let trail = DynamoTrail::new(client, access_table).with_sse_kms_key(sse_kms_key_id.clone());
-                (Arc::new(store), Arc::new(trail), Some(kms_client(&sdk, spec)), aws_identity(&sdk, spec))
-            }
-        };
-        let primary = build_sealer(&self.seal, kms_client.as_ref(), true)?;
-        let sealer: Arc<dyn Sealer> = if self.also_open.is_empty() {
-            primary
-        } else {
-            let also_open = self
-                .also_open
-                .iter()
-                .map(|spec| build_sealer(spec, kms_client.as_ref(), false))
-                .collect::<Result<Vec<_>>>()?;
-            Arc::new(SealRing::new(primary, also_open))
-        };
-        Ok(Custodian::new(store, sealer, trail)
-            .with_aws_identity(identity)
-            .with_policies(self.policy.clone()))
+    /// The environment as one provider, when it is a single store.
+    pub fn single_provider(&self) -> Option<ProviderSpec> {
+        (!matches!(self.store, StoreSpec::Sharded { .. })).then(|| ProviderSpec {
+            name: self.name.clone(),
+            table: self.table.clone(),
+            store: self.store.clone(),
+            seal: self.seal.clone(),
+            also_open: self.also_open.clone(),
+        })
     }
-
-    /// A sealer for `spec` in this environment (its AWS settings for KMS),
-    /// such as the target of `rossignol reseal`. A local key file is
-    /// created (0600) when missing; the embedded store takes local keys only.
-    pub async fn sealer(&self, spec: &SealSpec) -> Result<Arc<dyn Sealer>> {
-        let client = match (&self.store, spec) {
-            (StoreSpec::Dynamodb { aws, .. }, SealSpec::Kms { .. }) => {
-                Some(kms_client(&self.sdk_config(aws).await?, aws))
-            }
-            _ => None,
-        };
-        build_sealer(spec, client.as_ref(), true)
-    }
-
-    async fn sdk_config(&self, spec: &AwsSpec) -> Result<aws_config::SdkConfig> {
-        let sdk =
-            aws::load(&AwsSettings { region: spec.region.clone(), profile: spec.profile.clone() }).await;
-        if sdk.region().is_none() {
-            return Err(Error::Config(format!(
-                "environment `{}` has no region; set `region` in its configuration or AWS_REGION",
-                self.name
-            )));
-        }
-        Ok(sdk)
-    }
-}
-
-fn kms_client(sdk: &aws_config::SdkConfig, spec: &AwsSpec) -> aws_sdk_kms::Client {
-    let mut kms = aws_sdk_kms::config::Builder::from(sdk);
-    if let Some(url) = &spec.kms_endpoint_url {
-        kms = kms.endpoint_url(url);
-    }
-    aws_sdk_kms::Client::from_conf(kms.build())
-}
-
-/// Who the caller is, asked of STS on first key use, in an AWS
-/// environment: one whose DynamoDB is AWS's (no `endpoint_url`), or one
-/// given an `sts_endpoint_url`. A DynamoDB Local environment has none.
-fn aws_identity(sdk: &aws_config::SdkConfig, spec: &AwsSpec) -> Option<Arc<AwsIdentity>> {
-    let mut sts = aws_sdk_sts::config::Builder::from(sdk);
-    match (&spec.sts_endpoint_url, &spec.endpoint_url) {
-        (Some(url), _) => sts = sts.endpoint_url(url),
-        (None, Some(_)) => return None,
-        (None, None) => {}
-    }
-    Some(Arc::new(AwsIdentity::new(aws_sdk_sts::Client::from_conf(sts.build()))))
-}
-
-/// `create` makes a missing local key file; a key kept only to open old
-/// records must already exist.
-fn build_sealer(spec: &SealSpec, kms: Option<&aws_sdk_kms::Client>, create: bool) -> Result<Arc<dyn Sealer>> {
-    Ok(match (spec, kms) {
-        (SealSpec::Local { key_file }, _) if create => Arc::new(LocalSealer::open_or_create(key_file)?),
-        (SealSpec::Local { key_file }, _) => Arc::new(LocalSealer::open_existing(key_file)?),
-        (SealSpec::Kms { key_id }, Some(client)) => Arc::new(KmsSealer::new(client.clone(), key_id.clone())),
-        (SealSpec::Kms { .. }, None) => {
-            return Err(Error::Config(
-                "the embedded store seals with a local key; use a local key file (local:FILE)".into(),
-            ));
-        }
-    })
 }
 
 #[cfg(test)]
@@ -564,6 +645,92 @@ mod tests {
         assert_eq!(dev.also_open[1].to_arg(), "local:/etc/rossignol/keys/old.key");
         assert!(dev.seal_label().contains("also opens kms:old"), "{}", dev.seal_label());
         assert!(config.environment(Some("local")).unwrap().also_open.is_empty());
+    }
+
+    const VAULT: &str = r#"
+[environments.vault]
+store = "sharded"
+threshold = 2
+read_only = true
+[[environments.vault.providers]]
+name = "aws"
+store = "dynamodb"
+table = "rossignol_vault"
+region = "eu-central-1"
+endpoint_url = "http://127.0.0.1:8000"
+kms_key_id = "alias/rossignol-vault"
+[[environments.vault.providers]]
+name = "offline"
+store = "embedded"
+path = "/secure/vault.redb"
+local_key_file = "/secure/vault.key"
+[[environments.vault.providers]]
+name = "second"
+store = "embedded"
+"#;
+
+    #[test]
+    fn a_sharded_environment_lists_its_providers_in_order() {
+        let config = parse(VAULT).unwrap();
+        let vault = config.environment(Some("vault")).unwrap();
+        assert!(vault.read_only);
+        assert_eq!(vault.seal, SealSpec::Shares);
+        assert!(vault.single_provider().is_none());
+        let StoreSpec::Sharded { threshold, providers } = &vault.store else { panic!("sharded expected") };
+        assert_eq!(*threshold, 2);
+        let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["aws", "offline", "second"]);
+        assert!(matches!(&providers[0].seal, SealSpec::Kms { key_id } if key_id == "alias/rossignol-vault"));
+        assert_eq!(
+            providers[1].table, "rossignol_vault",
+            "an embedded provider's table defaults to the environment's"
+        );
+        let data = data_dir().unwrap();
+        assert!(
+            matches!(&providers[2].store, StoreSpec::Embedded { path } if *path == data.join("vault-second.redb"))
+        );
+        assert_eq!(providers[2].seal, SealSpec::Local { key_file: data.join("vault-second.key") });
+        assert!(
+            vault.seal_label().starts_with("sharded 2-of-3 (aws kms:alias/rossignol-vault"),
+            "{}",
+            vault.seal_label()
+        );
+    }
+
+    #[test]
+    fn sharding_mistakes_are_named() {
+        let vault = |edit: &dyn Fn(&str) -> String| parse(&edit(VAULT)).unwrap_err().to_string();
+        let cases: [(String, &str); 9] = [
+            (vault(&|t| t.replace("threshold = 2", "threshold = 4")), "`threshold = 4` with 3 providers"),
+            (vault(&|t| t.replace("threshold = 2", "threshold = 1")), "at least 2"),
+            (vault(&|t| t.replace("name = \"second\"", "name = \"aws\"")), "provider `aws` is named twice"),
+            (vault(&|t| t.replace("name = \"second\"\n", "")), "every provider needs a `name`"),
+            (vault(&|t| t.replace("read_only = true", "table = \"t_vault\"")), "`table` belongs inside each"),
+            (
+                vault(&|t| format!("{t}read_only = true\n")),
+                "provider `second`: `read_only` belongs to the environment",
+            ),
+            (
+                vault(&|t| format!("{t}local_key_file = \"/secure/vault.key\"\n")),
+                "providers `offline` and `second` share",
+            ),
+            (
+                vault(&|t| {
+                    format!("{t}[[environments.vault.providers]]\nname = \"n\"\nstore = \"sharded\"\n")
+                }),
+                "a provider is one store, not `sharded`",
+            ),
+            (
+                parse("[environments.x]\nstore = \"embedded\"\nthreshold = 2").unwrap_err().to_string(),
+                "only for `store = \"sharded\"`",
+            ),
+        ];
+        for (err, expected) in cases {
+            assert!(err.contains(expected), "expected {expected:?} in: {err}");
+            assert!(err.contains("environment `"), "{err}");
+        }
+        let one = "[environments.v]\nstore = \"sharded\"\n[[environments.v.providers]]\nname = \"a\"\nstore = \"embedded\"\n";
+        assert!(parse(one).unwrap_err().to_string().contains("at least 2 providers"));
     }
 
     #[test]

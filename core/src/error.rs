@@ -82,6 +82,18 @@ pub enum Error {
     )]
     Unavailable { service: &'static str, operation: &'static str, cause: String },
 
+    /// Too few providers of a sharded environment answered for the
+    /// operation: retryable.
+    #[error(
+        "only {got} of the {needed} providers needed could {operation} ({failures}); nothing was handed out. Try again when they are back"
+    )]
+    Quorum { operation: &'static str, needed: usize, got: usize, failures: String },
+
+    /// A write that every provider of a sharded environment must take
+    /// failed at one; `outcome` says what was left.
+    #[error("provider {provider} could not {operation} ({reason}); {outcome}")]
+    Provider { provider: String, operation: &'static str, reason: String, outcome: String, transient: bool },
+
     #[error("{service} {operation} failed: {message}")]
     Service { service: &'static str, operation: &'static str, message: String },
 
@@ -135,6 +147,8 @@ impl Error {
                 Some((*service).to_owned())
             }
             Error::AccessTrail { trail, .. } => Some(format!("the access trail {trail}")),
+            Error::Quorum { .. } => Some("a quorum of providers".to_owned()),
+            Error::Provider { provider, transient: true, .. } => Some(format!("provider {provider}")),
             _ => None,
         }
     }

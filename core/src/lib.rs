@@ -24,6 +24,7 @@ pub use account::{Address, AddressError};
 pub use error::{Error, Result};
 pub use secret::{KeyMaterial, LegacyKey, PrivateKey};
 pub mod config;
+pub mod connect;
 pub mod custodian;
 pub mod custody;
 

@@ -7,12 +7,11 @@
 mod support;
 
 use ed25519_dalek::Verifier as _;
-use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use rossignol_core::account::keccak256;
 use rossignol_core::sign::{Payload, SignRequest, Signed, eip191_digest};
 use rossignol_core::store::record::{DISABLED_AT, DISABLED_BY, LEGACY_PRIVATE_KEY};
 use rossignol_core::{Address, Error, PrivateKey, Requester};
-use support::{Harness, legacy_item};
+use support::{Harness, legacy_item, recover};
 
 for_each_store!(
     a_message_signature_recovers_the_account_and_is_recorded,
@@ -24,14 +23,6 @@ for_each_store!(
 
 fn requester(id: &str) -> Requester {
     Requester { action: "signer".into(), request_id: id.into(), ..Default::default() }
-}
-
-fn recover(digest: &[u8; 32], rsv: &[u8]) -> Address {
-    let signature = Signature::from_slice(&rsv[..64]).unwrap();
-    assert!(signature.normalize_s().is_none(), "s must be low");
-    let recovery = RecoveryId::from_byte(rsv[64] - 27).unwrap();
-    let key = VerifyingKey::recover_from_prehash(digest, &signature, recovery).unwrap();
-    Address::from_public_key(&key.into())
 }
 
 async fn a_message_signature_recovers_the_account_and_is_recorded(h: &Harness) {

@@ -22,7 +22,7 @@ use chrono::Utc;
 pub use sharded::ShardedCustody;
 pub use single::SingleCustody;
 
-use crate::access::{AccessRecord, AccessTrail};
+use crate::access::{AccessRecord, AccessTrail, RunRecord};
 use crate::account::Address;
 use crate::error::Result;
 use crate::keygen::GeneratedKey;
@@ -118,6 +118,10 @@ pub trait Custody: Send + Sync + fmt::Debug {
     /// record each use of one: 1 for a single store, k when sharded.
     fn quorum(&self) -> usize;
 
+    /// The provider that holds whole keys, for operations on one store's
+    /// sealed keys (`migrate`, `reseal`); `None` when keys are sharded.
+    fn whole_keys(&self) -> Option<&Provider>;
+
     /// Seals the new account's key and writes it: all or nothing.
     async fn create(&self, account: NewAccount) -> Result<AccountRecord>;
 
@@ -130,6 +134,9 @@ pub trait Custody: Send + Sync + fmt::Debug {
     /// Appends one access record: at the store's trail, or at no fewer
     /// than [`Custody::quorum`] providers' trails. Fails otherwise.
     async fn append_access(&self, access: &AccessRecord) -> Result<()>;
+
+    /// Appends a bulk run's entry, where [`Custody::append_access`] would.
+    async fn append_run(&self, run: &RunRecord) -> Result<()>;
 
     /// The account's latest access records, newest first.
     async fn latest_access(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>>;

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::{Custody, NewAccount, Provider, ProviderInit};
-use crate::access::{self, AccessRecord};
+use crate::access::{self, AccessRecord, RunRecord};
 use crate::account::Address;
 use crate::custodian::{verified_key, verify_legacy};
 use crate::error::{Error, Result};
@@ -47,6 +47,10 @@ impl Custody for SingleCustody {
         1
     }
 
+    fn whole_keys(&self) -> Option<&Provider> {
+        Some(self.provider())
+    }
+
     async fn create(&self, account: NewAccount) -> Result<AccountRecord> {
         let provider = self.provider();
         let ctx = SealContext::record(&account.generated.address, self.table());
@@ -83,6 +87,11 @@ impl Custody for SingleCustody {
     async fn append_access(&self, access: &AccessRecord) -> Result<()> {
         let trail = &self.provider().trail;
         trail.append(access).await.map_err(|e| access::unavailable(trail.as_ref(), e))
+    }
+
+    async fn append_run(&self, run: &RunRecord) -> Result<()> {
+        let trail = &self.provider().trail;
+        trail.append_run(run).await.map_err(|e| access::unavailable(trail.as_ref(), e))
     }
 
     async fn latest_access(&self, address: &Address, limit: usize) -> Result<Vec<AccessRecord>> {

@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use zeroize::Zeroizing;
 
-use crate::access::{self, RunRecord};
+use crate::access::RunRecord;
 use crate::custodian::{Custodian, Requester, verified_key};
 use crate::error::{Error, Result};
 use crate::seal::{SealContext, Sealer};
@@ -255,6 +255,27 @@ enum Job {
     Reseal,
 }
 
+impl Job {
+    fn name(self) -> &'static str {
+        match self {
+            Job::Migrate => "migrate",
+            Job::Reseal => "reseal",
+        }
+    }
+}
+
+/// Refuses `operation` (`migrate`, `reseal`) on an environment whose keys
+/// are held in shares.
+pub fn ensure_whole_keys(custodian: &Custodian, operation: &str) -> Result<()> {
+    if custodian.custody().whole_keys().is_none() {
+        return Err(Error::Config(format!(
+            "{operation} works on one store's whole keys, and {} holds its keys in shares; `rossignol refresh` re-randomises them, and each provider keeps its own seal",
+            custodian.table()
+        )));
+    }
+    Ok(())
+}
+
 /// Writes the run-level entry of a bulk operation that opens keys, before
 /// it opens any: fails closed, with [`Error::AccessTrail`] (or
 /// [`Error::Identity`]) when it cannot be written.
@@ -276,8 +297,7 @@ pub(crate) async fn record_run(
         actor: requester.actor.clone(),
         aws_identity: custodian.aws_identity().await?,
     };
-    let trail = custodian.trail();
-    trail.append_run(&run).await.map_err(|e| access::unavailable(trail.as_ref(), e))?;
+    custodian.custody().append_run(&run).await?;
     Ok(run)
 }
 
@@ -292,6 +312,7 @@ async fn drive(
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Report> {
+    ensure_whole_keys(custodian, job.name())?;
     let started = Instant::now();
     let operation = match job {
         Job::Migrate => Operation::Migrate,

@@ -213,3 +213,14 @@ pub fn legacy_item(seed: [u8; 32]) -> (Item, String) {
     item.insert(PUBLIC_KEY, Attr::S(BASE64.encode(public)));
     (item, secret_b64)
 }
+
+/// The address that made a 65-byte `r || s || v` signature of `digest`;
+/// `s` must be low.
+pub fn recover(digest: &[u8; 32], rsv: &[u8]) -> rossignol_core::Address {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    let signature = Signature::from_slice(&rsv[..64]).unwrap();
+    assert!(signature.normalize_s().is_none(), "s must be low");
+    let recovery = RecoveryId::from_byte(rsv[64] - 27).unwrap();
+    let key = VerifyingKey::recover_from_prehash(digest, &signature, recovery).unwrap();
+    rossignol_core::Address::from_public_key(&key.into())
+}

@@ -45,6 +45,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
         }
         StoreSpec::Embedded { path } => second.push_str(&format!("  embedded {}", path.display())),
+        StoreSpec::Sharded { providers, .. } => {
+            let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
+            second.push_str(&format!("  providers {}", names.join(", ")));
+        }
     }
     second.push_str(&format!("  seal {}", seal(env)));
     // Cut visibly; `rossignol status` shows it all.
@@ -62,5 +66,6 @@ fn seal(env: &rossignol_core::config::Environment) -> String {
     match &env.seal {
         SealSpec::Kms { key_id } => format!("kms {key_id}"),
         SealSpec::Local { .. } => "local key".to_owned(),
+        SealSpec::Shares => crate::output::sharded_label(&env.store),
     }
 }

@@ -269,6 +269,9 @@ fn draw_env_picker(frame: &mut Frame, area: Rect, app: &App, selected: usize, th
                 ("dynamodb", aws.region.clone().unwrap_or_else(|| "default".into()))
             }
             StoreSpec::Embedded { .. } => ("embedded", "-".to_owned()),
+            StoreSpec::Sharded { threshold, providers } => {
+                ("sharded", format!("{threshold}-of-{}", providers.len()))
+            }
         };
         let colour = app.colours.get(name).copied();
         let name_style = colour.map_or_else(Style::new, |c| Style::new().fg(c));

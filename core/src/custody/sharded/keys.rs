@@ -1,0 +1,255 @@
+//! Splitting a key into sealed shares, reading every provider's share, and
+//! opening a key from any k of them.
+
+use rand_core::OsRng;
+use zeroize::Zeroizing;
+
+use super::{ShardedCustody, failed};
+use crate::account::Address;
+use crate::custodian::verified_key;
+use crate::custody::share::{SealedShare, ShareSet, Slot, SlotAnswer, commitments_digest};
+use crate::custody::{Custody as _, NewAccount};
+use crate::error::{Error, Result};
+use crate::seal::SealContext;
+use crate::secret::KeyMaterial;
+use crate::store::{AccountRecord, Item, StoredKey};
+use crate::vss::{self, Commitments, Share};
+
+/// The first epoch of a split; every refresh raises it.
+pub(crate) const FIRST_EPOCH: u32 = 1;
+
+/// A provider's slot, from its place in the configuration: share 1 is the
+/// first provider's.
+fn slot_index(slot: usize) -> u8 {
+    (slot + 1) as u8
+}
+
+/// Splits the key, seals each share at its provider, then writes every
+/// share at once with conditional writes. The account exists only when
+/// all n are written; otherwise the shares that were written are removed
+/// again and the failing provider is named.
+pub(super) async fn create(custody: &ShardedCustody, account: NewAccount) -> Result<AccountRecord> {
+    let (shares, commitments) =
+        vss::split(&account.generated.key, custody.threshold, custody.count(), &mut OsRng)
+            .map_err(|e| Error::Config(e.to_string()))?;
+    let digest = commitments_digest(&commitments);
+    let address = account.generated.address;
+    let sealed = custody
+        .each(|slot, provider| {
+            let share = SealedShare {
+                index: slot_index(slot),
+                threshold: custody.threshold,
+                count: custody.count(),
+                epoch: FIRST_EPOCH,
+                commitments: commitments.clone(),
+                seal: provider.sealer.id().to_owned(),
+                blob: Vec::new(),
+            };
+            let value = shares[slot].reveal_value();
+            let digest = &digest;
+            async move {
+                let ctx = SealContext::share(&address, provider.store.table(), share.binding(digest));
+                let blob = provider.sealer.seal_secret(ctx, value).await?;
+                Ok(SealedShare { blob, ..share })
+            }
+        })
+        .await;
+    drop(shares);
+    let mut items: Vec<Item> = Vec::with_capacity(sealed.len());
+    for (answer, provider) in sealed.iter().zip(&custody.providers) {
+        match answer {
+            Ok(share) => items.push(account.record(StoredKey::Share(share.clone())).to_item()?),
+            Err(e) => return Err(failed(provider, "seal its share", e, "nothing was written".into())),
+        }
+    }
+    let written = custody.each(|slot, provider| provider.store.create(&items[slot])).await;
+    if written.iter().any(Result::is_err) {
+        let kept = take_back(custody, &items, &written).await;
+        let outcome = if kept.is_empty() {
+            "nothing was created; try again".to_owned()
+        } else {
+            format!(
+                "the shares written at {} could not be taken back; `rossignol audit` reports them as incomplete, and `rossignol repair` clears them",
+                kept.join(", ")
+            )
+        };
+        if let Some((provider, e)) = custody.first_failure(&written) {
+            return Err(failed(provider, "store its share", e, outcome));
+        }
+    }
+    let slots = custody
+        .providers
+        .iter()
+        .zip(sealed)
+        .map(|(provider, share)| Slot { provider: provider.name.clone(), answer: share_answer(share) })
+        .collect();
+    Ok(account.record(StoredKey::Sharded(ShareSet::new(custody.threshold, custody.count(), slots))))
+}
+
+fn share_answer(share: Result<SealedShare>) -> SlotAnswer {
+    match share {
+        Ok(share) => SlotAnswer::Share(share),
+        Err(e) => SlotAnswer::Failed(e.to_string()),
+    }
+}
+
+/// Removes the shares a failed create wrote; names the providers where one
+/// could not be removed.
+async fn take_back(custody: &ShardedCustody, items: &[Item], written: &[Result<()>]) -> Vec<String> {
+    let removed = custody
+        .each(|slot, provider| async move {
+            match written[slot] {
+                Ok(()) => provider.store.remove(&items[slot]).await,
+                Err(_) => Ok(()),
+            }
+        })
+        .await;
+    custody.failures("take back its share", &removed);
+    removed
+        .iter()
+        .zip(&custody.providers)
+        .filter(|(answer, _)| answer.is_err())
+        .map(|(_, provider)| provider.name.clone())
+        .collect()
+}
+
+/// Every provider's answer for `address`. The public part comes from the
+/// first provider holding a share; `None` when at least k providers
+/// answered and none holds one.
+pub(super) async fn get(custody: &ShardedCustody, address: &Address) -> Result<Option<AccountRecord>> {
+    let answers = custody.each(|_, provider| provider.store.get(address)).await;
+    custody.failures("read the account", &answers);
+    let mut public: Option<AccountRecord> = None;
+    let mut slots = Vec::with_capacity(answers.len());
+    let mut answered = 0;
+    for (slot, (answer, provider)) in answers.into_iter().zip(&custody.providers).enumerate() {
+        let answer = match answer
+            .and_then(|item| item.map(|item| AccountRecord::from_item(&item)).transpose())
+        {
+            Ok(None) => {
+                answered += 1;
+                SlotAnswer::Missing
+            }
+            Ok(Some(record)) => {
+                answered += 1;
+                match &record.key {
+                    StoredKey::Share(share) if share.index == slot_index(slot) => {
+                        let share = share.clone();
+                        // One disabled share refuses the key.
+                        match &mut public {
+                            Some(first) if first.disabled.is_none() => first.disabled = record.disabled,
+                            Some(_) => {}
+                            None => public = Some(record),
+                        }
+                        SlotAnswer::Share(share)
+                    }
+                    StoredKey::Share(share) => SlotAnswer::Failed(format!(
+                        "it holds share {} in slot {}; keep the providers in the order the shares were made",
+                        share.index,
+                        slot_index(slot)
+                    )),
+                    _ => SlotAnswer::Failed("it holds a whole key, not a share".into()),
+                }
+            }
+            Err(e) => SlotAnswer::Failed(e.to_string()),
+        };
+        slots.push(Slot { provider: provider.name.clone(), answer });
+    }
+    match public {
+        Some(mut record) => {
+            record.key = StoredKey::Sharded(ShareSet::new(custody.threshold, custody.count(), slots));
+            Ok(Some(record))
+        }
+        None if answered >= custody.quorum() => Ok(None),
+        None => Err(Error::Quorum {
+            operation: "read the account",
+            needed: custody.quorum(),
+            got: answered,
+            failures: describe(&ShareSet::new(custody.threshold, custody.count(), slots)),
+        }),
+    }
+}
+
+fn describe(set: &ShareSet) -> String {
+    set.unanswered().iter().map(|(provider, why)| format!("{provider}: {why}")).collect::<Vec<_>>().join("; ")
+}
+
+/// One share opened by its provider's seal, in its own slot.
+struct Opened {
+    epoch: u32,
+    commitments: Commitments,
+    share: Share,
+}
+
+/// Opens every share that was read, each with its own provider's seal
+/// and binding, verifies each against its commitments, and combines k of
+/// the newest epoch that has k valid ones. The key must derive the
+/// record's address; the shares are zeroized when dropped here.
+pub(super) async fn open(custody: &ShardedCustody, record: &AccountRecord) -> Result<KeyMaterial> {
+    let StoredKey::Sharded(set) = &record.key else {
+        return Err(record.integrity("a sharded environment holds shares; this record holds a whole key"));
+    };
+    let address = record.address;
+    let opened = custody
+        .each(|slot, provider| {
+            let answer = set.slots.get(slot).map(|s| &s.answer);
+            async move {
+                let Some(SlotAnswer::Share(share)) = answer else {
+                    return Err(Error::Unseal {
+                        address: address.to_string(),
+                        reason: "no share was read".into(),
+                    });
+                };
+                let digest = share.commitments_digest();
+                let ctx = SealContext::share(&address, provider.store.table(), share.binding(&digest));
+                let value = provider.sealer.open_secret(ctx, &share.seal, &share.blob).await?;
+                let share_value = Share::from_parts(share.index, value);
+                if !share.commitments.verify(&share_value) {
+                    return Err(Error::Unseal {
+                        address: address.to_string(),
+                        reason: format!("share {} does not verify against its commitments", share.index),
+                    });
+                }
+                Ok(Opened { epoch: share.epoch, commitments: share.commitments.clone(), share: share_value })
+            }
+        })
+        .await;
+    let mut problems: Vec<String> = Vec::new();
+    let mut valid: Vec<Opened> = Vec::new();
+    for ((answer, slot), provider) in opened.into_iter().zip(&set.slots).zip(&custody.providers) {
+        match (answer, &slot.answer) {
+            (Ok(opened), _) => valid.push(opened),
+            (Err(_), SlotAnswer::Missing) => problems.push(format!("{}: holds no share", provider.name)),
+            (Err(_), SlotAnswer::Failed(why)) => problems.push(format!("{}: {why}", provider.name)),
+            (Err(e), SlotAnswer::Share(_)) => {
+                problems.push(format!("{}: {}", provider.name, e.record_reason()))
+            }
+        }
+    }
+    for problem in &problems {
+        tracing::warn!(address = %address, "opening {address} without provider {problem}");
+    }
+    // The newest epoch with k valid shares; epochs never mix.
+    let mut epochs: Vec<u32> = valid.iter().map(|o| o.epoch).collect();
+    epochs.sort_unstable_by(|a, b| b.cmp(a));
+    epochs.dedup();
+    for epoch in epochs {
+        let group: Vec<&Opened> = valid.iter().filter(|o| o.epoch == epoch).collect();
+        let commitments = &group[0].commitments;
+        let shares: Vec<Share> =
+            group.iter().filter(|o| &o.commitments == commitments).map(|o| o.share.clone()).collect();
+        if shares.len() < custody.quorum() {
+            continue;
+        }
+        let (key, _) = vss::combine(&shares, commitments)
+            .map_err(|e| record.integrity(format!("the shares of epoch {epoch} did not combine: {e}")))?;
+        let secret: Zeroizing<[u8; 32]> = key.reveal_bytes();
+        return verified_key(record, &secret);
+    }
+    Err(Error::Quorum {
+        operation: "open their share",
+        needed: custody.quorum(),
+        got: valid.len(),
+        failures: problems.join("; "),
+    })
+}

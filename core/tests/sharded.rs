@@ -1,0 +1,416 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Sharded custody over real providers: three embedded stores with their
+//! own local keys always, and DynamoDB Local sealed by moto's KMS beside
+//! two embedded providers when `scripts/test` started them (always in CI).
+
+#[macro_use]
+mod support;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand_core::{OsRng, RngCore};
+use rossignol_core::custody::share::SealedShare;
+use rossignol_core::custody::{Provider, ShardedCustody};
+use rossignol_core::seal::{KmsSealer, LocalSealer, SealContext, Sealer, ShareBinding};
+use rossignol_core::sign::Payload;
+use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
+use rossignol_core::store::embedded::EmbeddedStore;
+use rossignol_core::store::record::{EPOCH, SEALED_SHARE, SHARE_INDEX};
+use rossignol_core::store::{AccountRecord, Attr, Item, StoredKey};
+use rossignol_core::vss::{self, Share};
+use rossignol_core::{Address, Custodian, Error, KeyMaterial, PrivateKey, Requester};
+use support::{DYNAMODB_ENDPOINT, KMS_ENDPOINT, TestTable, kms_client, server};
+use zeroize::Zeroizing;
+
+/// Three providers (2-of-3) and what keeps them alive.
+struct Sharded {
+    providers: Vec<Provider>,
+    custodian: Custodian,
+    _tables: Vec<TestTable>,
+    _dir: tempfile::TempDir,
+}
+
+fn local_key() -> LocalSealer {
+    let mut key = [0u8; 32];
+    OsRng.fill_bytes(&mut key);
+    LocalSealer::from_key(&key)
+}
+
+fn embedded(dir: &tempfile::TempDir, name: &str) -> Provider {
+    let store =
+        Arc::new(EmbeddedStore::open(&dir.path().join(format!("{name}.redb")), "rossignol_vault").unwrap());
+    Provider { name: name.into(), store: store.clone(), sealer: Arc::new(local_key()), trail: store }
+}
+
+/// A provider whose DynamoDB endpoint nothing listens on.
+async fn dead(name: &str) -> Provider {
+    let client = support::dynamo_client("http://127.0.0.1:9").await;
+    Provider {
+        name: name.into(),
+        store: Arc::new(DynamoStore::new(client.clone(), "rossignol_vault")),
+        sealer: Arc::new(local_key()),
+        trail: Arc::new(DynamoTrail::new(client, "rossignol_vault_access")),
+    }
+}
+
+fn custodian(providers: Vec<Provider>) -> Custodian {
+    let custody = ShardedCustody::new("vault", 2, providers).unwrap().with_timeout(Duration::from_secs(30));
+    Custodian::with_custody(Arc::new(custody))
+}
+
+impl Sharded {
+    fn embedded() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let providers: Vec<Provider> =
+            ["aws", "pg", "offline"].iter().map(|name| embedded(&dir, name)).collect();
+        Sharded { custodian: custodian(providers.clone()), providers, _tables: Vec::new(), _dir: dir }
+    }
+
+    /// DynamoDB Local sealed by moto's KMS, then two embedded providers.
+    async fn aws() -> Option<Self> {
+        let endpoint = server(KMS_ENDPOINT, "moto (KMS)")?;
+        server(DYNAMODB_ENDPOINT, "DynamoDB Local")?;
+        let table = TestTable::new("sharded").await?;
+        let kms = kms_client(&endpoint).await;
+        let key = kms.create_key().description("rossignol sharded test").send().await.unwrap();
+        let key_id = key.key_metadata.unwrap().key_id;
+        let aws = Provider {
+            name: "aws".into(),
+            store: Arc::new(table.store.clone()),
+            sealer: Arc::new(KmsSealer::new(kms, key_id)),
+            trail: Arc::new(table.trail.clone()),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let providers = vec![aws, embedded(&dir, "pg"), embedded(&dir, "offline")];
+        Some(Sharded { custodian: custodian(providers.clone()), providers, _tables: vec![table], _dir: dir })
+    }
+
+    /// The same providers, with `slot`'s replaced by one that is down.
+    async fn with_dead(&self, slot: usize) -> Custodian {
+        let mut providers = self.providers.clone();
+        providers[slot] = dead(&providers[slot].name).await;
+        custodian(providers)
+    }
+
+    async fn item(&self, slot: usize, address: &Address) -> Option<Item> {
+        self.providers[slot].store.get(address).await.unwrap()
+    }
+
+    async fn put(&self, slot: usize, current: &Item, new: &Item) {
+        self.providers[slot].store.replace(current, new).await.unwrap();
+    }
+}
+
+macro_rules! for_each_setup {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(&super::Sharded::embedded()).await;
+                }
+            )*
+        }
+        mod aws_and_embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let Some(setup) = super::Sharded::aws().await else { return };
+                    super::$case(&setup).await;
+                }
+            )*
+        }
+    };
+}
+
+for_each_setup!(
+    a_created_key_is_held_in_shares_and_opens,
+    open_works_without_one_provider_and_names_it,
+    create_with_a_provider_down_leaves_nothing_behind,
+    a_corrupted_share_is_passed_over,
+    a_share_moved_to_another_record_or_slot_does_not_open,
+    one_provider_alone_reveals_nothing,
+    epochs_never_mix,
+    sixty_four_concurrent_creates_are_all_complete,
+    the_trail_needs_k_providers,
+    one_disabled_share_refuses_the_key,
+);
+
+fn requester() -> Requester {
+    Requester::operator("test-reveal", "tests")
+}
+
+async fn reveal(custodian: &Custodian, address: &Address) -> rossignol_core::Result<PrivateKey> {
+    match custodian.reveal(address, &requester()).await?.1 {
+        KeyMaterial::Secp256k1(key) => Ok(key),
+        KeyMaterial::LegacyEd25519(_) => panic!("a secp256k1 key was expected"),
+    }
+}
+
+async fn create(s: &Sharded) -> PrivateKey {
+    let key = PrivateKey::generate_os();
+    s.custodian.create_with_key(key.clone(), "tests").await.unwrap();
+    key
+}
+
+fn share_of(item: &Item) -> SealedShare {
+    let StoredKey::Share(share) = AccountRecord::from_item(item).unwrap().key else { panic!("a share") };
+    share
+}
+
+async fn a_created_key_is_held_in_shares_and_opens(s: &Sharded) {
+    let key = create(s).await;
+    let address = key.address();
+    let hex = &key.reveal_hex()[2..];
+    for (slot, provider) in s.providers.iter().enumerate() {
+        let item = s.item(slot, &address).await.expect("every provider holds a share");
+        let share = share_of(&item);
+        assert_eq!((share.index, share.threshold, share.count, share.epoch), (slot as u8 + 1, 2, 3, 1));
+        assert_eq!(share.seal, provider.sealer.id());
+        assert_eq!(
+            share.commitments.address().unwrap(),
+            address,
+            "the constant commitment is the public key"
+        );
+        assert!(item.get("sealed_private_key").is_none(), "no whole key is stored anywhere");
+        assert!(!format!("{:?}", item.0.values().collect::<Vec<_>>()).contains(hex));
+    }
+    assert_eq!(*reveal(&s.custodian, &address).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+    let (record, signed) =
+        s.custodian.sign(&address, &Payload::Message(b"hello".to_vec()), &requester()).await.unwrap();
+    assert_eq!(record.seal(), Some("sharded 2-of-3"));
+    let rossignol_core::sign::Signed::Message { signature, digest, .. } = &signed else {
+        panic!("a message")
+    };
+    assert_eq!(support::recover(digest, signature), address);
+}
+
+async fn open_works_without_one_provider_and_names_it(s: &Sharded) {
+    let key = create(s).await;
+    for slot in 0..3 {
+        let custodian = s.with_dead(slot).await;
+        let (record, opened) = custodian.reveal(&key.address(), &requester()).await.unwrap();
+        let KeyMaterial::Secp256k1(opened) = opened else { panic!("secp256k1") };
+        assert_eq!(*opened.reveal_bytes(), *key.reveal_bytes());
+        let StoredKey::Sharded(set) = &record.key else { panic!("a sharded record") };
+        let unanswered = set.unanswered();
+        assert_eq!(unanswered.len(), 1, "{unanswered:?}");
+        assert_eq!(unanswered[0].0, s.providers[slot].name);
+    }
+    // Two down: nothing opens, and the error is a retryable one naming them.
+    let mut providers = s.providers.clone();
+    providers[0] = dead("aws").await;
+    providers[2] = dead("offline").await;
+    let err = reveal(&custodian(providers), &key.address()).await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("aws") && text.contains("offline") && !text.contains(&key.reveal_hex()[2..]),
+        "{text}"
+    );
+}
+
+async fn create_with_a_provider_down_leaves_nothing_behind(s: &Sharded) {
+    for slot in 0..3 {
+        let custodian = s.with_dead(slot).await;
+        let key = PrivateKey::generate_os();
+        let err = custodian.create_with_key(key.clone(), "tests").await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(&format!("provider {}", s.providers[slot].name)), "{text}");
+        assert!(text.contains("nothing was"), "{text}");
+        assert!(err.is_transient(), "a provider that is down is worth a retry: {text}");
+        for live in (0..3).filter(|&other| other != slot) {
+            assert_eq!(s.item(live, &key.address()).await, None, "slot {live} kept a share");
+        }
+    }
+}
+
+async fn a_corrupted_share_is_passed_over(s: &Sharded) {
+    // A flipped ciphertext byte at the first provider.
+    let key = create(s).await;
+    let address = key.address();
+    let item = s.item(0, &address).await.unwrap();
+    let mut flipped = item.clone();
+    let Some(Attr::B(blob)) = flipped.0.get_mut(SEALED_SHARE) else { panic!("sealed_share") };
+    let last = blob.len() - 1;
+    blob[last] ^= 1;
+    s.put(0, &item, &flipped).await;
+    assert_eq!(*reveal(&s.custodian, &address).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+
+    // A valid seal over a wrong share at the second provider.
+    let key = create(s).await;
+    let address = key.address();
+    let item = s.item(1, &address).await.unwrap();
+    let share = share_of(&item);
+    let digest = share.commitments_digest();
+    let provider = &s.providers[1];
+    let ctx = SealContext::share(&address, provider.store.table(), share.binding(&digest));
+    let mut wrong = [0u8; 32];
+    OsRng.fill_bytes(&mut wrong[1..]);
+    let blob = provider.sealer.seal_secret(ctx, &Zeroizing::new(wrong)).await.unwrap();
+    let mut resealed = item.clone();
+    resealed.insert(SEALED_SHARE, Attr::B(blob));
+    s.put(1, &item, &resealed).await;
+    assert_eq!(*reveal(&s.custodian, &address).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+    // With the third provider down, the bad share is all that is left: refused.
+    let err = reveal(&s.with_dead(2).await, &address).await.unwrap_err();
+    assert!(err.to_string().contains("does not verify"), "{err}");
+}
+
+async fn a_share_moved_to_another_record_or_slot_does_not_open(s: &Sharded) {
+    let (a, b) = (create(s).await, create(s).await);
+    // The first provider's share of `a`, written onto `b`'s record there.
+    let a_item = s.item(0, &a.address()).await.unwrap();
+    let b_item = s.item(0, &b.address()).await.unwrap();
+    let mut moved = a_item.clone();
+    moved.insert("address", b_item.get("address").unwrap().clone());
+    for attr in ["public_key", "commitments"] {
+        moved.insert(attr, b_item.get(attr).unwrap().clone());
+    }
+    s.put(0, &b_item, &moved).await;
+    // `b` still opens from the other two; without them it does not.
+    assert_eq!(*reveal(&s.custodian, &b.address()).await.unwrap().reveal_bytes(), *b.reveal_bytes());
+    let err = reveal(&s.with_dead(1).await, &b.address()).await.unwrap_err();
+    assert!(err.to_string().contains("aws"), "the moved share is named: {err}");
+
+    // Slots: the second provider's share of `a`, relabelled as share 1, in
+    // the first provider's store. Its seal binds slot 2, so it does not open
+    // in slot 1 even under the same key.
+    let dir = tempfile::tempdir().unwrap();
+    let shared: Arc<dyn Sealer> = Arc::new(local_key());
+    let providers: Vec<Provider> = ["one", "two", "three"]
+        .iter()
+        .map(|name| Provider { sealer: Arc::clone(&shared), ..embedded(&dir, name) })
+        .collect();
+    let same_key = custodian(providers.clone());
+    let key = PrivateKey::generate_os();
+    same_key.create_with_key(key.clone(), "tests").await.unwrap();
+    let first = providers[0].store.get(&key.address()).await.unwrap().unwrap();
+    let mut second = providers[1].store.get(&key.address()).await.unwrap().unwrap();
+    second.insert(SHARE_INDEX, Attr::N("1".into()));
+    providers[0].store.replace(&first, &second).await.unwrap();
+    let mut two_left = providers.clone();
+    two_left[2] = dead("three").await;
+    let err = reveal(&custodian(two_left), &key.address()).await.unwrap_err();
+    assert!(err.to_string().contains("one:"), "{err}");
+}
+
+async fn one_provider_alone_reveals_nothing(s: &Sharded) {
+    let keys = [create(s).await, create(s).await, create(s).await];
+    let addresses: HashSet<Address> = keys.iter().map(PrivateKey::address).collect();
+    // Whoever holds the first provider's store and seal opens its shares...
+    let provider = &s.providers[0];
+    let mut shares = Vec::new();
+    for key in &keys {
+        let address = key.address();
+        let share = share_of(&s.item(0, &address).await.unwrap());
+        let digest = share.commitments_digest();
+        let ctx = SealContext::share(&address, provider.store.table(), share.binding(&digest));
+        let value = provider.sealer.open_secret(ctx, &share.seal, &share.blob).await.unwrap();
+        // ... and no share is a key of any account,
+        let as_key = PrivateKey::from_bytes(value.as_slice()).unwrap();
+        assert!(!addresses.contains(&as_key.address()));
+        shares.push((Share::from_parts(share.index, value), share.commitments));
+    }
+    // nor does any pair of them rebuild one: they are all share 1.
+    for (_, commitments) in &shares {
+        let pair = [shares[0].0.clone(), shares[1].0.clone()];
+        assert!(vss::combine(&pair, commitments).is_err());
+    }
+}
+
+async fn epochs_never_mix(s: &Sharded) {
+    let key = create(s).await;
+    let address = key.address();
+    // A second split of the same key, as a refresh makes, written at the
+    // first provider only: epoch 2 has one share, epoch 1 has two.
+    let (fresh, commitments) = vss::split(&key, 2, 3, &mut OsRng).unwrap();
+    let item = s.item(0, &address).await.unwrap();
+    let old = share_of(&item);
+    let digest = rossignol_core::custody::share::commitments_digest(&commitments);
+    let provider = &s.providers[0];
+    let binding = ShareBinding { index: 1, epoch: 2, commitments: &digest };
+    let ctx = SealContext::share(&address, provider.store.table(), binding);
+    let blob = provider.sealer.seal_secret(ctx, fresh[0].reveal_value()).await.unwrap();
+    let mut renewed = AccountRecord::from_item(&item).unwrap();
+    renewed.key = StoredKey::Share(SealedShare { epoch: 2, commitments, blob, ..old });
+    s.put(0, &item, &renewed.to_item().unwrap()).await;
+    assert_eq!(renewed.to_item().unwrap().get(EPOCH), Some(&Attr::N("2".into())));
+    // Opened from epoch 1's two shares.
+    assert_eq!(*reveal(&s.custodian, &address).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+    // Without the third provider, one share of each epoch is left: they do
+    // not combine, though both are valid.
+    let err = reveal(&s.with_dead(2).await, &address).await.unwrap_err();
+    assert!(matches!(err, Error::Quorum { got: 2, needed: 2, .. }), "{err}");
+}
+
+async fn sixty_four_concurrent_creates_are_all_complete(s: &Sharded) {
+    let created: Vec<AccountRecord> = futures::future::join_all((0..64).map(|_| s.custodian.create("tests")))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let addresses: HashSet<Address> = created.iter().map(|r| r.address).collect();
+    assert_eq!(addresses.len(), 64);
+    for (slot, provider) in s.providers.iter().enumerate() {
+        let page = provider.store.page(None, 100).await.unwrap();
+        assert_eq!(page.items.len(), 64, "{} holds one share per account", provider.name);
+        assert!(page.items.iter().all(|item| share_of(item).index == slot as u8 + 1));
+    }
+    for record in &created {
+        for slot in 0..3 {
+            assert!(s.item(slot, &record.address).await.is_some(), "{} lacks slot {slot}", record.address);
+        }
+    }
+    for record in created.iter().take(8) {
+        reveal(&s.custodian, &record.address).await.unwrap();
+    }
+}
+
+async fn the_trail_needs_k_providers(s: &Sharded) {
+    let key = create(s).await;
+    let address = key.address();
+    reveal(&s.custodian, &address).await.unwrap();
+    for provider in &s.providers {
+        let records = provider.trail.latest(&address, 10).await.unwrap();
+        assert_eq!(records.len(), 1, "{} recorded the reveal", provider.name);
+    }
+    // One trail down: recorded at the other two, and the key is used.
+    reveal(&s.with_dead(1).await, &address).await.unwrap();
+    assert_eq!(s.providers[0].trail.latest(&address, 10).await.unwrap().len(), 2);
+    assert_eq!(s.providers[1].trail.latest(&address, 10).await.unwrap().len(), 1);
+    // The merged trail shows each use once.
+    assert_eq!(s.custodian.latest_access(&address, 10).await.unwrap().len(), 2);
+
+    // Two trails refusing: fails closed, before anything is handed out.
+    let mut providers = s.providers.clone();
+    for slot in [0, 2] {
+        providers[slot] =
+            Provider { trail: dead(&providers[slot].name).await.trail, ..providers[slot].clone() };
+    }
+    let err = reveal(&custodian(providers), &address).await.unwrap_err();
+    assert!(matches!(err, Error::AccessTrail { .. }), "{err}");
+    assert!(err.is_transient());
+}
+
+async fn one_disabled_share_refuses_the_key(s: &Sharded) {
+    let key = create(s).await;
+    let address = key.address();
+    assert!(s.custodian.set_disabled(&address, Some("ops")).await.unwrap());
+    for slot in 0..3 {
+        let record = AccountRecord::from_item(&s.item(slot, &address).await.unwrap()).unwrap();
+        assert!(record.disabled.is_some(), "slot {slot} is disabled");
+    }
+    assert!(matches!(reveal(&s.custodian, &address).await, Err(Error::Disabled { .. })));
+    assert!(s.custodian.set_disabled(&address, None).await.unwrap());
+    reveal(&s.custodian, &address).await.unwrap();
+
+    // Disabled at one provider only (another writer, or a partial run): refused.
+    let item = s.item(2, &address).await.unwrap();
+    let mut disabled = item.clone();
+    disabled.insert("disabled_at", Attr::S("2026-01-02T03:04:05.000Z".into()));
+    s.put(2, &item, &disabled).await;
+    assert!(matches!(reveal(&s.custodian, &address).await, Err(Error::Disabled { .. })));
+}
