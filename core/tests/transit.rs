@@ -7,13 +7,16 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rossignol_core::Error;
+use rossignol_core::audit::{self, AuditOptions, Progress};
 use rossignol_core::seal::{self, SealContext, Sealer, ShareBinding, TransitSealer};
-use rossignol_core::store::CheckStatus;
-use rossignol_core::{Address, PrivateKey};
+use rossignol_core::store::embedded::EmbeddedStore;
+use rossignol_core::store::{CheckStatus, StoredKey};
+use rossignol_core::{Address, Custodian, Error, KeyMaterial, PrivateKey, Requester};
 use support::{BAO_ADDR, BAO_TOKEN, DYNAMODB_ENDPOINT, random_suffix, server};
 use zeroize::Zeroizing;
 
@@ -53,6 +56,55 @@ impl Bao {
         })
         .await
         .unwrap()
+    }
+}
+
+/// An OpenBao dev server of the test's own, which it may seal without
+/// disturbing the shared one; stopped on drop.
+struct OwnServer {
+    bao: Bao,
+    child: std::process::Child,
+}
+
+impl OwnServer {
+    /// Starts `bao` (on PATH wherever `scripts/test` ran) and waits until
+    /// it reports itself unsealed and active.
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let token = random_suffix();
+        let child = std::process::Command::new("bao")
+            .args(["server", "-dev", "-dev-no-store-token"])
+            .arg(format!("-dev-root-token-id={token}"))
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("`bao` runs (scripts/test installs it with pip)");
+        let mut own = OwnServer { bao: Bao { url: format!("http://127.0.0.1:{port}"), token }, child };
+        let health = format!("{}/v1/sys/health", own.bao.url);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let health = health.clone();
+            let status = tokio::task::spawn_blocking(move || {
+                ureq::get(&health).call().ok().map(|r| r.status().as_u16())
+            })
+            .await
+            .unwrap();
+            if status == Some(200) {
+                return own;
+            }
+            assert!(own.child.try_wait().unwrap().is_none(), "bao exited during startup");
+            assert!(std::time::Instant::now() < deadline, "bao did not become ready");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -319,6 +371,32 @@ async fn another_server_at_the_address_is_not_taken_for_openbao() {
 }
 
 #[tokio::test]
+async fn a_sealed_server_is_a_retryable_error_naming_it() {
+    if Bao::running().is_none() {
+        return;
+    }
+    let own = OwnServer::start().await;
+    let bao = &own.bao;
+    let (status, _) = bao.raw("POST", "sys/mounts/transit", Some(r#"{"type":"transit"}"#)).await;
+    assert!(status == 200 || status == 204, "{status}");
+    let sealer = bao.sealer("k");
+    assert!(sealer.init().await.unwrap().created);
+    let blob = round_trip(&sealer, 9).await;
+
+    let (status, _) = bao.raw("POST", "sys/seal", Some("{}")).await;
+    assert!(status == 200 || status == 204, "{status}");
+    let ctx = SealContext::record(&SAMPLE, "t");
+    let sealed = sealer.seal_secret(ctx, &Zeroizing::new([9u8; 32])).await.unwrap_err();
+    let opened = sealer.open_secret(ctx, sealer.id(), &blob).await.unwrap_err();
+    let setup = sealer.init().await.unwrap_err();
+    for err in [sealed, opened, setup] {
+        assert!(matches!(err, Error::Unavailable { service: "OpenBao", .. }), "{err}");
+        assert!(err.is_transient(), "{err}");
+        assert!(err.to_string().contains(&bao.url) && err.to_string().contains("sealed"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn a_token_file_works_and_no_token_at_all_is_a_clear_error() {
     let err = TransitSealer::find_token(|_| None, None).unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err}");
@@ -364,4 +442,31 @@ async fn another_mount_is_named_in_the_id_and_a_missing_one_says_how_to_enable_i
     assert!(err.to_string().contains("configure the key that sealed it"), "{err}");
     let (status, _) = bao.raw("DELETE", &format!("sys/mounts/{mount}"), None).await;
     assert!(status == 200 || status == 204, "{status}");
+}
+
+#[tokio::test]
+async fn a_custodian_sealed_with_transit_creates_opens_and_audits_keys() {
+    let Some((_, sealer, key)) = fresh().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(&dir.path().join("accounts.redb"), "rossignol_test").unwrap());
+    let custodian = Custodian::new(store.clone(), Arc::new(sealer), store);
+    let mut created = Vec::new();
+    for _ in 0..3 {
+        created.push(custodian.create("test").await.unwrap());
+    }
+    for record in &created {
+        let StoredKey::Sealed { seal, blob } = &record.key else { panic!("sealed") };
+        assert_eq!(seal, &format!("transit:{key}"));
+        assert!(blob.starts_with(b"vault:v1:"));
+        let (_, opened) = custodian.open_unrecorded(&record.address).await.unwrap();
+        let KeyMaterial::Secp256k1(opened) = opened else { panic!("secp256k1") };
+        assert_eq!(opened.address(), record.address);
+    }
+    let (tx, _) = tokio::sync::watch::channel(Progress::default());
+    let requester = Requester::operator("test-transit", "tests");
+    let options = AuditOptions { deep: true, segments: 2 };
+    let report =
+        audit::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await.unwrap();
+    assert_eq!((report.checked, report.ok), (3, 3), "{:?}", report.findings);
+    assert_eq!(report.seals.get(&format!("transit:{key}")), Some(&3));
 }
