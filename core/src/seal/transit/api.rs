@@ -4,7 +4,8 @@
 //!
 //! Bodies that may hold a plaintext (the encrypt request, the decrypt
 //! answer) live only in buffers sized up front and zeroized on drop; the
-//! copies inside hyper, rustls and the kernel are out of our reach.
+//! copies inside hyper, rustls and the kernel are out of our reach, as is
+//! the token's copy in each request's (sensitive-marked) header.
 
 use std::io::Cursor;
 use std::sync::Arc;
