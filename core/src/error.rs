@@ -57,7 +57,7 @@ pub enum Error {
     Identity { reason: String },
 
     #[error(
-        "moving keys from {from} to {to} is a downgrade to a weaker kind of seal (a local key file instead of KMS); nothing was moved. Pass --allow-downgrade if that is really meant"
+        "moving keys from {from} to {to} is a downgrade to a weaker kind of seal (a local key file instead of KMS or OpenBao transit); nothing was moved. Pass --allow-downgrade if that is really meant"
     )]
     SealDowngrade { from: String, to: String },
 

@@ -9,6 +9,7 @@
 mod kms;
 mod local;
 mod ring;
+mod transit;
 
 use std::fmt;
 
@@ -18,6 +19,7 @@ use zeroize::Zeroizing;
 pub use kms::KmsSealer;
 pub use local::LocalSealer;
 pub use ring::SealRing;
+pub use transit::{TransitInit, TransitSealer};
 
 use crate::account::Address;
 use crate::error::{Error, Result};
@@ -151,35 +153,45 @@ pub trait Sealer: Send + Sync + fmt::Debug {
     }
 }
 
-/// The kinds of seal, weakest first. A local key file protects keys as
-/// well as the file is kept: whoever reads it opens every key offline. A
-/// KMS key never leaves KMS, and every use of it is authorised and logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// The kinds of seal. A local key file protects keys as well as the file
+/// is kept: whoever reads it opens every key offline. A KMS key never
+/// leaves KMS, nor a transit key OpenBao, and every use of either is
+/// authorised and logged by its server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SealKind {
     Local,
     Kms,
+    Transit,
 }
 
 impl SealKind {
-    /// The kind a seal id (`local:...`, `kms:...`) names, if any.
+    /// The kind a seal id (`local:...`, `kms:...`, `transit:...`) names, if any.
     pub fn of(seal_id: &str) -> Option<Self> {
         if seal_id.starts_with("kms:") {
             Some(SealKind::Kms)
+        } else if seal_id.starts_with("transit:") {
+            Some(SealKind::Transit)
         } else if seal_id.starts_with("local:") {
             Some(SealKind::Local)
         } else {
             None
         }
     }
+
+    /// Whether the key never leaves a server that authorises each use.
+    pub fn is_server_held(self) -> bool {
+        matches!(self, SealKind::Kms | SealKind::Transit)
+    }
 }
 
 /// The downgrade rule, the one place it is decided: moving keys held
-/// under the seals `from` to the seal `to` is a downgrade when `to` is of
-/// a weaker kind than any of them, i.e. KMS to a local key file. Local to
-/// KMS, KMS to KMS and local to local are not.
+/// under the seals `from` to the seal `to` is a downgrade when any of them
+/// is server-held (KMS or OpenBao transit) and `to` is a local key file.
+/// Local to a server, and between servers (KMS to transit or back, one
+/// KMS key to another), are not.
 pub fn is_downgrade<'a>(from: impl IntoIterator<Item = &'a str>, to: &str) -> bool {
     let Some(target) = SealKind::of(to) else { return true };
-    from.into_iter().filter_map(SealKind::of).any(|kind| kind > target)
+    !target.is_server_held() && from.into_iter().filter_map(SealKind::of).any(SealKind::is_server_held)
 }
 
 /// Checks a sealed key's shape for its seal, without opening it: what an
@@ -189,6 +201,8 @@ pub fn check_shape(seal_id: &str, blob: &[u8]) -> std::result::Result<(), String
     const KMS_MAX: usize = 6144;
     if seal_id.starts_with("local:") {
         local::check_shape(seal_id, blob)
+    } else if seal_id.starts_with("transit:") {
+        transit::check_shape(seal_id, blob)
     } else if seal_id.starts_with("kms:") {
         match blob.len() {
             0 => Err("the KMS ciphertext is empty".into()),
@@ -196,7 +210,7 @@ pub fn check_shape(seal_id: &str, blob: &[u8]) -> std::result::Result<(), String
             _ => Ok(()),
         }
     } else {
-        Err(format!("{seal_id:?} is not a seal Rossignol writes (local:... or kms:...)"))
+        Err(format!("{seal_id:?} is not a seal Rossignol writes (local:..., kms:... or transit:...)"))
     }
 }
 
@@ -205,12 +219,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_kms_to_a_local_key_is_a_downgrade() {
+    fn only_a_server_held_key_to_a_local_key_is_a_downgrade() {
         assert!(is_downgrade(["kms:alias/a"], "local:0011223344556677"));
+        assert!(is_downgrade(["transit:rossignol"], "local:0011223344556677"));
         assert!(is_downgrade(["local:0011223344556677", "kms:alias/a"], "local:8899aabbccddeeff"));
+        assert!(is_downgrade(["local:0011223344556677", "transit:custody/k"], "local:8899aabbccddeeff"));
         assert!(!is_downgrade(["local:0011223344556677"], "kms:alias/a"));
+        assert!(!is_downgrade(["local:0011223344556677"], "transit:rossignol"));
         assert!(!is_downgrade(["kms:alias/a"], "kms:alias/b"));
+        assert!(!is_downgrade(["kms:alias/a"], "transit:rossignol"));
+        assert!(!is_downgrade(["transit:rossignol", "kms:alias/a"], "kms:alias/b"));
+        assert!(!is_downgrade(["transit:a"], "transit:b"));
         assert!(!is_downgrade(["local:0011223344556677"], "local:8899aabbccddeeff"));
         assert!(is_downgrade(["kms:alias/a"], "plaintext"), "an unknown kind is never assumed stronger");
+        assert!(is_downgrade(["transit:a"], "plaintext"));
+    }
+
+    #[test]
+    fn a_transit_blob_is_checked_for_its_shape() {
+        let id = "transit:rossignol";
+        let good = format!("vault:v1:{}", "A".repeat(80));
+        assert_eq!(check_shape(id, good.as_bytes()), Ok(()));
+        assert_eq!(check_shape(id, format!("vault:v12:{}", "A".repeat(80)).as_bytes()), Ok(()));
+        for bad in [
+            "",
+            "vault:v1:",
+            "vault:1:AAAA",
+            "vault:v:AAAA",
+            "vault:v0:AAAA",
+            "vault:vx:AAAA",
+            "vault:v1:!!!!",
+        ] {
+            assert!(check_shape(id, bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        let long = format!("vault:v1:{}", "A".repeat(4096));
+        assert!(check_shape(id, long.as_bytes()).unwrap_err().contains("far more"));
+        assert!(check_shape(id, &[0xff, 0xfe]).is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! Shared test plumbing: reaching the real servers that `scripts/test`
-//! starts (DynamoDB Local, moto's KMS), and throwaway tables.
+//! starts (DynamoDB Local, moto's KMS, OpenBao), and throwaway tables.
 #![allow(dead_code, unused_macros, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -22,6 +22,9 @@ use rossignol_core::store::embedded::EmbeddedStore;
 
 pub const DYNAMODB_ENDPOINT: &str = "ROSSIGNOL_TEST_DYNAMODB_ENDPOINT";
 pub const KMS_ENDPOINT: &str = "ROSSIGNOL_TEST_KMS_ENDPOINT";
+/// OpenBao's address and its dev root token (the transit engine enabled).
+pub const BAO_ADDR: &str = "ROSSIGNOL_TEST_BAO_ADDR";
+pub const BAO_TOKEN: &str = "ROSSIGNOL_TEST_BAO_TOKEN";
 
 /// The endpoint in `var`, or `None` with a note when it is not running.
 /// In CI (`CI=true`) a missing server fails the test instead.
