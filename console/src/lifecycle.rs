@@ -359,7 +359,9 @@ impl ConfigChange {
                     toml_string(&key_file.display().to_string())
                 ),
                 // `reseal` refuses a sharded environment before it gets here.
-                SealSpec::Shares => "  # each provider keeps its own seal".to_owned(),
+                // `reseal --to` takes kms: and local: only, and refuses a
+                // sharded environment before it gets here.
+                SealSpec::Transit { .. } | SealSpec::Shares => "  # unchanged".to_owned(),
             });
             if !self.also_open.is_empty() {
                 let quoted: Vec<String> = self.also_open.iter().map(|s| toml_string(s)).collect();

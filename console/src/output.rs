@@ -110,6 +110,7 @@ impl EnvView<'_> {
         let seal = match &self.environment.seal {
             SealSpec::Kms { key_id } => format!("kms {key_id}"),
             SealSpec::Local { .. } => "local key".to_owned(),
+            SealSpec::Transit { key, .. } => format!("transit {key}"),
             SealSpec::Shares => sharded_label(&self.environment.store),
         };
         format!(

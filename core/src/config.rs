@@ -63,6 +63,10 @@ struct EnvironmentFile {
     sts_endpoint_url: Option<String>,
     kms_key_id: Option<String>,
     local_key_file: Option<PathBuf>,
+    transit_url: Option<String>,
+    transit_key: Option<String>,
+    transit_mount: Option<String>,
+    transit_token_file: Option<PathBuf>,
     sse_kms_key_id: Option<String>,
     access_table: Option<String>,
     #[serde(default)]
@@ -144,6 +148,14 @@ pub enum SealSpec {
     Local {
         key_file: PathBuf,
     },
+    /// An OpenBao or Vault transit key (`derived = true`); the token comes
+    /// from `$BAO_TOKEN`, `$VAULT_TOKEN` or `token_file`.
+    Transit {
+        url: String,
+        key: String,
+        mount: Option<String>,
+        token_file: Option<PathBuf>,
+    },
     /// A sharded environment's: each share sealed by its own provider's
     /// seal (see [`StoreSpec::Sharded`]).
     Shares,
@@ -175,6 +187,10 @@ impl SealSpec {
         match self {
             SealSpec::Kms { key_id } => format!("kms:{key_id}"),
             SealSpec::Local { key_file } => format!("local:{}", key_file.display()),
+            SealSpec::Transit { url, key, mount, .. } => {
+                let mount = mount.as_deref().map(|m| format!("{m}/")).unwrap_or_default();
+                format!("transit:{mount}{key} at {url}")
+            }
             SealSpec::Shares => "shares".to_owned(),
         }
     }
@@ -459,20 +475,7 @@ fn resolve_provider(
     base: &Path,
     data: &Path,
 ) -> std::result::Result<ProviderSpec, String> {
-    let seal = match (env.kms_key_id.clone(), env.local_key_file.clone()) {
-        (Some(_), Some(_)) => return Err("set either `kms_key_id` or `local_key_file`, not both".into()),
-        (Some(key_id), None) if key_id.trim().is_empty() => return Err("`kms_key_id` is empty".into()),
-        (Some(key_id), None) => SealSpec::Kms { key_id },
-        (None, Some(file)) => SealSpec::Local { key_file: expand(&file, base) },
-        (None, None) if env.store == StoreKind::Embedded => {
-            SealSpec::Local { key_file: data.join(format!("{default_file}.key")) }
-        }
-        (None, None) => {
-            return Err(
-                "a DynamoDB environment needs `kms_key_id` (or `local_key_file` for development)".into()
-            );
-        }
-    };
+    let seal = resolve_seal(&env, default_file, base, data)?;
     let (store, table) = match env.store {
         StoreKind::Dynamodb => {
             let table = env.table.ok_or("`table` is required for `store = \"dynamodb\"`")?;
@@ -519,6 +522,65 @@ fn resolve_provider(
     Ok(ProviderSpec { name: default_file.to_owned(), table, store, seal, also_open })
 }
 
+/// The one seal a store is given: a KMS key, a transit key or a local key
+/// file (an embedded store's own by default).
+fn resolve_seal(
+    env: &EnvironmentFile,
+    default_file: &str,
+    base: &Path,
+    data: &Path,
+) -> std::result::Result<SealSpec, String> {
+    let given: Vec<&str> = [
+        ("kms_key_id", env.kms_key_id.is_some()),
+        ("transit_key", env.transit_key.is_some()),
+        ("local_key_file", env.local_key_file.is_some()),
+    ]
+    .iter()
+    .filter_map(|(field, set)| set.then_some(*field))
+    .collect();
+    if let [first, second, ..] = given[..] {
+        return Err(format!("set one seal: either `{first}` or `{second}`, not both"));
+    }
+    if env.transit_key.is_none()
+        && let Some(field) = [
+            ("transit_url", env.transit_url.is_some()),
+            ("transit_mount", env.transit_mount.is_some()),
+            ("transit_token_file", env.transit_token_file.is_some()),
+        ]
+        .iter()
+        .find_map(|(field, set)| set.then_some(field))
+    {
+        return Err(format!("`{field}` goes with `transit_key`, which is not set"));
+    }
+    let nonempty = |field: &str, value: &Option<String>| match value.as_deref().map(str::trim) {
+        Some("") => Err(format!("`{field}` is empty")),
+        other => Ok(other.map(str::to_owned)),
+    };
+    if let Some(key_id) = nonempty("kms_key_id", &env.kms_key_id)? {
+        return Ok(SealSpec::Kms { key_id });
+    }
+    if let Some(key) = nonempty("transit_key", &env.transit_key)? {
+        let url = nonempty("transit_url", &env.transit_url)?
+            .ok_or("`transit_key` needs `transit_url`, the OpenBao or Vault address")?;
+        return Ok(SealSpec::Transit {
+            url,
+            key,
+            mount: nonempty("transit_mount", &env.transit_mount)?,
+            token_file: env.transit_token_file.as_deref().map(|file| expand(file, base)),
+        });
+    }
+    match &env.local_key_file {
+        Some(file) => Ok(SealSpec::Local { key_file: expand(file, base) }),
+        None if env.store == StoreKind::Embedded => {
+            Ok(SealSpec::Local { key_file: data.join(format!("{default_file}.key")) })
+        }
+        None => Err(
+            "a DynamoDB store needs `kms_key_id` (or `transit_key` with `transit_url`, or `local_key_file` for development)"
+                .into(),
+        ),
+    }
+}
+
 /// DynamoDB's rule: 3 to 255 of `a-z A-Z 0-9 _ - .`.
 fn validate_table_name(table: &str) -> std::result::Result<(), String> {
     let ok_chars = table.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
@@ -542,6 +604,7 @@ impl Environment {
             }
             (SealSpec::Kms { key_id }, _) => format!("kms:{key_id}"),
             (SealSpec::Local { key_file }, _) => format!("local key {}", key_file.display()),
+            (transit @ SealSpec::Transit { .. }, _) => transit.to_arg(),
             (SealSpec::Shares, _) => "shares".to_owned(),
         };
         if self.also_open.is_empty() {
@@ -695,6 +758,38 @@ store = "embedded"
             "{}",
             vault.seal_label()
         );
+    }
+
+    #[test]
+    fn a_transit_seal_goes_with_any_store() {
+        let config = parse(
+            "[environments.t]\nstore = \"embedded\"\ntransit_url = \"https://bao.example:8200\"\n\
+             transit_key = \"rossignol-t\"\ntransit_token_file = \"bao.token\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.environment(Some("t")).unwrap().seal,
+            SealSpec::Transit {
+                url: "https://bao.example:8200".into(),
+                key: "rossignol-t".into(),
+                mount: None,
+                token_file: Some(PathBuf::from("/etc/rossignol/bao.token")),
+            }
+        );
+        let cases = [
+            ("transit_key = \"k\"", "`transit_key` needs `transit_url`"),
+            ("transit_url = \"http://127.0.0.1:8200\"", "`transit_url` goes with `transit_key`"),
+            (
+                "transit_key = \"k\"\ntransit_url = \"u\"\nkms_key_id = \"a\"",
+                "either `kms_key_id` or `transit_key`, not both",
+            ),
+            ("transit_key = \" \"\ntransit_url = \"u\"", "`transit_key` is empty"),
+        ];
+        for (fields, expected) in cases {
+            let err =
+                parse(&format!("[environments.t]\ntable = \"t_t\"\n{fields}\n")).unwrap_err().to_string();
+            assert!(err.contains(expected), "{fields:?}: {err}");
+        }
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct EnvironmentInit {
     pub accounts: InitOutcome,
     pub access_trail: String,
     pub access_trail_created: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seal: Option<crate::seal::SealInit>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<ProviderInit>,
 }
@@ -262,6 +264,7 @@ impl Custodian {
             accounts: first.accounts,
             access_trail: first.access_trail,
             access_trail_created: first.access_trail_created,
+            seal: first.seal,
             providers: if providers.len() > 1 { providers } else { Vec::new() },
         })
     }

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Sharded custody over real providers: three embedded stores with their
-//! own local keys always, and DynamoDB Local sealed by moto's KMS beside
-//! two embedded providers when `scripts/test` started them (always in CI).
+//! own local keys always; and DynamoDB Local sealed by moto's KMS, a store
+//! sealed by OpenBao's transit and one with a local key when `scripts/test`
+//! started them (always in CI).
 
 #[macro_use]
 mod support;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use rand_core::{OsRng, RngCore};
 use rossignol_core::custody::share::SealedShare;
 use rossignol_core::custody::{Provider, ShardedCustody};
-use rossignol_core::seal::{KmsSealer, LocalSealer, SealContext, Sealer, ShareBinding};
+use rossignol_core::seal::{KmsSealer, LocalSealer, SealContext, Sealer, ShareBinding, TransitSealer};
 use rossignol_core::sign::Payload;
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
 use rossignol_core::store::embedded::EmbeddedStore;
@@ -21,7 +22,7 @@ use rossignol_core::store::record::{EPOCH, SEALED_SHARE, SHARE_INDEX};
 use rossignol_core::store::{AccountRecord, Attr, Item, StoredKey};
 use rossignol_core::vss::{self, Share};
 use rossignol_core::{Address, Custodian, Error, KeyMaterial, PrivateKey, Requester};
-use support::{DYNAMODB_ENDPOINT, KMS_ENDPOINT, TestTable, kms_client, server};
+use support::{BAO_ADDR, BAO_TOKEN, DYNAMODB_ENDPOINT, KMS_ENDPOINT, TestTable, kms_client, server};
 use zeroize::Zeroizing;
 
 /// Three providers (2-of-3) and what keeps them alive.
@@ -68,10 +69,17 @@ impl Sharded {
         Sharded { custodian: custodian(providers.clone()), providers, _tables: Vec::new(), _dir: dir }
     }
 
-    /// DynamoDB Local sealed by moto's KMS, then two embedded providers.
+    /// DynamoDB Local sealed by moto's KMS, an embedded store sealed by an
+    /// OpenBao transit key, and an embedded store with a local key.
     async fn aws() -> Option<Self> {
         let endpoint = server(KMS_ENDPOINT, "moto (KMS)")?;
         server(DYNAMODB_ENDPOINT, "DynamoDB Local")?;
+        let bao = server(BAO_ADDR, "OpenBao")?;
+        let token = Zeroizing::new(server(BAO_TOKEN, "OpenBao")?);
+        let transit =
+            TransitSealer::with_token(&bao, None, &format!("sharded-{}", support::random_suffix()), token)
+                .unwrap();
+        transit.set_up().await.unwrap();
         let table = TestTable::new("sharded").await?;
         let kms = kms_client(&endpoint).await;
         let key = kms.create_key().description("rossignol sharded test").send().await.unwrap();
@@ -83,7 +91,8 @@ impl Sharded {
             trail: Arc::new(table.trail.clone()),
         };
         let dir = tempfile::tempdir().unwrap();
-        let providers = vec![aws, embedded(&dir, "pg"), embedded(&dir, "offline")];
+        let pg = Provider { sealer: Arc::new(transit), ..embedded(&dir, "pg") };
+        let providers = vec![aws, pg, embedded(&dir, "offline")];
         Some(Sharded { custodian: custodian(providers.clone()), providers, _tables: vec![table], _dir: dir })
     }
 

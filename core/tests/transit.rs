@@ -117,7 +117,7 @@ async fn fresh() -> Option<(Bao, TransitSealer, String)> {
     let bao = Bao::running()?;
     let key = key_name();
     let sealer = bao.sealer(&key);
-    let report = sealer.init().await.unwrap();
+    let report = sealer.set_up().await.unwrap();
     assert!(report.created, "{report:?}");
     Some((bao, sealer, key))
 }
@@ -241,7 +241,7 @@ async fn init_creates_a_derived_key_once_and_checks_it() {
     assert_eq!(status, 404, "the key does not exist yet");
 
     let sealer = bao.sealer(&key);
-    let first = sealer.init().await.unwrap();
+    let first = sealer.set_up().await.unwrap();
     assert!(first.created);
     assert!(first.is_healthy(), "{first:?}");
     for setting in ["type", "derived", "deletion_allowed", "exportable", "allow_plaintext_backup"] {
@@ -256,7 +256,7 @@ async fn init_creates_a_derived_key_once_and_checks_it() {
     assert_eq!(body["data"]["deletion_allowed"], false);
     assert_eq!(body["data"]["exportable"], false);
 
-    let again = sealer.init().await.unwrap();
+    let again = sealer.set_up().await.unwrap();
     assert!(!again.created, "a second init creates nothing");
     assert!(again.is_healthy(), "{again:?}");
     let (_, after) = bao.raw("GET", &format!("transit/keys/{key}"), None).await;
@@ -276,7 +276,7 @@ async fn a_non_derived_or_deletable_key_is_reported_wrong_and_never_sealed_with(
     assert!(status == 200 || status == 204, "{status}");
 
     let sealer = bao.sealer(&key);
-    let report = sealer.init().await.unwrap();
+    let report = sealer.set_up().await.unwrap();
     assert!(!report.created);
     assert!(!report.is_healthy());
     let derived = report.checks.iter().find(|c| c.setting == "derived").unwrap();
@@ -322,7 +322,7 @@ async fn a_wrong_token_is_refused_and_no_token_is_shown() {
     let wrong = TransitSealer::with_token(&bao.url, None, &key, Zeroizing::new(wrong_token.clone())).unwrap();
     let sealed = wrong.seal_secret(ctx, &Zeroizing::new([3u8; 32])).await.unwrap_err();
     let opened = wrong.open_secret(ctx, wrong.id(), &blob).await.unwrap_err();
-    let setup = wrong.init().await.unwrap_err();
+    let setup = wrong.set_up().await.unwrap_err();
     assert!(matches!(opened, Error::Unseal { .. }), "{opened}");
     for err in [&sealed, &opened, &setup] {
         let text = err.to_string();
@@ -348,7 +348,7 @@ async fn a_server_that_is_not_there_is_a_retryable_error_naming_it() {
     let sealed = sealer.seal_secret(ctx, &Zeroizing::new([4u8; 32])).await.unwrap_err();
     let blob = format!("vault:v1:{}", BASE64.encode([0u8; 60]));
     let opened = sealer.open_secret(ctx, sealer.id(), blob.as_bytes()).await.unwrap_err();
-    let setup = sealer.init().await.unwrap_err();
+    let setup = sealer.set_up().await.unwrap_err();
     for err in [sealed, opened, setup] {
         assert!(matches!(err, Error::Unavailable { service: "OpenBao", .. }), "{err}");
         assert!(err.is_transient(), "{err}");
@@ -366,7 +366,7 @@ async fn another_server_at_the_address_is_not_taken_for_openbao() {
     let err =
         sealer.seal_secret(SealContext::record(&address, "t"), &Zeroizing::new([8u8; 32])).await.unwrap_err();
     assert!(err.to_string().contains("not as OpenBao does"), "{err}");
-    let err = sealer.init().await.unwrap_err();
+    let err = sealer.set_up().await.unwrap_err();
     assert!(err.to_string().contains("check that `transit_url` is the OpenBao server's address"), "{err}");
 }
 
@@ -380,7 +380,7 @@ async fn a_sealed_server_is_a_retryable_error_naming_it() {
     let (status, _) = bao.raw("POST", "sys/mounts/transit", Some(r#"{"type":"transit"}"#)).await;
     assert!(status == 200 || status == 204, "{status}");
     let sealer = bao.sealer("k");
-    assert!(sealer.init().await.unwrap().created);
+    assert!(sealer.set_up().await.unwrap().created);
     let blob = round_trip(&sealer, 9).await;
 
     let (status, _) = bao.raw("POST", "sys/seal", Some("{}")).await;
@@ -388,7 +388,7 @@ async fn a_sealed_server_is_a_retryable_error_naming_it() {
     let ctx = SealContext::record(&SAMPLE, "t");
     let sealed = sealer.seal_secret(ctx, &Zeroizing::new([9u8; 32])).await.unwrap_err();
     let opened = sealer.open_secret(ctx, sealer.id(), &blob).await.unwrap_err();
-    let setup = sealer.init().await.unwrap_err();
+    let setup = sealer.set_up().await.unwrap_err();
     for err in [sealed, opened, setup] {
         assert!(matches!(err, Error::Unavailable { service: "OpenBao", .. }), "{err}");
         assert!(err.is_transient(), "{err}");
@@ -412,7 +412,7 @@ async fn a_token_file_works_and_no_token_at_all_is_a_clear_error() {
 
     let key = key_name();
     let sealer = TransitSealer::with_token(&bao.url, None, &key, token).unwrap();
-    assert!(sealer.init().await.unwrap().created);
+    assert!(sealer.set_up().await.unwrap().created);
     round_trip(&sealer, 5).await;
 
     // A token file others can read is refused, as key files are.
@@ -429,12 +429,12 @@ async fn another_mount_is_named_in_the_id_and_a_missing_one_says_how_to_enable_i
     let sealer =
         TransitSealer::with_token(&bao.url, Some(&mount), "k", Zeroizing::new(bao.token.clone())).unwrap();
     assert_eq!(sealer.id(), format!("transit:{mount}/k"));
-    let err = sealer.init().await.unwrap_err();
+    let err = sealer.set_up().await.unwrap_err();
     assert!(err.to_string().contains(&format!("bao secrets enable -path={mount} transit")), "{err}");
 
     let (status, _) = bao.raw("POST", &format!("sys/mounts/{mount}"), Some(r#"{"type":"transit"}"#)).await;
     assert!(status == 200 || status == 204, "{status}");
-    assert!(sealer.init().await.unwrap().created);
+    assert!(sealer.set_up().await.unwrap().created);
     let blob = round_trip(&sealer, 6).await;
     // The same key name under the default mount is another key and seal.
     let default = bao.sealer("k");

@@ -1,10 +1,11 @@
-//! Seals by kind: a local key file, or a KMS key in the store's account.
+//! Seals by kind: a local key file, a KMS key in the store's account, or
+//! an OpenBao/Vault transit key.
 
 use std::sync::Arc;
 
 use crate::config::SealSpec;
 use crate::error::{Error, Result};
-use crate::seal::{KmsSealer, LocalSealer, SealRing, Sealer};
+use crate::seal::{KmsSealer, LocalSealer, SealRing, Sealer, TransitSealer};
 
 /// The provider's seal and, when it keeps `also_open` seals from a
 /// rotation, a [`SealRing`] that seals with `seal` and opens under any.
@@ -36,6 +37,9 @@ pub(super) fn build(
             return Err(Error::Config(
                 "the embedded store seals with a local key; use a local key file (local:FILE)".into(),
             ));
+        }
+        (SealSpec::Transit { url, key, mount, token_file }, _) => {
+            Arc::new(TransitSealer::from_environment(url, mount.as_deref(), key, token_file.as_deref())?)
         }
         (SealSpec::Shares, _) => {
             return Err(Error::Config(

@@ -26,7 +26,7 @@ use crate::access::{AccessRecord, AccessTrail, RunRecord};
 use crate::account::Address;
 use crate::error::Result;
 use crate::keygen::GeneratedKey;
-use crate::seal::Sealer;
+use crate::seal::{SealInit, Sealer};
 use crate::secret::KeyMaterial;
 use crate::store::record::{self, CURRENT_SCHEMA, Disabled};
 use crate::store::{AccountRecord, AccountStore, Cursor, InitOutcome, Page, Scheme, StoredKey};
@@ -61,17 +61,23 @@ pub struct ProviderInit {
     pub accounts: InitOutcome,
     pub access_trail: String,
     pub access_trail_created: bool,
+    /// What the seal set up (a transit key); absent for a seal with
+    /// nothing to set up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seal: Option<SealInit>,
 }
 
 impl Provider {
     pub async fn init(&self) -> Result<ProviderInit> {
         let accounts = self.store.init().await?;
         let access_trail_created = self.trail.init().await?;
+        let seal = self.sealer.init().await?;
         Ok(ProviderInit {
             provider: self.name.clone(),
             accounts,
             access_trail: self.trail.name().to_owned(),
             access_trail_created,
+            seal,
         })
     }
 }

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 pub use kms::KmsSealer;
 pub use local::LocalSealer;
 pub use ring::SealRing;
-pub use transit::{TransitInit, TransitSealer};
+pub use transit::TransitSealer;
 
 use crate::account::Address;
 use crate::error::{Error, Result};
@@ -106,6 +106,22 @@ impl<'a> SealContext<'a> {
     }
 }
 
+/// What `rossignol init` did for a seal that has something to set up (a
+/// transit key), and what it found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SealInit {
+    /// The seal's id.
+    pub seal: String,
+    pub created: bool,
+    pub checks: Vec<crate::store::SettingCheck>,
+}
+
+impl SealInit {
+    pub fn is_healthy(&self) -> bool {
+        self.checks.iter().all(|c| c.status != crate::store::CheckStatus::Wrong)
+    }
+}
+
 /// Seals and opens 32-byte secrets.
 #[async_trait]
 pub trait Sealer: Send + Sync + fmt::Debug {
@@ -126,6 +142,12 @@ pub trait Sealer: Send + Sync + fmt::Debug {
     /// key; a local sealer only its own key.
     fn can_open(&self, seal_id: &str) -> bool {
         seal_id == self.id()
+    }
+
+    /// Creates what the seal needs, or checks it (`rossignol init`);
+    /// `None` for a seal with nothing to set up.
+    async fn init(&self) -> Result<Option<SealInit>> {
+        Ok(None)
     }
 
     /// Encrypts 32 secret bytes for the record described by `ctx`.

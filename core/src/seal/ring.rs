@@ -72,6 +72,10 @@ impl Sealer for SealRing {
         self.primary.seal_secret(ctx, secret).await
     }
 
+    async fn init(&self) -> Result<Option<super::SealInit>> {
+        self.primary.init().await
+    }
+
     async fn open_secret(
         &self,
         ctx: SealContext<'_>,

@@ -28,8 +28,7 @@ use zeroize::Zeroizing;
 
 use self::api::{Api, Reply};
 use self::setup::KeyData;
-pub use self::setup::TransitInit;
-use super::{SealContext, Sealer};
+use super::{SealContext, SealInit, Sealer};
 use crate::error::{Error, Result};
 
 const PREFIX: &str = "transit:";
@@ -224,6 +223,10 @@ impl fmt::Debug for TransitSealer {
 impl Sealer for TransitSealer {
     fn id(&self) -> &str {
         &self.id
+    }
+
+    async fn init(&self) -> Result<Option<SealInit>> {
+        self.set_up().await.map(Some)
     }
 
     async fn seal_secret(&self, ctx: SealContext<'_>, secret: &Zeroizing<[u8; 32]>) -> Result<Vec<u8>> {

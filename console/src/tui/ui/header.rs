@@ -66,6 +66,7 @@ fn seal(env: &rossignol_core::config::Environment) -> String {
     match &env.seal {
         SealSpec::Kms { key_id } => format!("kms {key_id}"),
         SealSpec::Local { .. } => "local key".to_owned(),
+        SealSpec::Transit { key, .. } => format!("transit {key}"),
         SealSpec::Shares => crate::output::sharded_label(&env.store),
     }
 }

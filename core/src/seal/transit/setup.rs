@@ -6,29 +6,15 @@ use zeroize::Zeroizing;
 
 use super::TransitSealer;
 use crate::error::{Error, Result};
+use crate::seal::SealInit;
 use crate::store::{CheckStatus, SettingCheck};
-
-/// What [`TransitSealer::init`] did and found.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TransitInit {
-    /// The seal's id, `transit:...`.
-    pub seal: String,
-    pub created: bool,
-    pub checks: Vec<SettingCheck>,
-}
-
-impl TransitInit {
-    pub fn is_healthy(&self) -> bool {
-        self.checks.iter().all(|c| c.status != CheckStatus::Wrong)
-    }
-}
 
 impl TransitSealer {
     /// Creates the key when it is missing (AES-256-GCM, derived), then
     /// reads it back and checks what keeps sealed keys safe: derived,
     /// not deletable, never exportable. An existing key is never changed;
     /// what is wrong with it is reported, for the operator to decide.
-    pub async fn init(&self) -> Result<TransitInit> {
+    pub async fn set_up(&self) -> Result<SealInit> {
         const SETUP: &str = "transit key setup";
         let failed = |message| Error::Service { service: "OpenBao", operation: SETUP, message };
         let mut created = false;
@@ -46,7 +32,7 @@ impl TransitSealer {
                 })?
             }
         };
-        Ok(TransitInit { seal: self.id.clone(), created, checks: key_checks(&data, &self.path("keys")) })
+        Ok(SealInit { seal: self.id.clone(), created, checks: key_checks(&data, &self.path("keys")) })
     }
 
     /// The key's description, or `None` when there is no such key; a
