@@ -166,11 +166,13 @@ fn audit_results() {
         findings: vec![
             Finding {
                 address: account(2).address.to_lowercase(),
+                provider: None,
                 kind: FindingKind::AddressMismatch,
                 detail: "its public key derives another address".into(),
             },
             Finding {
                 address: account(3).address.to_lowercase(),
+                provider: None,
                 kind: FindingKind::PlaintextKeyAtRest,
                 detail: "a legacy row with its key in plaintext".into(),
             },

@@ -351,6 +351,7 @@ fn a_finding_opens_its_account_and_esc_returns_to_the_findings() {
     let generation = app.generation;
     let finding = Finding {
         address: account(2).address.to_lowercase(),
+        provider: None,
         kind: FindingKind::AddressMismatch,
         detail: "derives another address".into(),
     };

@@ -21,8 +21,12 @@ use crate::error::{Error, Result};
 use crate::seal;
 use crate::store::record::{
     CREATED_AT, CREATED_BY, CURRENT_SCHEMA, DISABLED_AT, DISABLED_BY, LEGACY_PRIVATE_KEY, PUBLIC_KEY,
-    SCHEMA_VERSION, SCHEME, SEAL, SEALED_PRIVATE_KEY,
+    SCHEMA_VERSION, SCHEME, SEAL, SEALED_PRIVATE_KEY, SEALED_SHARE,
 };
+use crate::custody::Provider;
+use crate::custody::share::SealedShare;
+use crate::seal::SealContext;
+use crate::vss;
 use crate::store::{AccountRecord, Attr, CheckStatus, Item, StoredKey, parallel_scan};
 
 /// Items per scan request.
@@ -96,6 +100,17 @@ pub enum FindingKind {
     KeyMismatch,
     /// A table setting is wrong.
     TableSetting,
+    /// Sharded: some providers hold no share of the address (a create
+    /// that never returned, or a provider that lost its shares).
+    Incomplete,
+    /// Sharded: the providers' shares are of different epochs or
+    /// commitments (an interrupted refresh).
+    SharesDisagree,
+    /// Sharded: a share in the wrong slot, a share in a single store, or
+    /// a whole key at one provider of a sharded environment.
+    WrongSlot,
+    /// Deep, sharded: the opened share is not on the committed polynomial.
+    ShareInvalid,
 }
 
 impl FindingKind {
@@ -111,6 +126,10 @@ impl FindingKind {
             FindingKind::UnsealFailed => "unseal_failed",
             FindingKind::KeyMismatch => "key_mismatch",
             FindingKind::TableSetting => "table_setting",
+            FindingKind::Incomplete => "incomplete",
+            FindingKind::SharesDisagree => "shares_disagree",
+            FindingKind::WrongSlot => "wrong_slot",
+            FindingKind::ShareInvalid => "share_invalid",
         }
     }
 
@@ -126,6 +145,10 @@ impl FindingKind {
             FindingKind::UnsealFailed => "sealed key does not open",
             FindingKind::KeyMismatch => "key derives another address",
             FindingKind::TableSetting => "table setting",
+            FindingKind::Incomplete => "incomplete shares",
+            FindingKind::SharesDisagree => "shares of different epochs",
+            FindingKind::WrongSlot => "in the wrong place",
+            FindingKind::ShareInvalid => "share does not verify",
         }
     }
 }
@@ -140,6 +163,9 @@ impl fmt::Display for FindingKind {
 pub struct Finding {
     /// The record's address as stored (or the table, for a setting).
     pub address: String,
+    /// In a sharded environment: the provider where it was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     pub kind: FindingKind,
     pub detail: String,
 }
@@ -169,7 +195,32 @@ pub struct AuditReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
     pub cancelled: bool,
+    /// In a sharded environment: each provider's part of the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<ProviderAudit>,
 }
+
+/// One provider's part of an audit: what it held and how fast it was read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProviderAudit {
+    pub provider: String,
+    pub checked: u64,
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+}
+
+/// Which provider a page came from and, in a sharded environment, the
+/// share its slot must hold.
+#[derive(Clone)]
+struct Place {
+    provider: Provider,
+    /// `None` in a single store, which holds whole keys.
+    slot: Option<u8>,
+}
+
+/// One share as the cross-provider check sees it: its slot, epoch and
+/// commitments' digest.
+type ShareMark = (u8, u32, String);
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -183,6 +234,7 @@ struct PageResult {
     findings: Vec<Finding>,
     seals: BTreeMap<String, u64>,
     disabled: u64,
+    shares: Vec<(String, ShareMark)>,
 }
 
 /// Runs the audit. `progress` receives updates as pages are checked; setting
@@ -202,12 +254,54 @@ pub async fn run(
         let run = crate::lifecycle::record_run(custodian, DEEP_RUN, requester, None, false).await?;
         report.run_id = Some(run.run_id);
     }
-    let table = custodian.store().describe().await?;
+    let custody = custodian.custody();
+    let sharded = custody.whole_keys().is_none();
+    let mut state = Progress::default();
+    let mut shares: BTreeMap<String, Vec<ShareMark>> = BTreeMap::new();
+    for (index, provider) in custody.providers().iter().enumerate() {
+        let place = Place { provider: provider.clone(), slot: sharded.then_some(index as u8 + 1) };
+        let provider_started = Instant::now();
+        let before = report.checked;
+        audit_provider(custodian, &place, options, &mut report, &mut shares, (&progress, &mut state, started), &cancel)
+            .await?;
+        if sharded {
+            report.providers.push(ProviderAudit {
+                provider: provider.name.clone(),
+                checked: report.checked - before,
+                elapsed: provider_started.elapsed(),
+            });
+        }
+        if report.cancelled {
+            break;
+        }
+    }
+    if sharded && !report.cancelled {
+        let names: Vec<&str> = custody.providers().iter().map(|p| p.name.as_str()).collect();
+        report.findings.extend(cross_check(&shares, &names, custody.quorum()));
+    }
+    report.findings.sort_by(|a, b| (a.kind, &a.address).cmp(&(b.kind, &b.address)));
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// One provider's table: its settings, then every item, pages at a time.
+async fn audit_provider(
+    custodian: &Custodian,
+    place: &Place,
+    options: AuditOptions,
+    report: &mut AuditReport,
+    shares: &mut BTreeMap<String, Vec<ShareMark>>,
+    progress: (&watch::Sender<Progress>, &mut Progress, Instant),
+    cancel: &AtomicBool,
+) -> Result<()> {
+    let table = place.provider.store.describe().await?;
+    let provider = place.slot.map(|_| place.provider.name.clone());
     for check in &table.checks {
         match check.status {
             CheckStatus::Ok => {}
             CheckStatus::Wrong => report.findings.push(Finding {
                 address: table.table.clone(),
+                provider: provider.clone(),
                 kind: FindingKind::TableSetting,
                 detail: format!("{}: {}", check.setting, check.detail),
             }),
@@ -217,10 +311,14 @@ pub async fn run(
             }),
         }
     }
-    let mut state = Progress { total: table.item_count, ..Progress::default() };
+    let (progress, state, started) = progress;
+    state.total = match (state.total, table.item_count) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    };
     progress.send_replace(state.clone());
 
-    let mut pages = parallel_scan(Arc::clone(custodian.store()), options.segments, PAGE_SIZE);
+    let mut pages = parallel_scan(Arc::clone(&place.provider.store), options.segments, PAGE_SIZE);
     let mut checking: JoinSet<PageResult> = JoinSet::new();
     let mut scan_error = None;
     let mut scanning = true;
@@ -234,7 +332,8 @@ pub async fn run(
             page = pages.recv(), if scanning && room => match page {
                 Some(Ok(items)) => {
                     let custodian = custodian.clone();
-                    checking.spawn(async move { check_page(&custodian, items, options.deep).await });
+                    let place = place.clone();
+                    checking.spawn(async move { check_page(&custodian, &place, items, options.deep).await });
                 }
                 Some(Err(e)) => {
                     scan_error = Some(e);
@@ -252,6 +351,9 @@ pub async fn run(
                 report.ok += page.ok;
                 report.disabled += page.disabled;
                 report.findings.extend(page.findings);
+                for (address, mark) in page.shares {
+                    shares.entry(address).or_default().push(mark);
+                }
                 for (seal, n) in page.seals {
                     *report.seals.entry(seal).or_default() += n;
                 }
@@ -266,17 +368,57 @@ pub async fn run(
     if let Some(e) = scan_error {
         return Err(e);
     }
-    report.findings.sort_by(|a, b| (a.kind, &a.address).cmp(&(b.kind, &b.address)));
-    report.elapsed = started.elapsed();
-    Ok(report)
+    Ok(())
 }
 
-async fn check_page(custodian: &Custodian, items: Vec<Item>, deep: bool) -> PageResult {
+/// Across providers: every address has a share at every provider, all of
+/// one epoch and one set of commitments.
+fn cross_check(shares: &BTreeMap<String, Vec<ShareMark>>, providers: &[&str], threshold: usize) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (address, marks) in shares {
+        let held: Vec<&str> = marks.iter().filter_map(|(slot, ..)| providers.get(usize::from(*slot) - 1).copied()).collect();
+        let missing: Vec<&str> = providers.iter().copied().filter(|p| !held.contains(p)).collect();
+        for provider in &missing {
+            let detail = if held.len() >= threshold {
+                format!("no share here, while {} hold theirs; `rossignol repair {provider}` makes it again", held.join(", "))
+            } else {
+                format!(
+                    "incomplete, never returned: only {} hold(s) a share, fewer than the {threshold} that rebuild it; `rossignol repair` clears it",
+                    held.join(", ")
+                )
+            };
+            findings.push(Finding {
+                address: address.clone(),
+                provider: Some((*provider).to_owned()),
+                kind: FindingKind::Incomplete,
+                detail,
+            });
+        }
+        let newest = marks.iter().max_by_key(|(_, epoch, _)| *epoch).map(|(_, epoch, digest)| (*epoch, digest));
+        for (slot, epoch, digest) in marks {
+            if Some((*epoch, digest)) != newest {
+                let (newest_epoch, _) = newest.unwrap_or((0, digest));
+                findings.push(Finding {
+                    address: address.clone(),
+                    provider: providers.get(usize::from(*slot) - 1).map(|p| (*p).to_owned()),
+                    kind: FindingKind::SharesDisagree,
+                    detail: format!(
+                        "its share is of epoch {epoch}, others of epoch {newest_epoch} or other commitments; `rossignol refresh` finishes an interrupted refresh"
+                    ),
+                });
+            }
+        }
+    }
+    findings
+}
+
+async fn check_page(custodian: &Custodian, place: &Place, items: Vec<Item>, deep: bool) -> PageResult {
     let mut result = PageResult::default();
     // Every seal the environment is configured to open: mid-rotation, the
     // records still under a seal kept in `also_open` are not unknown.
-    let sealer = custodian.sealer();
+    let sealer = &place.provider.sealer;
     let known_seals = sealer.known_seals();
+    let provider = place.slot.map(|_| place.provider.name.clone());
     for item in items {
         result.checked += 1;
         result.disabled += u64::from(item.get(DISABLED_AT).is_some());
@@ -291,7 +433,12 @@ async fn check_page(custodian: &Custodian, items: Vec<Item>, deep: bool) -> Page
             continue;
         }
         let address = item.address().unwrap_or("<no address>").to_owned();
-        let (problems, seal) = check_item(custodian, &item, &known_seals, deep).await;
+        let (problems, seal) = check_item(custodian, place, &item, &known_seals, deep).await;
+        if let (Some(_), Ok(record)) = (place.slot, AccountRecord::from_item(&item))
+            && let StoredKey::Share(share) = &record.key
+        {
+            result.shares.push((address.clone(), (share.index, share.epoch, share.commitments_digest())));
+        }
         if let Some(seal) = seal {
             *result.seals.entry(seal).or_default() += 1;
         }
@@ -300,6 +447,7 @@ async fn check_page(custodian: &Custodian, items: Vec<Item>, deep: bool) -> Page
         }
         result.findings.extend(problems.into_iter().map(|(kind, detail)| Finding {
             address: address.clone(),
+            provider: provider.clone(),
             kind,
             detail,
         }));
@@ -355,12 +503,13 @@ fn sound_record<'a>(item: &'a Item, known_seals: &[&str]) -> Option<&'a str> {
 /// legacy row) when it has one.
 async fn check_item(
     custodian: &Custodian,
+    place: &Place,
     item: &Item,
     known_seals: &[&str],
     deep: bool,
 ) -> (Vec<(FindingKind, String)>, Option<String>) {
     let mut problems = Vec::new();
-    let sealed = item.get(SEALED_PRIVATE_KEY).is_some();
+    let sealed = item.get(SEALED_PRIVATE_KEY).is_some() || item.get(SEALED_SHARE).is_some();
     let plaintext = item.get(LEGACY_PRIVATE_KEY).is_some();
     if !sealed && !plaintext {
         problems.push((FindingKind::MissingSealedKey, "the record holds no sealed_private_key".into()));
@@ -391,13 +540,19 @@ async fn check_item(
             "plaintext".to_owned()
         }
         StoredKey::Sealed { seal: seal_id, blob } => {
+            if place.slot.is_some() {
+                problems.push((
+                    FindingKind::WrongSlot,
+                    "a whole key at one provider of a sharded environment: whoever holds this provider can open it".into(),
+                ));
+            }
             if let Err(detail) = seal::check_shape(seal_id, blob) {
                 problems.push((FindingKind::MalformedSealedKey, detail));
             }
             if !known_seals.contains(&seal_id.as_str()) {
                 problems.push((
                     FindingKind::UnknownSeal,
-                    unknown_seal_detail(seal_id, custodian.sealer().id(), known_seals),
+                    unknown_seal_detail(seal_id, place.provider.sealer.id(), known_seals),
                 ));
             }
             if record.schema_version != CURRENT_SCHEMA {
@@ -412,10 +567,24 @@ async fn check_item(
             seal_id.clone()
         }
         StoredKey::Share(share) => {
-            problems.push((
-                FindingKind::MalformedSealedKey,
-                "it holds one share of a sharded key, which only its sharded environment opens".into(),
-            ));
+            match place.slot {
+                None => problems.push((
+                    FindingKind::WrongSlot,
+                    "it holds one share of a sharded key, which only its sharded environment opens".into(),
+                )),
+                Some(slot) if slot != share.index => problems.push((
+                    FindingKind::WrongSlot,
+                    format!("it holds share {} in slot {slot}", share.index),
+                )),
+                Some(_) => {}
+            }
+            if let Err(detail) = seal::check_shape(&share.seal, &share.blob) {
+                problems.push((FindingKind::MalformedSealedKey, detail));
+            }
+            if !known_seals.contains(&share.seal.as_str()) {
+                let primary = place.provider.sealer.id();
+                problems.push((FindingKind::UnknownSeal, unknown_seal_detail(&share.seal, primary, known_seals)));
+            }
             share.seal.clone()
         }
         StoredKey::Sharded(set) => set.label.clone(),
@@ -423,6 +592,12 @@ async fn check_item(
     // Opening is only meaningful for a record that passed every cheap check
     // (a legacy row's plaintext finding aside: its key is still verified).
     if deep && problems.iter().all(|(kind, _)| *kind == FindingKind::PlaintextKeyAtRest) {
+        if let StoredKey::Share(share) = &record.key {
+            if let Some(problem) = open_share(place, &record, share).await {
+                problems.push(problem);
+            }
+            return (problems, Some(seal));
+        }
         match custodian.open(&record).await {
             Ok(_) => {}
             Err(e @ Error::Integrity { .. }) => problems.push((FindingKind::KeyMismatch, e.record_reason())),
@@ -430,6 +605,23 @@ async fn check_item(
         }
     }
     (problems, Some(seal))
+}
+
+/// Opens one share with its provider's seal under its slot's binding and
+/// checks it against its commitments; the key is never rebuilt.
+async fn open_share(place: &Place, record: &AccountRecord, share: &SealedShare) -> Option<(FindingKind, String)> {
+    let digest = share.commitments_digest();
+    let ctx = SealContext::share(&record.address, place.provider.store.table(), share.binding(&digest));
+    match place.provider.sealer.open_secret(ctx, &share.seal, &share.blob).await {
+        Ok(value) => {
+            let opened = vss::Share::from_parts(share.index, value);
+            (!share.commitments.verify(&opened)).then(|| {
+                let detail = format!("share {} does not verify against its commitments", share.index);
+                (FindingKind::ShareInvalid, detail)
+            })
+        }
+        Err(e) => Some((FindingKind::UnsealFailed, e.record_reason())),
+    }
 }
 
 fn unknown_seal_detail(seal_id: &str, primary: &str, known_seals: &[&str]) -> String {
@@ -463,6 +655,7 @@ mod tests {
         let record = custodian.create("test").await.unwrap_or_else(|e| panic!("{e}"));
         let item = record.to_item().unwrap_or_else(|e| panic!("{e}"));
         let known = custodian.sealer().known_seals();
+        let place = Place { provider: custodian.custody().providers()[0].clone(), slot: None };
         assert!(sound_record(&item, &known).is_some(), "a correct record takes the fast path");
 
         let other = PrivateKey::generate_os();
@@ -500,7 +693,7 @@ mod tests {
         }
         for variant in &variants {
             if sound_record(variant, &known).is_some() {
-                let (problems, _) = check_item(&custodian, variant, &known, false).await;
+                let (problems, _) = check_item(&custodian, &place, variant, &known, false).await;
                 assert!(problems.is_empty(), "the fast path passed {variant:?}: {problems:?}");
             }
         }
