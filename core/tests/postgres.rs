@@ -136,6 +136,16 @@ async fn login_database_and_table_problems_each_say_what_to_do() {
     let err = store.latest(&address, 5).await.unwrap_err();
     assert!(matches!(&err, Error::TableMissing { table } if table == "never_made_access"), "{err}");
 
+    // A user without CREATE on the schema (PostgreSQL 15 grants it to nobody).
+    let (admin, connection) = tokio_postgres::connect(&server.url(""), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    admin.batch_execute("CREATE ROLE weak LOGIN PASSWORD 'weak-pw'").await.unwrap();
+    let weak = server.url("").replace(&format!("postgres:{PASSWORD}@"), "weak:weak-pw@");
+    let err = AccountStore::init(&PostgresStore::connect(&weak, "t").unwrap()).await.unwrap_err();
+    assert!(err.to_string().contains("permission denied for schema public"), "{err}");
+    assert!(err.to_string().contains("grant user weak what it lacks"), "{err}");
+    assert!(!err.is_transient(), "{err}");
+
     // Nothing listens on a port just released.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("postgres://postgres:{PASSWORD}@127.0.0.1:{port}/postgres");
@@ -230,5 +240,20 @@ async fn a_server_without_tls_is_refused_when_tls_is_required() {
     let store = PostgresStore::connect(&format!("{url}?sslmode=require"), "t").unwrap();
     let err = store.get(&Address::from_bytes([0x11; 20])).await.unwrap_err();
     assert!(err.to_string().contains("server does not support TLS"), "{err}");
+    assert!(err.to_string().contains("turn on ssl in the server's configuration"), "{err}");
     assert!(!err.is_transient(), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_that_never_answers_fails_as_unavailable() {
+    // The kernel completes the handshake for a listener that never
+    // accepts; the client's startup message then goes unanswered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let store = PostgresStore::connect(&format!("postgres://u:{PASSWORD}@127.0.0.1:{port}/db"), "t").unwrap();
+    let err = store.get(&Address::from_bytes([0x12; 20])).await.unwrap_err();
+    assert!(matches!(err, Error::ServerUnavailable { .. }) && err.is_transient(), "{err}");
+    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.to_string().contains(PASSWORD), "{err}");
+    drop(silent);
 }

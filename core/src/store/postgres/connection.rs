@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
+};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use tokio_postgres::config::{Host, SslMode};
@@ -99,7 +101,7 @@ impl Connection {
         } else {
             format!("postgres://{base}?{}", kept.join("&"))
         };
-        let mut config: tokio_postgres::Config = plain_url.parse().map_err(|e| invalid(format!("{e}")))?;
+        let mut config: tokio_postgres::Config = plain_url.parse().map_err(|e| invalid(chain(&e)))?;
         let user = config.get_user().ok_or_else(|| invalid("it names no user".into()))?.to_owned();
         if config.get_hosts().is_empty() {
             return Err(invalid("it names no host".into()));
@@ -162,10 +164,13 @@ impl Connection {
     pub async fn client(&self, operation: &'static str) -> Result<Object> {
         self.pool.get().await.map_err(|e| match e {
             PoolError::Backend(e) => self.error(operation, "", e),
-            PoolError::Timeout(kind) => self.unavailable(
+            PoolError::Timeout(TimeoutType::Wait) => self.unavailable(
                 operation,
-                format!("no connection within {} s ({kind:?})", STATEMENT_TIMEOUT.as_secs()),
+                format!("every pooled connection stayed busy for {} s", STATEMENT_TIMEOUT.as_secs()),
             ),
+            PoolError::Timeout(_) => {
+                self.unavailable(operation, format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))
+            }
             other => Error::Service { service: SERVICE, operation, message: other.to_string() },
         })
     }
@@ -211,6 +216,16 @@ impl Connection {
                 }
             } else if *code == SqlState::INVALID_CATALOG_NAME {
                 Error::DatabaseMissing { endpoint: self.endpoint.clone(), database: self.database.clone() }
+            } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+                Error::Service {
+                    service: SERVICE,
+                    operation,
+                    message: format!(
+                        "{}; grant user {} what it lacks (for `rossignol init`, CREATE on the schema) or use a user that has it",
+                        db.message(),
+                        self.user
+                    ),
+                }
             } else if matches!(class, "08" | "53" | "57" | "40") {
                 // Connection exceptions, lack of resources, shutdown or
                 // start-up, serialization failures: later may work.
@@ -225,13 +240,18 @@ impl Connection {
         }
         let text = e.to_string();
         if text.starts_with("error performing TLS handshake") {
+            let cause = root_cause(&e);
+            let advice = if cause.contains("does not support TLS") {
+                "turn on ssl in the server's configuration"
+            } else {
+                "name the server's CA certificate with sslrootcert=PATH in the URL"
+            };
             return Error::Service {
                 service: SERVICE,
                 operation,
                 message: format!(
-                    "TLS with {} failed ({}); name the server's CA certificate with sslrootcert=PATH in the URL, or use sslmode=disable only for a server on this machine",
-                    self.endpoint,
-                    root_cause(&e)
+                    "TLS with {} failed ({cause}); {advice}, or use sslmode=disable only for a server on this machine",
+                    self.endpoint
                 ),
             };
         }

@@ -38,6 +38,8 @@ fn neither_a_bad_url_nor_the_store_shows_the_password() {
         assert!(!message.contains("s3cret") && !message.contains("cret@"), "{message}");
         assert!(message.contains("postgres://USER:PASSWORD@HOST:PORT/DATABASE"), "{message}");
     }
+    let err = PostgresStore::connect("postgres://alice:s3cret@db:notaport/app", "t").expect_err("a bad port");
+    assert!(err.to_string().contains("invalid value for option `port`"), "{err}");
     let store = PostgresStore::connect("postgres://alice:s3cret@127.0.0.1:6543/app", "accounts")
         .unwrap_or_else(|e| panic!("{e}"));
     let shown = format!("{store:?}");
