@@ -257,3 +257,24 @@ async fn a_server_that_never_answers_fails_as_unavailable() {
     assert!(!err.to_string().contains(PASSWORD), "{err}");
     drop(silent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_row_written_by_hand_wrongly_is_named_never_quoted() {
+    let Some(table) = PgTable::new("malformed").await else { return };
+    let (client, connection) = tokio_postgres::connect(&table.url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let address = Address::from_bytes([0x6d; 20]).to_storage();
+    let item = format!(r#"{{"address": {{"S": "{address}"}}, "private_key": "plain-secret-9f2c"}}"#);
+    let sql = format!("INSERT INTO \"{}\" (address, item) VALUES ($1, $2::text::jsonb)", table.name);
+    client.execute(&sql, &[&address, &item]).await.unwrap();
+
+    let err = table.store.get(&Address::parse(&address).unwrap()).await.unwrap_err();
+    assert!(matches!(err, Error::MalformedRecord { .. }), "{err}");
+    assert!(err.to_string().contains("attribute `private_key`"), "{err}");
+    assert!(
+        !err.to_string().contains("plain-secret") && !format!("{err:?}").contains("plain-secret"),
+        "{err}"
+    );
+    let err = table.store.page(None, 10).await.unwrap_err();
+    assert!(!err.to_string().contains("plain-secret"), "{err}");
+}

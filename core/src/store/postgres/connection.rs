@@ -21,7 +21,9 @@ use crate::error::{Error, Result};
 pub(super) const SERVICE: &str = "PostgreSQL";
 /// A dead or unreachable server answers within this, per connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Per statement, and per wait for a free pooled connection.
+/// Per statement, and per wait for a free pooled connection. Kept on the
+/// client's side: a startup `statement_timeout` option is refused by
+/// poolers such as PgBouncer.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(15);
 const POOL_SIZE: usize = 16;
 
@@ -132,13 +134,6 @@ impl Connection {
         if config.get_application_name().is_none() {
             config.application_name("rossignol");
         }
-        // The server gives up on a statement the client stopped waiting for.
-        let options = format!(
-            "{} -c statement_timeout={}",
-            config.get_options().unwrap_or_default(),
-            STATEMENT_TIMEOUT.as_millis()
-        );
-        config.options(options.trim_start());
         let tls = MakeRustlsConnect::new(tls_config(transport, root_cert.as_deref())?);
         // Verified recycling runs a query before a pooled connection is
         // reused, so one a restarted server dropped is replaced, never used.

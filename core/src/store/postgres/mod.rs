@@ -162,11 +162,23 @@ fn quote(name: &str) -> String {
     format!("\"{name}\"")
 }
 
+/// The item in `column`. A malformed one is named by its attribute, never
+/// shown: serde's message would quote the value, which may be a key.
 fn decode(address: &str, row: &tokio_postgres::Row, column: usize) -> Result<Item> {
     let malformed = |reason: String| Error::MalformedRecord { address: address.to_owned(), reason };
     let value: serde_json::Value =
-        row.try_get(column).map_err(|e| malformed(format!("the stored item is not JSON ({e})")))?;
-    serde_json::from_value(value).map_err(|e| malformed(format!("the stored item is not a valid item ({e})")))
+        row.try_get(column).map_err(|_| malformed("the stored item is not JSON".into()))?;
+    let serde_json::Value::Object(attributes) = value else {
+        return Err(malformed("the stored item is not a JSON object".into()));
+    };
+    let mut item = Item::default();
+    for (name, value) in attributes {
+        let attr = serde_json::from_value::<Attr>(value).map_err(|_| {
+            malformed(format!("attribute `{name}` is not a typed value such as {{\"S\": \"...\"}}"))
+        })?;
+        item.0.insert(name, attr);
+    }
+    Ok(item)
 }
 
 fn address_of(item: &Item) -> Result<&str> {
