@@ -278,3 +278,48 @@ async fn a_row_written_by_hand_wrongly_is_named_never_quoted() {
     let err = table.store.page(None, 10).await.unwrap_err();
     assert!(!err.to_string().contains("plain-secret"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_inits_create_the_tables_once_and_say_who_did() {
+    let Some(table) = PgTable::unmade("init_race") else { return };
+    let inits: Vec<_> = (0..4)
+        .map(|_| {
+            let store = table.store.clone();
+            tokio::spawn(async move { AccountStore::init(&store).await })
+        })
+        .collect();
+    let mut created = 0;
+    for init in inits {
+        let outcome = init.await.unwrap().unwrap();
+        assert!(outcome.report.is_healthy(), "{:?}", outcome.report);
+        created += usize::from(outcome.created);
+    }
+    assert_eq!(created, 1, "exactly one init created the table");
+    assert!(!AccessTrail::init(&table.store).await.unwrap(), "the store's init made the trail too");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn describe_flags_a_table_of_the_wrong_shape_and_a_missing_trail() {
+    let Some(table) = PgTable::unmade("shape") else { return };
+    let (client, connection) = tokio_postgres::connect(&table.url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let sql = format!("CREATE TABLE \"{}\" (address text, item text)", table.name);
+    client.batch_execute(&sql).await.unwrap();
+
+    let report = table.store.describe().await.unwrap();
+    assert!(!report.is_healthy());
+    let check = |setting: &str| report.checks.iter().find(|c| c.setting == setting).unwrap().clone();
+    let accounts = check("accounts table");
+    assert_eq!(accounts.status, CheckStatus::Wrong, "{accounts:?}");
+    assert!(
+        accounts.detail.contains("expected address text, item jsonb; primary key (address)"),
+        "{accounts:?}"
+    );
+    assert!(accounts.detail.contains("found address text, item text; primary key ()"), "{accounts:?}");
+    let trail = check("access trail table");
+    assert_eq!(trail.status, CheckStatus::Wrong, "{trail:?}");
+    assert!(trail.detail.contains("run `rossignol init`"), "{trail:?}");
+    assert_eq!(check("transport").status, CheckStatus::Ok, "loopback");
+    assert_eq!(report.location, table.store.location());
+    assert!(!report.location.contains('@'), "{}", report.location);
+}
