@@ -323,3 +323,53 @@ async fn describe_flags_a_table_of_the_wrong_shape_and_a_missing_trail() {
     assert_eq!(report.location, table.store.location());
     assert!(!report.location.contains('@'), "{}", report.location);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_trail_never_overwrites_an_entry_and_reads_runs_newest_first() {
+    use rossignol_core::access::{AccessRecord, Identity, RunRecord};
+    let Some(table) = PgTable::new("trail").await else { return };
+    let address = Address::from_bytes([0x3a; 20]);
+    let at = chrono::Utc::now();
+    let record = AccessRecord {
+        address,
+        at,
+        action: "getter".into(),
+        request_id: "r-1".into(),
+        api_key_id: None,
+        source_ip: None,
+        actor: None,
+        aws_identity: None,
+        digest: None,
+        identity: Identity::Claimed,
+        target_seal: None,
+        refused: None,
+    };
+    table.store.append(&record).await.unwrap();
+    let clash = AccessRecord { action: "intruder".into(), ..record.clone() };
+    let err = table.store.append(&clash).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::AlreadyExists { table: t, .. } if *t == format!("{}_access", table.name)),
+        "{err}"
+    );
+    let kept = table.store.latest(&address, 10).await.unwrap();
+    assert_eq!(kept.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["getter"]);
+
+    let run = |i: i64| RunRecord {
+        at: at + chrono::TimeDelta::seconds(i),
+        run_id: format!("run-{i}"),
+        operation: "audit-deep".into(),
+        action: "cli-audit".into(),
+        table: table.name.clone(),
+        target_seal: None,
+        dry_run: false,
+        actor: None,
+        aws_identity: None,
+    };
+    for i in 0..3 {
+        table.store.append_run(&run(i)).await.unwrap();
+    }
+    assert!(matches!(table.store.append_run(&run(1)).await, Err(Error::AlreadyExists { .. })));
+    let latest = table.store.latest_runs(2).await.unwrap();
+    assert_eq!(latest.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), ["run-2", "run-1"]);
+    assert_eq!(table.store.latest(&address, 10).await.unwrap().len(), 1, "runs are a partition of their own");
+}
