@@ -65,48 +65,11 @@ impl fmt::Debug for Connection {
 impl Connection {
     /// Parses `url` and builds the pool; nothing is contacted yet.
     pub fn open(url: &str) -> Result<Self> {
-        let invalid = |why: String| {
-            Error::Config(format!(
-                "the PostgreSQL URL {} is not valid: {why}; write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE",
-                redact_url(url)
-            ))
-        };
-        let rest = ["postgres://", "postgresql://"]
-            .iter()
-            .find_map(|scheme| url.strip_prefix(scheme))
-            .ok_or_else(|| invalid("it does not start with postgres://".into()))?;
-        // tokio-postgres splits the user part at the first `@`: a second one
-        // would move part of the password into the host name.
-        if rest.matches('@').count() > 1 {
-            return Err(invalid(
-                "it has more than one `@`; percent-encode an `@` in the password as %40".into(),
-            ));
-        }
-        // The parameters start at the first `?` after the user part.
-        let host_start = rest.find('@').map_or(0, |at| at + 1);
-        let (base, query) = match rest[host_start..].find('?') {
-            Some(q) => (&rest[..host_start + q], &rest[host_start + q + 1..]),
-            None => (rest, ""),
-        };
-        let (mut ssl_mode, mut root_cert, mut kept) = (None, None, Vec::new());
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned();
-            match key {
-                "sslmode" => ssl_mode = Some(decoded),
-                "sslrootcert" => root_cert = Some(decoded),
-                _ => kept.push(pair),
-            }
-        }
-        let plain_url = if kept.is_empty() {
-            format!("postgres://{base}")
-        } else {
-            format!("postgres://{base}?{}", kept.join("&"))
-        };
-        let mut config: tokio_postgres::Config = plain_url.parse().map_err(|e| invalid(chain(&e)))?;
-        let user = config.get_user().ok_or_else(|| invalid("it names no user".into()))?.to_owned();
+        let invalid = |why: &str| invalid_url(url, why);
+        let (mut config, ssl_mode, root_cert) = parse_url(url)?;
+        let user = config.get_user().ok_or_else(|| invalid("it names no user"))?.to_owned();
         if config.get_hosts().is_empty() {
-            return Err(invalid("it names no host".into()));
+            return Err(invalid("it names no host"));
         }
         let database = config.get_dbname().unwrap_or(&user).to_owned();
         let endpoint = endpoint(&config);
@@ -118,7 +81,7 @@ impl Connection {
             None if loopback => Transport::Plain,
             None => Transport::Tls,
             Some(other) => {
-                return Err(invalid(format!(
+                return Err(invalid(&format!(
                     "sslmode={other} is not one of disable, prefer, require, verify-ca, verify-full"
                 )));
             }
@@ -260,6 +223,53 @@ impl Connection {
             Error::Service { service: SERVICE, operation, message: chain(&e) }
         }
     }
+}
+
+fn invalid_url(url: &str, why: &str) -> Error {
+    Error::Config(format!(
+        "the PostgreSQL URL {} is not valid: {why}; write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+        redact_url(url)
+    ))
+}
+
+/// The client configuration, and the two libpq parameters tokio-postgres
+/// does not know: `sslmode` beyond `require`, and `sslrootcert`.
+fn parse_url(url: &str) -> Result<(tokio_postgres::Config, Option<String>, Option<String>)> {
+    let rest = ["postgres://", "postgresql://"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(scheme))
+        .ok_or_else(|| invalid_url(url, "it does not start with postgres://"))?;
+    // tokio-postgres splits the user part at the first `@`: a second one
+    // would move part of the password into the host name.
+    if rest.matches('@').count() > 1 {
+        return Err(invalid_url(
+            url,
+            "it has more than one `@`; percent-encode an `@` in the password as %40",
+        ));
+    }
+    // The parameters start at the first `?` after the user part.
+    let host_start = rest.find('@').map_or(0, |at| at + 1);
+    let (base, query) = match rest[host_start..].find('?') {
+        Some(q) => (&rest[..host_start + q], &rest[host_start + q + 1..]),
+        None => (rest, ""),
+    };
+    let (mut ssl_mode, mut root_cert, mut kept) = (None, None, Vec::new());
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned();
+        match key {
+            "sslmode" => ssl_mode = Some(decoded),
+            "sslrootcert" => root_cert = Some(decoded),
+            _ => kept.push(pair),
+        }
+    }
+    let plain_url = if kept.is_empty() {
+        format!("postgres://{base}")
+    } else {
+        format!("postgres://{base}?{}", kept.join("&"))
+    };
+    let config = plain_url.parse().map_err(|e| invalid_url(url, &chain(&e)))?;
+    Ok((config, ssl_mode, root_cert))
 }
 
 /// `url` with any password replaced by `***`, for messages about a URL
