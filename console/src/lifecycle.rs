@@ -65,9 +65,10 @@ pub async fn reseal(env: &Environment, to: &str, how: ResealOptions, out: &mut O
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::failed(format!("cannot read the current directory: {e}")))?;
     let spec = SealSpec::parse(to, &cwd).map_err(|e| Failure::usage(format!("--to: {e}")))?;
-    if matches!(env.store, StoreSpec::Embedded { .. }) && matches!(spec, SealSpec::Kms { .. }) {
+    let reaches_kms = matches!(env.store, StoreSpec::Dynamodb { .. }) || env.kms.is_some();
+    if !reaches_kms && matches!(spec, SealSpec::Kms { .. }) {
         return Err(Failure::usage(format!(
-            "environment {} uses the embedded store, which seals with local keys only; use --to local:FILE",
+            "environment {} reaches no KMS: its store is not DynamoDB and it has no `kms_key_id` with a `region`; use --to local:FILE",
             env.name
         )));
     }

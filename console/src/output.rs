@@ -102,6 +102,7 @@ impl EnvView<'_> {
                 }
                 ("dynamodb", at)
             }
+            StoreSpec::Postgres { url } => ("postgres", format!("{url:?}")),
             StoreSpec::Sharded { providers, .. } => {
                 let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
                 ("sharded", format!("providers {}", names.join(", ")))

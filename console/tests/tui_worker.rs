@@ -17,6 +17,7 @@ fn embedded(dir: &std::path::Path) -> Environment {
         store: StoreSpec::Embedded { path: dir.join("scratch.redb") },
         seal: SealSpec::Local { key_file: dir.join("scratch.key") },
         also_open: Vec::new(),
+        kms: None,
         read_only: false,
         policy: Default::default(),
     }

@@ -17,17 +17,17 @@ use tokio::task::JoinSet;
 
 use crate::account::keccak256;
 use crate::custodian::{Custodian, Requester};
+use crate::custody::Provider;
+use crate::custody::share::SealedShare;
 use crate::error::{Error, Result};
 use crate::seal;
+use crate::seal::SealContext;
 use crate::store::record::{
     CREATED_AT, CREATED_BY, CURRENT_SCHEMA, DISABLED_AT, DISABLED_BY, LEGACY_PRIVATE_KEY, PUBLIC_KEY,
     SCHEMA_VERSION, SCHEME, SEAL, SEALED_PRIVATE_KEY, SEALED_SHARE,
 };
-use crate::custody::Provider;
-use crate::custody::share::SealedShare;
-use crate::seal::SealContext;
-use crate::vss;
 use crate::store::{AccountRecord, Attr, CheckStatus, Item, StoredKey, parallel_scan};
+use crate::vss;
 
 /// Items per scan request.
 const PAGE_SIZE: usize = 1000;
@@ -262,8 +262,16 @@ pub async fn run(
         let place = Place { provider: provider.clone(), slot: sharded.then_some(index as u8 + 1) };
         let provider_started = Instant::now();
         let before = report.checked;
-        audit_provider(custodian, &place, options, &mut report, &mut shares, (&progress, &mut state, started), &cancel)
-            .await?;
+        audit_provider(
+            custodian,
+            &place,
+            options,
+            &mut report,
+            &mut shares,
+            (&progress, &mut state, started),
+            &cancel,
+        )
+        .await?;
         if sharded {
             report.providers.push(ProviderAudit {
                 provider: provider.name.clone(),
@@ -373,14 +381,22 @@ async fn audit_provider(
 
 /// Across providers: every address has a share at every provider, all of
 /// one epoch and one set of commitments.
-fn cross_check(shares: &BTreeMap<String, Vec<ShareMark>>, providers: &[&str], threshold: usize) -> Vec<Finding> {
+fn cross_check(
+    shares: &BTreeMap<String, Vec<ShareMark>>,
+    providers: &[&str],
+    threshold: usize,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (address, marks) in shares {
-        let held: Vec<&str> = marks.iter().filter_map(|(slot, ..)| providers.get(usize::from(*slot) - 1).copied()).collect();
+        let held: Vec<&str> =
+            marks.iter().filter_map(|(slot, ..)| providers.get(usize::from(*slot) - 1).copied()).collect();
         let missing: Vec<&str> = providers.iter().copied().filter(|p| !held.contains(p)).collect();
         for provider in &missing {
             let detail = if held.len() >= threshold {
-                format!("no share here, while {} hold theirs; `rossignol repair {provider}` makes it again", held.join(", "))
+                format!(
+                    "no share here, while {} hold theirs; `rossignol repair {provider}` makes it again",
+                    held.join(", ")
+                )
             } else {
                 format!(
                     "incomplete, never returned: only {} hold(s) a share, fewer than the {threshold} that rebuild it; `rossignol repair` clears it",
@@ -394,7 +410,8 @@ fn cross_check(shares: &BTreeMap<String, Vec<ShareMark>>, providers: &[&str], th
                 detail,
             });
         }
-        let newest = marks.iter().max_by_key(|(_, epoch, _)| *epoch).map(|(_, epoch, digest)| (*epoch, digest));
+        let newest =
+            marks.iter().max_by_key(|(_, epoch, _)| *epoch).map(|(_, epoch, digest)| (*epoch, digest));
         for (slot, epoch, digest) in marks {
             if Some((*epoch, digest)) != newest {
                 let (newest_epoch, _) = newest.unwrap_or((0, digest));
@@ -572,10 +589,8 @@ async fn check_item(
                     FindingKind::WrongSlot,
                     "it holds one share of a sharded key, which only its sharded environment opens".into(),
                 )),
-                Some(slot) if slot != share.index => problems.push((
-                    FindingKind::WrongSlot,
-                    format!("it holds share {} in slot {slot}", share.index),
-                )),
+                Some(slot) if slot != share.index => problems
+                    .push((FindingKind::WrongSlot, format!("it holds share {} in slot {slot}", share.index))),
                 Some(_) => {}
             }
             if let Err(detail) = seal::check_shape(&share.seal, &share.blob) {
@@ -583,7 +598,8 @@ async fn check_item(
             }
             if !known_seals.contains(&share.seal.as_str()) {
                 let primary = place.provider.sealer.id();
-                problems.push((FindingKind::UnknownSeal, unknown_seal_detail(&share.seal, primary, known_seals)));
+                problems
+                    .push((FindingKind::UnknownSeal, unknown_seal_detail(&share.seal, primary, known_seals)));
             }
             share.seal.clone()
         }
@@ -609,7 +625,11 @@ async fn check_item(
 
 /// Opens one share with its provider's seal under its slot's binding and
 /// checks it against its commitments; the key is never rebuilt.
-async fn open_share(place: &Place, record: &AccountRecord, share: &SealedShare) -> Option<(FindingKind, String)> {
+async fn open_share(
+    place: &Place,
+    record: &AccountRecord,
+    share: &SealedShare,
+) -> Option<(FindingKind, String)> {
     let digest = share.commitments_digest();
     let ctx = SealContext::share(&record.address, place.provider.store.table(), share.binding(&digest));
     match place.provider.sealer.open_secret(ctx, &share.seal, &share.blob).await {

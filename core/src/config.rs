@@ -37,6 +37,7 @@ pub enum StoreKind {
     #[default]
     Dynamodb,
     Embedded,
+    Postgres,
     /// Each key split across `[[environments.NAME.providers]]`.
     Sharded,
 }
@@ -56,6 +57,8 @@ struct EnvironmentFile {
     store: StoreKind,
     table: Option<String>,
     path: Option<PathBuf>,
+    /// PostgreSQL: `postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=...]`.
+    url: Option<String>,
     region: Option<String>,
     profile: Option<String>,
     endpoint_url: Option<String>,
@@ -106,6 +109,11 @@ pub enum StoreSpec {
     Embedded {
         path: PathBuf,
     },
+    /// A PostgreSQL database: the accounts in `table`, the trail in
+    /// `<table>_access`.
+    Postgres {
+        url: DatabaseUrl,
+    },
     /// Each key split into shares, any `threshold` of which rebuild it,
     /// one per provider. A provider's place in the list is its share's
     /// slot: the first holds share 1.
@@ -113,6 +121,30 @@ pub enum StoreSpec {
         threshold: u8,
         providers: Vec<ProviderSpec>,
     },
+}
+
+/// A database URL, which may hold a password: shown and serialised with
+/// the password as `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL as written, password included: for the database client only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::store::postgres::redact_url(&self.0))
+    }
+}
+
+impl serde::Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::store::postgres::redact_url(&self.0))
+    }
 }
 
 /// One provider of a sharded environment: a store and a seal of its own.
@@ -124,6 +156,9 @@ pub struct ProviderSpec {
     pub seal: SealSpec,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_open: Vec<SealSpec>,
+    /// Where a KMS seal reaches KMS when the store is not DynamoDB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms: Option<AwsSpec>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -210,6 +245,9 @@ pub struct Environment {
     /// in the file), until `rossignol audit` shows none left under them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_open: Vec<SealSpec>,
+    /// Where a KMS seal reaches KMS when the store is not DynamoDB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms: Option<AwsSpec>,
     pub read_only: bool,
     /// What may be signed here, checked before any key is opened.
     #[serde(skip)]
@@ -318,6 +356,7 @@ fn builtin_local(data: &Path) -> Environment {
         store: StoreSpec::Embedded { path: data.join("local.redb") },
         seal: SealSpec::Local { key_file: data.join("local.key") },
         also_open: Vec::new(),
+        kms: None,
         read_only: false,
         policy: PolicyBook::default(),
     }
@@ -354,6 +393,7 @@ fn resolve(
             store: StoreSpec::Sharded { threshold, providers },
             seal: SealSpec::Shares,
             also_open: Vec::new(),
+            kms: None,
             read_only,
             policy,
         });
@@ -372,6 +412,7 @@ fn resolve(
         store: provider.store,
         seal: provider.seal,
         also_open: provider.also_open,
+        kms: provider.kms,
         read_only,
         policy,
     })
@@ -456,6 +497,7 @@ fn resolve_sharded(
 fn shares_anything(a: &ProviderSpec, b: &ProviderSpec) -> bool {
     let same_store = match (&a.store, &b.store) {
         (StoreSpec::Embedded { path: x }, StoreSpec::Embedded { path: y }) => x == y,
+        (StoreSpec::Postgres { url: x }, StoreSpec::Postgres { url: y }) => x == y && a.table == b.table,
         (StoreSpec::Dynamodb { aws: x, .. }, StoreSpec::Dynamodb { aws: y, .. }) => {
             a.table == b.table && x.endpoint_url == y.endpoint_url && x.region == y.region
         }
@@ -476,8 +518,12 @@ fn resolve_provider(
     data: &Path,
 ) -> std::result::Result<ProviderSpec, String> {
     let seal = resolve_seal(&env, default_file, base, data)?;
+    let mut kms = None;
     let (store, table) = match env.store {
         StoreKind::Dynamodb => {
+            if env.url.is_some() {
+                return Err("`url` is only for `store = \"postgres\"`".into());
+            }
             let table = env.table.ok_or("`table` is required for `store = \"dynamodb\"`")?;
             validate_table_name(&table)?;
             if env.path.is_some() {
@@ -495,11 +541,9 @@ fn resolve_provider(
             (StoreSpec::Dynamodb { aws, sse_kms_key_id: env.sse_kms_key_id, access_table }, table)
         }
         StoreKind::Embedded => {
-            if let Some(field) = env.dynamodb_fields().iter().find_map(|(field, set)| set.then_some(field)) {
-                return Err(format!("`{field}` is only for `store = \"dynamodb\"`"));
-            }
-            if matches!(seal, SealSpec::Kms { .. }) {
-                return Err("the embedded store seals with a local key; remove `kms_key_id`".into());
+            kms = kms_reach(&env, &seal)?;
+            if env.url.is_some() {
+                return Err("`url` is only for `store = \"postgres\"`".into());
             }
             let path = env
                 .path
@@ -507,19 +551,56 @@ fn resolve_provider(
                 .unwrap_or_else(|| data.join(format!("{default_file}.redb")));
             (StoreSpec::Embedded { path }, env.table.unwrap_or_else(|| default_table.to_owned()))
         }
+        StoreKind::Postgres => {
+            kms = kms_reach(&env, &seal)?;
+            if env.path.is_some() {
+                return Err("`path` is only for `store = \"embedded\"`; PostgreSQL takes `url`".into());
+            }
+            let url = env.url.clone().ok_or("`url` is required for `store = \"postgres\"`")?;
+            let table = env.table.clone().ok_or("`table` is required for `store = \"postgres\"`")?;
+            (StoreSpec::Postgres { url: DatabaseUrl(url) }, table)
+        }
         StoreKind::Sharded => unreachable!("sharded environments are resolved by resolve_sharded"),
     };
     let mut also_open = Vec::new();
     for text in &env.also_open {
         let spec = SealSpec::parse(text, base).map_err(|e| format!("`also_open`: {e}"))?;
-        if matches!(store, StoreSpec::Embedded { .. }) && matches!(spec, SealSpec::Kms { .. }) {
-            return Err(format!("`also_open`: the embedded store only opens local keys, not {text:?}"));
+        let reaches_kms = matches!(store, StoreSpec::Dynamodb { .. }) || kms.is_some();
+        if !reaches_kms && matches!(spec, SealSpec::Kms { .. }) {
+            return Err(format!(
+                "`also_open`: {text:?} needs KMS, which this store reaches only with `kms_key_id` and its `region`"
+            ));
         }
         if spec != seal && !also_open.contains(&spec) {
             also_open.push(spec);
         }
     }
-    Ok(ProviderSpec { name: default_file.to_owned(), table, store, seal, also_open })
+    Ok(ProviderSpec { name: default_file.to_owned(), table, store, seal, also_open, kms })
+}
+
+/// Where a store other than DynamoDB reaches KMS for a `kms_key_id` seal:
+/// its `region`, `profile` and `kms_endpoint_url`, which only a KMS seal
+/// takes there; the other DynamoDB keys never apply.
+fn kms_reach(env: &EnvironmentFile, seal: &SealSpec) -> std::result::Result<Option<AwsSpec>, String> {
+    let kms_keys = ["region", "profile", "kms_endpoint_url"];
+    let is_kms = matches!(seal, SealSpec::Kms { .. });
+    if let Some(field) = env
+        .dynamodb_fields()
+        .iter()
+        .find_map(|(field, set)| (*set && !(is_kms && kms_keys.contains(field))).then_some(field))
+    {
+        return Err(if kms_keys.contains(field) {
+            format!("`{field}` is for a DynamoDB store, or a KMS seal (`kms_key_id`)")
+        } else {
+            format!("`{field}` is only for `store = \"dynamodb\"`")
+        });
+    }
+    Ok(is_kms.then(|| AwsSpec {
+        region: env.region.clone(),
+        profile: env.profile.clone(),
+        kms_endpoint_url: env.kms_endpoint_url.clone(),
+        ..AwsSpec::default()
+    }))
 }
 
 /// The one seal a store is given: a KMS key, a transit key or a local key
@@ -623,6 +704,7 @@ impl Environment {
             store: self.store.clone(),
             seal: self.seal.clone(),
             also_open: self.also_open.clone(),
+            kms: self.kms.clone(),
         })
     }
 }
@@ -793,6 +875,43 @@ store = "embedded"
     }
 
     #[test]
+    fn postgres_stores_and_kms_seals_beside_any_store() {
+        let config = parse(
+            "[environments.p]\nstore = \"postgres\"\nurl = \"postgres://rossignol:hunter2@db.example:5432/rossignol\"\n\
+             table = \"rossignol_p\"\nkms_key_id = \"alias/p\"\nregion = \"eu-west-1\"\n",
+        )
+        .unwrap();
+        let p = config.environment(Some("p")).unwrap();
+        let StoreSpec::Postgres { url } = &p.store else { panic!("postgres expected") };
+        assert_eq!(url.expose(), "postgres://rossignol:hunter2@db.example:5432/rossignol");
+        for shown in [format!("{p:?}"), serde_json::to_string(p).unwrap()] {
+            assert!(!shown.contains("hunter2") && shown.contains("rossignol:***@"), "{shown}");
+        }
+        assert_eq!(p.kms.as_ref().and_then(|k| k.region.as_deref()), Some("eu-west-1"));
+        let embedded =
+            parse("[environments.e]\nstore = \"embedded\"\nkms_key_id = \"alias/e\"\nprofile = \"ops\"\n")
+                .unwrap();
+        assert!(matches!(embedded.environment(Some("e")).unwrap().seal, SealSpec::Kms { .. }));
+        let cases = [
+            ("store = \"postgres\"\ntable = \"t\"\nlocal_key_file = \"k\"", "`url` is required"),
+            ("store = \"postgres\"\nurl = \"postgres://h/d\"\nlocal_key_file = \"k\"", "`table` is required"),
+            ("store = \"embedded\"\nurl = \"postgres://h/d\"", "`url` is only for `store = \"postgres\"`"),
+            (
+                "store = \"embedded\"\nregion = \"eu-west-1\"",
+                "`region` is for a DynamoDB store, or a KMS seal",
+            ),
+            (
+                "store = \"embedded\"\nkms_key_id = \"k\"\nendpoint_url = \"http://x\"",
+                "`endpoint_url` is only for",
+            ),
+        ];
+        for (fields, expected) in cases {
+            let err = parse(&format!("[environments.x]\n{fields}\n")).unwrap_err().to_string();
+            assert!(err.contains(expected), "{fields:?}: {err}");
+        }
+    }
+
+    #[test]
     fn sharding_mistakes_are_named() {
         let vault = |edit: &dyn Fn(&str) -> String| parse(&edit(VAULT)).unwrap_err().to_string();
         let cases: [(String, &str); 9] = [
@@ -836,11 +955,13 @@ store = "embedded"
             ("[environments.x]\ntable = \"t_x\"\nkms_key_id = \"k\"\nlocal_key_file = \"f\"", "not both"),
             ("[environments.x]\nkms_key_id = \"k\"", "`table` is required"),
             ("[environments.x]\ntable = \"a b\"\nkms_key_id = \"k\"", "not a valid DynamoDB table name"),
-            ("[environments.x]\nstore = \"embedded\"\nregion = \"eu-west-1\"", "`region` is only for"),
-            ("[environments.x]\nstore = \"embedded\"\nkms_key_id = \"k\"", "remove `kms_key_id`"),
+            (
+                "[environments.x]\nstore = \"embedded\"\nregion = \"eu-west-1\"",
+                "`region` is for a DynamoDB store",
+            ),
             ("[environments.x]\ntabel = \"t\"", "unknown field `tabel`"),
             ("[environments.x]\nstore = \"s3\"", "unknown variant `s3`"),
-            ("[environments.x]\nstore = \"embedded\"\nalso_open = [\"kms:k\"]", "only opens local keys"),
+            ("[environments.x]\nstore = \"embedded\"\nalso_open = [\"kms:k\"]", "needs KMS"),
             ("[environments.x]\nstore = \"embedded\"\nalso_open = [\"old.key\"]", "names no seal"),
             ("[environments.x]\nstore = \"embedded\"\nalso_open = [\"kms:\"]", "needs a key id"),
         ];

@@ -94,6 +94,23 @@ pub enum Error {
     #[error("provider {provider} could not {operation} ({reason}); {outcome}")]
     Provider { provider: String, operation: &'static str, reason: String, outcome: String, transient: bool },
 
+    /// A server reached by address (PostgreSQL) refused the connection,
+    /// dropped it or did not answer in time. Retryable, like `Unavailable`.
+    #[error(
+        "{service} at {endpoint} is unavailable: {operation} failed ({cause}); check that the server is running and reachable, then try again"
+    )]
+    ServerUnavailable { service: &'static str, endpoint: String, operation: &'static str, cause: String },
+
+    #[error(
+        "{service} at {endpoint} refused the login of user {user} ({reason}); check the user and password in the environment's URL"
+    )]
+    LoginRefused { service: &'static str, endpoint: String, user: String, reason: String },
+
+    #[error(
+        "database {database} does not exist on the PostgreSQL server at {endpoint}; create it there (`createdb {database}`) or correct the database in the URL"
+    )]
+    DatabaseMissing { endpoint: String, database: String },
+
     #[error("{service} {operation} failed: {message}")]
     Service { service: &'static str, operation: &'static str, message: String },
 
@@ -143,9 +160,9 @@ impl Error {
     /// succeed: `"KMS"`, `"DynamoDB"`, `"the access trail rossignol_access"`.
     pub fn outage(&self) -> Option<String> {
         match self {
-            Error::Throttled { service, .. } | Error::Unavailable { service, .. } => {
-                Some((*service).to_owned())
-            }
+            Error::Throttled { service, .. }
+            | Error::Unavailable { service, .. }
+            | Error::ServerUnavailable { service, .. } => Some((*service).to_owned()),
             Error::AccessTrail { trail, .. } => Some(format!("the access trail {trail}")),
             Error::Quorum { .. } => Some("a quorum of providers".to_owned()),
             Error::Provider { provider, transient: true, .. } => Some(format!("provider {provider}")),

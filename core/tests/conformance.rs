@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! One suite, every store: the embedded store always, DynamoDB Local when
-//! `scripts/test` started it (and always in CI).
+//! One suite, every store: the embedded store always, DynamoDB Local and
+//! PostgreSQL when `scripts/test` started them (and always in CI).
 
 #[macro_use]
 mod support;
@@ -377,8 +377,9 @@ async fn replace_writes_only_over_the_item_it_read(h: &Harness) {
 }
 
 /// Another writer adds an attribute Rossignol does not know between our
-/// read and our replace: DynamoDB keeps it beside our change, the embedded
-/// store refuses the replace; it is never lost.
+/// read and our replace: DynamoDB keeps it beside our change (its
+/// conditional update names each attribute), the embedded and PostgreSQL
+/// stores compare whole items and refuse the replace; it is never lost.
 async fn a_replace_never_drops_an_attribute_added_meanwhile(h: &Harness) {
     let (legacy, _) = legacy_item([0x21; 32]);
     h.store.create(&legacy).await.unwrap();
@@ -395,12 +396,12 @@ async fn a_replace_never_drops_an_attribute_added_meanwhile(h: &Harness) {
     assert_eq!(stored.get("label"), Some(&Attr::S("vip".into())), "{outcome:?}");
     match outcome {
         Ok(()) => {
-            assert!(h.is_dynamodb(), "the embedded store compares whole items");
+            assert!(h.is_dynamodb(), "the embedded and PostgreSQL stores compare whole items");
             assert_eq!(stored.get(record::SEAL), Some(&Attr::S("local:test".into())));
             assert_eq!(stored.get(LEGACY_PRIVATE_KEY), None, "removed as asked");
         }
         Err(Error::Changed { .. }) => {
-            assert!(!h.is_dynamodb(), "DynamoDB updates only what differs");
+            assert!(!h.is_dynamodb(), "DynamoDB checks and updates only what differs");
             assert_eq!(stored, labelled, "nothing written");
         }
         Err(e) => panic!("{e}"),

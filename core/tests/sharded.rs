@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Sharded custody over real providers: three embedded stores with their
-//! own local keys always; and DynamoDB Local sealed by moto's KMS, a store
-//! sealed by OpenBao's transit and one with a local key when `scripts/test`
-//! started them (always in CI).
+//! own local keys always; and DynamoDB Local sealed by moto's KMS,
+//! PostgreSQL sealed by OpenBao's transit and an embedded store with a
+//! local key when `scripts/test` started them (always in CI).
 
 #[macro_use]
 mod support;
@@ -18,18 +18,19 @@ use rossignol_core::seal::{KmsSealer, LocalSealer, SealContext, Sealer, ShareBin
 use rossignol_core::sign::Payload;
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
 use rossignol_core::store::embedded::EmbeddedStore;
+use rossignol_core::store::postgres::PostgresStore;
 use rossignol_core::store::record::{EPOCH, SEALED_SHARE, SHARE_INDEX};
 use rossignol_core::store::{AccountRecord, Attr, Item, StoredKey};
 use rossignol_core::vss::{self, Share};
 use rossignol_core::{Address, Custodian, Error, KeyMaterial, PrivateKey, Requester};
-use support::{BAO_ADDR, BAO_TOKEN, DYNAMODB_ENDPOINT, KMS_ENDPOINT, TestTable, kms_client, server};
+use support::{BAO_ADDR, BAO_TOKEN, DYNAMODB_ENDPOINT, KMS_ENDPOINT, PgTable, TestTable, kms_client, server};
 use zeroize::Zeroizing;
 
 /// Three providers (2-of-3) and what keeps them alive.
 struct Sharded {
     providers: Vec<Provider>,
     custodian: Custodian,
-    _tables: Vec<TestTable>,
+    _tables: (Option<TestTable>, Option<PgTable>),
     _dir: tempfile::TempDir,
 }
 
@@ -66,11 +67,12 @@ impl Sharded {
         let dir = tempfile::tempdir().unwrap();
         let providers: Vec<Provider> =
             ["aws", "pg", "offline"].iter().map(|name| embedded(&dir, name)).collect();
-        Sharded { custodian: custodian(providers.clone()), providers, _tables: Vec::new(), _dir: dir }
+        Sharded { custodian: custodian(providers.clone()), providers, _tables: (None, None), _dir: dir }
     }
 
-    /// DynamoDB Local sealed by moto's KMS, an embedded store sealed by an
-    /// OpenBao transit key, and an embedded store with a local key.
+    /// The three: DynamoDB Local sealed by moto's KMS, PostgreSQL
+    /// sealed by an OpenBao transit key, and an embedded store with a local
+    /// key.
     async fn aws() -> Option<Self> {
         let endpoint = server(KMS_ENDPOINT, "moto (KMS)")?;
         server(DYNAMODB_ENDPOINT, "DynamoDB Local")?;
@@ -91,9 +93,17 @@ impl Sharded {
             trail: Arc::new(table.trail.clone()),
         };
         let dir = tempfile::tempdir().unwrap();
-        let pg = Provider { sealer: Arc::new(transit), ..embedded(&dir, "pg") };
+        let pg_table = PgTable::new("sharded").await?;
+        let pg_store = Arc::new(PostgresStore::connect(&pg_table.url, &pg_table.name).unwrap());
+        let pg = Provider {
+            name: "pg".into(),
+            store: pg_store.clone(),
+            sealer: Arc::new(transit),
+            trail: pg_store,
+        };
         let providers = vec![aws, pg, embedded(&dir, "offline")];
-        Some(Sharded { custodian: custodian(providers.clone()), providers, _tables: vec![table], _dir: dir })
+        let tables = (Some(table), Some(pg_table));
+        Some(Sharded { custodian: custodian(providers.clone()), providers, _tables: tables, _dir: dir })
     }
 
     /// The same providers, with `slot`'s replaced by one that is down.
@@ -122,7 +132,7 @@ macro_rules! for_each_setup {
                 }
             )*
         }
-        mod aws_and_embedded {
+        mod aws_postgres_offline {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {

@@ -23,6 +23,7 @@ pub fn local() -> Environment {
         store: StoreSpec::Embedded { path: PathBuf::from("/srv/rossignol/local.redb") },
         seal: SealSpec::Local { key_file: PathBuf::from("/srv/rossignol/local.key") },
         also_open: Vec::new(),
+        kms: None,
         read_only: false,
         policy: Default::default(),
     }
@@ -45,6 +46,7 @@ pub fn dynamo(name: &str, read_only: bool) -> Environment {
         },
         seal: SealSpec::Kms { key_id: format!("alias/rossignol-{name}") },
         also_open: Vec::new(),
+        kms: None,
         read_only,
         policy: Default::default(),
     }

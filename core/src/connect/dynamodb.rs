@@ -1,13 +1,12 @@
-//! DynamoDB: the accounts table, the trail table, and the AWS account's
-//! KMS and STS for its seal and its callers' identity.
+//! DynamoDB: the accounts table and the trail table, and the AWS
+//! account's KMS and STS for its seal and its callers' identity.
 
 use std::sync::Arc;
 
 use super::Built;
-use crate::aws::{self, AwsSettings};
+use super::aws::{aws_identity, kms_client, sdk_config};
 use crate::config::AwsSpec;
-use crate::error::{Error, Result};
-use crate::identity::AwsIdentity;
+use crate::error::Result;
 use crate::store::dynamo::{DynamoStore, DynamoTrail};
 
 pub(super) async fn build(
@@ -34,35 +33,4 @@ pub(super) async fn build(
         kms: Some(kms_client(&sdk, spec)),
         identity: aws_identity(&sdk, spec),
     })
-}
-
-pub(super) async fn sdk_config(env: &str, spec: &AwsSpec) -> Result<aws_config::SdkConfig> {
-    let sdk = aws::load(&AwsSettings { region: spec.region.clone(), profile: spec.profile.clone() }).await;
-    if sdk.region().is_none() {
-        return Err(Error::Config(format!(
-            "environment `{env}` has no region; set `region` in its configuration or AWS_REGION"
-        )));
-    }
-    Ok(sdk)
-}
-
-pub(super) fn kms_client(sdk: &aws_config::SdkConfig, spec: &AwsSpec) -> aws_sdk_kms::Client {
-    let mut kms = aws_sdk_kms::config::Builder::from(sdk);
-    if let Some(url) = &spec.kms_endpoint_url {
-        kms = kms.endpoint_url(url);
-    }
-    aws_sdk_kms::Client::from_conf(kms.build())
-}
-
-/// Who the caller is, asked of STS on first key use, in an AWS
-/// environment: one whose DynamoDB is AWS's (no `endpoint_url`), or one
-/// given an `sts_endpoint_url`. A DynamoDB Local environment has none.
-fn aws_identity(sdk: &aws_config::SdkConfig, spec: &AwsSpec) -> Option<Arc<AwsIdentity>> {
-    let mut sts = aws_sdk_sts::config::Builder::from(sdk);
-    match (&spec.sts_endpoint_url, &spec.endpoint_url) {
-        (Some(url), _) => sts = sts.endpoint_url(url),
-        (None, Some(_)) => return None,
-        (None, None) => {}
-    }
-    Some(Arc::new(AwsIdentity::new(aws_sdk_sts::Client::from_conf(sts.build()))))
 }

@@ -4,8 +4,10 @@
 //! its own here, and each kind of seal in `seal.rs`. Nothing is contacted
 //! while building.
 
+mod aws;
 mod dynamodb;
 mod embedded;
+mod postgres;
 mod seal;
 
 use std::sync::Arc;
@@ -54,9 +56,13 @@ impl Environment {
     /// such as the target of `rossignol reseal`. A local key file is
     /// created (0600) when missing; the embedded store takes local keys only.
     pub async fn sealer(&self, spec: &SealSpec) -> Result<Arc<dyn Sealer>> {
-        let kms = match (&self.store, spec) {
-            (StoreSpec::Dynamodb { aws, .. }, SealSpec::Kms { .. }) => {
-                Some(dynamodb::kms_client(&dynamodb::sdk_config(&self.name, aws).await?, aws))
+        let reach = match &self.store {
+            StoreSpec::Dynamodb { aws, .. } => Some(aws),
+            _ => self.kms.as_ref(),
+        };
+        let kms = match (reach, spec) {
+            (Some(reach), SealSpec::Kms { .. }) => {
+                Some(aws::kms_client(&aws::sdk_config(&self.name, reach).await?, reach))
             }
             _ => None,
         };
@@ -67,8 +73,9 @@ impl Environment {
 /// One provider: its store and trail by kind, then its seal. With
 /// `also_open` seals, the sealer is a [`crate::seal::SealRing`].
 async fn connect_provider(spec: &ProviderSpec, env: &str) -> Result<(Provider, Option<Arc<AwsIdentity>>)> {
-    let built = match &spec.store {
+    let mut built = match &spec.store {
         StoreSpec::Embedded { path } => embedded::build(path, &spec.table)?,
+        StoreSpec::Postgres { url } => postgres::build(url.expose(), &spec.table)?,
         StoreSpec::Dynamodb { aws, sse_kms_key_id, access_table } => {
             dynamodb::build(env, &spec.table, aws, sse_kms_key_id.as_deref(), access_table).await?
         }
@@ -76,6 +83,9 @@ async fn connect_provider(spec: &ProviderSpec, env: &str) -> Result<(Provider, O
             return Err(crate::Error::Config(format!("provider `{}` cannot itself be sharded", spec.name)));
         }
     };
+    if let Some(reach) = &spec.kms {
+        built.kms = Some(aws::kms_client(&aws::sdk_config(env, reach).await?, reach));
+    }
     let sealer = seal::with_also_open(&spec.seal, &spec.also_open, built.kms.as_ref())?;
     let provider = Provider { name: spec.name.clone(), store: built.store, sealer, trail: built.trail };
     Ok((provider, built.identity))

@@ -35,7 +35,8 @@ pub(super) fn build(
         (SealSpec::Kms { key_id }, Some(client)) => Arc::new(KmsSealer::new(client.clone(), key_id.clone())),
         (SealSpec::Kms { .. }, None) => {
             return Err(Error::Config(
-                "the embedded store seals with a local key; use a local key file (local:FILE)".into(),
+                "a KMS seal needs KMS: give this store `kms_key_id` with its `region` (or use local:FILE)"
+                    .into(),
             ));
         }
         (SealSpec::Transit { url, key, mount, token_file }, _) => {

@@ -5,6 +5,7 @@
 pub mod dynamo;
 pub mod embedded;
 pub(crate) mod item;
+pub mod postgres;
 pub mod record;
 
 use std::fmt;
@@ -102,8 +103,9 @@ pub trait AccountStore: Send + Sync + fmt::Debug {
     /// must carry the same address. DynamoDB checks every attribute of
     /// `current` and the absence of every attribute Rossignol writes, and
     /// updates only what differs, so an attribute unknown to Rossignol
-    /// that another writer added meanwhile is kept; the embedded store
-    /// compares the whole item and refuses such a row as changed.
+    /// that another writer added meanwhile is kept; the embedded and
+    /// PostgreSQL stores compare the whole item and refuse such a row as
+    /// changed.
     async fn replace(&self, current: &Item, new: &Item) -> Result<()>;
 
     /// Removes the item only if the stored item is still `current` (one

@@ -1,5 +1,5 @@
 //! Shared test plumbing: reaching the real servers that `scripts/test`
-//! starts (DynamoDB Local, moto's KMS, OpenBao), and throwaway tables.
+//! starts (DynamoDB Local, moto's KMS, OpenBao, PostgreSQL), and throwaway tables.
 #![allow(dead_code, unused_macros, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -19,12 +19,16 @@ use rossignol_core::seal::{LocalSealer, Sealer};
 use rossignol_core::store::AccountStore;
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
 use rossignol_core::store::embedded::EmbeddedStore;
+use rossignol_core::store::postgres::PostgresStore;
+
+pub mod postgres_server;
 
 pub const DYNAMODB_ENDPOINT: &str = "ROSSIGNOL_TEST_DYNAMODB_ENDPOINT";
 pub const KMS_ENDPOINT: &str = "ROSSIGNOL_TEST_KMS_ENDPOINT";
 /// OpenBao's address and its dev root token (the transit engine enabled).
 pub const BAO_ADDR: &str = "ROSSIGNOL_TEST_BAO_ADDR";
 pub const BAO_TOKEN: &str = "ROSSIGNOL_TEST_BAO_TOKEN";
+pub const POSTGRES_URL: &str = "ROSSIGNOL_TEST_POSTGRES_URL";
 
 /// The endpoint in `var`, or `None` with a note when it is not running.
 /// In CI (`CI=true`) a missing server fails the test instead.
@@ -116,11 +120,56 @@ impl Drop for TestTable {
     }
 }
 
+/// A PostgreSQL table and its access trail, with a random name, made by
+/// `init` and dropped on drop.
+pub struct PgTable {
+    pub store: PostgresStore,
+    pub url: String,
+    pub name: String,
+}
+
+impl PgTable {
+    /// A fresh pair of tables, or `None` when PostgreSQL is not running
+    /// outside CI.
+    pub async fn new(prefix: &str) -> Option<Self> {
+        let table = Self::unmade(prefix)?;
+        AccountStore::init(&table.store).await.expect("init creates the test tables");
+        Some(table)
+    }
+
+    /// A table name that nothing has created.
+    pub fn unmade(prefix: &str) -> Option<Self> {
+        let url = server(POSTGRES_URL, "PostgreSQL")?;
+        let name = format!("{prefix}_{}", random_suffix());
+        let store = PostgresStore::connect(&url, &name).expect("a valid test URL and table name");
+        Some(PgTable { store, url, name })
+    }
+}
+
+impl Drop for PgTable {
+    fn drop(&mut self) {
+        let url = self.url.clone();
+        let name = self.name.clone();
+        // Drop cannot await; a short-lived runtime on its own thread can.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.ok()?;
+                tokio::spawn(connection);
+                let sql = format!("DROP TABLE IF EXISTS \"{name}\", \"{name}_access\"");
+                client.batch_execute(&sql).await.ok()
+            })
+        })
+        .join();
+    }
+}
+
 /// A store and custodian under test, with whatever keeps them alive.
 pub struct Harness {
     pub store: Arc<dyn AccountStore>,
     pub custodian: Custodian,
     _table: Option<TestTable>,
+    _pg: Option<PgTable>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -146,6 +195,15 @@ impl Harness {
         Some(Self::build(store, trail, Some(table), None))
     }
 
+    /// A PostgreSQL store that is its own access trail, like the embedded one.
+    pub async fn postgres() -> Option<Self> {
+        let table = PgTable::new("conformance").await?;
+        let store = Arc::new(table.store.clone());
+        let mut harness = Self::build(store.clone(), store, None, None);
+        harness._pg = Some(table);
+        Some(harness)
+    }
+
     fn build(
         store: Arc<dyn AccountStore>,
         trail: Arc<dyn AccessTrail>,
@@ -156,12 +214,12 @@ impl Harness {
         OsRng.fill_bytes(&mut key);
         let sealer: Arc<dyn Sealer> = Arc::new(LocalSealer::from_key(&key));
         let custodian = Custodian::new(Arc::clone(&store), sealer, trail);
-        Harness { store, custodian, _table: table, _dir: dir }
+        Harness { store, custodian, _table: table, _pg: None, _dir: dir }
     }
 }
 
 /// Runs each named `async fn(&Harness)` against the embedded store, and
-/// against DynamoDB Local when it is running (always in CI).
+/// against DynamoDB Local and PostgreSQL when they run (always in CI).
 macro_rules! for_each_store {
     ($($case:ident),* $(,)?) => {
         mod embedded {
@@ -177,6 +235,15 @@ macro_rules! for_each_store {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
                     let Some(harness) = super::Harness::dynamodb().await else { return };
+                    super::$case(&harness).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let Some(harness) = super::Harness::postgres().await else { return };
                     super::$case(&harness).await;
                 }
             )*

@@ -45,6 +45,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
         }
         StoreSpec::Embedded { path } => second.push_str(&format!("  embedded {}", path.display())),
+        StoreSpec::Postgres { url } => second.push_str(&format!("  postgres {url:?}")),
         StoreSpec::Sharded { providers, .. } => {
             let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
             second.push_str(&format!("  providers {}", names.join(", ")));

@@ -269,6 +269,7 @@ fn draw_env_picker(frame: &mut Frame, area: Rect, app: &App, selected: usize, th
                 ("dynamodb", aws.region.clone().unwrap_or_else(|| "default".into()))
             }
             StoreSpec::Embedded { .. } => ("embedded", "-".to_owned()),
+            StoreSpec::Postgres { .. } => ("postgres", "-".to_owned()),
             StoreSpec::Sharded { threshold, providers } => {
                 ("sharded", format!("{threshold}-of-{}", providers.len()))
             }
