@@ -167,9 +167,17 @@ pub enum Command {
         #[command(flatten)]
         bulk: Bulk,
     },
+    /// Sharded: make one provider's lost or replaced shares again from the others; resumable and
+    /// verified, and the other providers are not touched
+    Repair {
+        /// The provider's name, as configured
+        provider: String,
+        #[command(flatten)]
+        bulk: Bulk,
+    },
 }
 
-/// How `migrate` and `reseal` run.
+/// How `migrate`, `reseal` and `repair` run.
 #[derive(Debug, Args)]
 pub struct Bulk {
     /// Report what would be written, write nothing

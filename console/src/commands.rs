@@ -48,6 +48,17 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate { bulk } => {
             crate::lifecycle::migrate(env, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out).await
         }
+        Command::Repair { provider, bulk } => {
+            crate::lifecycle::repair(
+                env,
+                &provider,
+                bulk.dry_run,
+                bulk.concurrency.into(),
+                bulk.json,
+                &mut out,
+            )
+            .await
+        }
         Command::Reseal { to, bulk, allow_downgrade } => {
             let how = crate::lifecycle::ResealOptions {
                 dry_run: bulk.dry_run,
@@ -71,8 +82,21 @@ async fn status(env: &Environment, out: &mut Out) -> Result<(), Failure> {
         env.seal_label(),
         if env.read_only { ", read-only" } else { "" }
     ))?;
-    for line in report_lines(&custodian.store().describe().await?) {
-        out.line(&line)?;
+    let providers = custodian.custody().providers();
+    for provider in providers {
+        if providers.len() > 1 {
+            out.line(&format!("provider {} (seal {})", provider.name, provider.sealer.id()))?;
+        }
+        match provider.store.describe().await {
+            Ok(report) => {
+                for line in report_lines(&report) {
+                    out.line(&line)?;
+                }
+            }
+            // One provider down is shown, not hidden; alone, it is the error.
+            Err(e) if providers.len() > 1 => out.line(&format!("  unreachable: {e}"))?,
+            Err(e) => return Err(e.into()),
+        }
     }
     out.line(
         "commands: rossignol create | get | list | sign | export | disable | enable | audit | migrate | reseal | init | envs   (rossignol --help for more)",

@@ -25,16 +25,63 @@ pub async fn migrate(
     json: bool,
     out: &mut Out,
 ) -> Result<(), Failure> {
+    let how = Bulk { operation: Operation::Migrate, dry_run, concurrency, json };
+    bulk(env, how, out, async |custodian, options, requester, tx| {
+        lifecycle::migrate::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await
+    })
+    .await
+}
+
+/// `rossignol repair PROVIDER`: the provider's shares made again from the others.
+pub async fn repair(
+    env: &Environment,
+    provider: &str,
+    dry_run: bool,
+    concurrency: usize,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    let how = Bulk { operation: Operation::Repair, dry_run, concurrency, json };
+    bulk(env, how, out, async |custodian, options, requester, tx| {
+        let cancel = Arc::new(AtomicBool::new(false));
+        lifecycle::repair::run(&custodian, provider, options, &requester, tx, cancel).await
+    })
+    .await
+}
+
+/// How one bulk command runs.
+struct Bulk {
+    operation: Operation,
+    dry_run: bool,
+    concurrency: usize,
+    json: bool,
+}
+
+/// Runs a bulk operation with a live progress line on stderr, then prints
+/// its report.
+async fn bulk(
+    env: &Environment,
+    how: Bulk,
+    out: &mut Out,
+    run: impl AsyncFnOnce(
+        rossignol_core::Custodian,
+        Options,
+        Requester,
+        watch::Sender<Progress>,
+    ) -> rossignol_core::Result<Report>,
+) -> Result<(), Failure> {
+    let Bulk { operation, dry_run, concurrency, json } = how;
     if env.read_only && !dry_run {
-        return Err(rossignol_core::Error::ReadOnly { env: env.name.clone(), action: "migrate" }.into());
+        return Err(
+            rossignol_core::Error::ReadOnly { env: env.name.clone(), action: operation.as_str() }.into()
+        );
     }
     let custodian = env.connect().await?;
     let options = Options { dry_run, concurrency, ..Options::default() };
-    let requester = Requester::operator("cli-migrate", crate::commands::who());
+    let requester = Requester::operator(format!("cli-{}", operation.as_str()), crate::commands::who());
     let (tx, rx) = watch::channel(Progress::default());
-    let shown = show_progress(rx, Operation::Migrate, dry_run);
-    let report =
-        lifecycle::migrate::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await;
+    let shown = show_progress(rx, operation, dry_run);
+    let report = run(custodian, options, requester, tx).await;
     let _ = shown.await;
     let report = report?;
     if json {
@@ -192,6 +239,8 @@ fn done_word(operation: Operation, dry_run: bool) -> &'static str {
         (Operation::Migrate, true) => "to migrate",
         (Operation::Reseal, false) => "resealed",
         (Operation::Reseal, true) => "to reseal",
+        (Operation::Repair, false) => "repaired",
+        (Operation::Repair, true) => "to repair",
     }
 }
 
@@ -218,6 +267,7 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
     let already = match report.operation {
         Operation::Migrate => "already sealed",
         Operation::Reseal => "already under it",
+        Operation::Repair => "already sound",
     };
     let mut lines = Vec::new();
     if report.dry_run {
@@ -231,6 +281,7 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
             match report.operation {
                 Operation::Migrate => "would be migrated",
                 Operation::Reseal => "would be resealed",
+                Operation::Repair => "would be repaired",
             },
             report.target_seal,
             report.already_done,
@@ -251,6 +302,13 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
             report.changed.len(),
             report.failed.len(),
             if report.cancelled { " (stopped early)" } else { "" },
+        ));
+    }
+    if report.cleared + report.would_clear > 0 {
+        lines.push(format!(
+            "{} account(s) that never had enough shares (a create that never returned) {} removed",
+            report.cleared + report.would_clear,
+            if report.dry_run { "would be" } else { "were" }
         ));
     }
     if let Some(error) = &report.scan_error {

@@ -183,7 +183,8 @@ pub fn audit_lines(report: &rossignol_core::audit::AuditReport) -> Vec<String> {
     if !report.findings.is_empty() {
         lines.push("findings:".into());
         for f in &report.findings {
-            lines.push(format!("  {}  {} ({})", f.address, f.kind, f.detail));
+            let at = f.provider.as_deref().map(|p| format!("  at {p}")).unwrap_or_default();
+            lines.push(format!("  {}{at}  {} ({})", f.address, f.kind, f.detail));
         }
     }
     if !report.warnings.is_empty() {

@@ -311,7 +311,7 @@ fn reseal_through_the_cli_moves_every_key_and_says_how_to_configure_it() {
     sandbox.ok(Some(&config), &["migrate"]);
 
     // Bad targets are usage errors.
-    for (to, expected) in [("kms:alias/x", "local keys only"), ("new.key", "names no seal")] {
+    for (to, expected) in [("kms:alias/x", "reaches no KMS"), ("new.key", "names no seal")] {
         let output = sandbox.run(Some(&config), &["reseal", "--to", to]);
         assert_eq!(output.status.code(), Some(2), "{to}");
         assert!(String::from_utf8_lossy(&output.stderr).contains(expected), "{to}");

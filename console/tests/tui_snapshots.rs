@@ -321,6 +321,8 @@ fn migrate_progress_and_report() {
         already_done: 100,
         verified: 9_899,
         not_sealed: 0,
+        cleared: 0,
+        would_clear: 0,
         changed: vec![account(2).address.to_lowercase()],
         failed: Vec::new(),
         elapsed: Duration::from_secs(25),

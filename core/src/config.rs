@@ -742,6 +742,20 @@ mod tests {
         assert_eq!(config.theme.get("staging").map(String::as_str), Some("yellow"));
         assert_ne!(staging.policy, PolicyBook::default(), "the staging policy is read");
         assert_eq!(config.environment(Some("production")).unwrap().policy, PolicyBook::default());
+        let StoreSpec::Sharded { threshold, providers } = &config.environment(Some("vault")).unwrap().store
+        else {
+            panic!("the example's vault is sharded")
+        };
+        let kinds: Vec<&str> = providers
+            .iter()
+            .map(|p| match (&p.store, &p.seal) {
+                (StoreSpec::Dynamodb { .. }, SealSpec::Kms { .. }) => "aws",
+                (StoreSpec::Postgres { .. }, SealSpec::Transit { .. }) => "pg",
+                (StoreSpec::Embedded { .. }, SealSpec::Local { .. }) => "offline",
+                _ => "unexpected",
+            })
+            .collect();
+        assert_eq!((*threshold, kinds), (2, vec!["aws", "pg", "offline"]));
     }
 
     #[test]

@@ -12,8 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand_core::{OsRng, RngCore};
+use rossignol_core::audit::{self, AuditOptions, AuditReport, FindingKind, Progress};
 use rossignol_core::custody::share::SealedShare;
 use rossignol_core::custody::{Provider, ShardedCustody};
+use rossignol_core::lifecycle;
 use rossignol_core::seal::{KmsSealer, LocalSealer, SealContext, Sealer, ShareBinding, TransitSealer};
 use rossignol_core::sign::Payload;
 use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
@@ -155,6 +157,8 @@ for_each_setup!(
     sixty_four_concurrent_creates_are_all_complete,
     the_trail_needs_k_providers,
     one_disabled_share_refuses_the_key,
+    the_audit_names_the_provider_and_the_slot,
+    repair_restores_a_wiped_provider_exactly,
 );
 
 fn requester() -> Requester {
@@ -432,4 +436,144 @@ async fn one_disabled_share_refuses_the_key(s: &Sharded) {
     disabled.insert("disabled_at", Attr::S("2026-01-02T03:04:05.000Z".into()));
     s.put(2, &item, &disabled).await;
     assert!(matches!(reveal(&s.custodian, &address).await, Err(Error::Disabled { .. })));
+}
+
+async fn audit(s: &Sharded, deep: bool) -> AuditReport {
+    let (progress, _) = tokio::sync::watch::channel(Progress::default());
+    let options = AuditOptions { deep, ..AuditOptions::default() };
+    audit::run(&s.custodian, options, &requester(), progress, Arc::default()).await.unwrap()
+}
+
+fn findings(report: &AuditReport) -> Vec<(String, Option<String>, FindingKind)> {
+    let mut found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind != FindingKind::TableSetting)
+        .map(|f| (f.address.clone(), f.provider.clone(), f.kind))
+        .collect();
+    found.sort();
+    found
+}
+
+async fn the_audit_names_the_provider_and_the_slot(s: &Sharded) {
+    let keys = [create(s).await, create(s).await, create(s).await];
+    for deep in [false, true] {
+        let report = audit(s, deep).await;
+        assert_eq!(findings(&report), [], "a clean environment, deep = {deep}");
+        assert_eq!(report.checked, 9);
+        let names: Vec<&str> = report.providers.iter().map(|p| p.provider.as_str()).collect();
+        assert_eq!(names, ["aws", "pg", "offline"]);
+    }
+    let [lost, corrupted, orphan] = [keys[0].address(), keys[1].address(), keys[2].address()];
+    // A share lost at the last provider: repairable from the other two.
+    let item = s.item(2, &lost).await.unwrap();
+    s.providers[2].store.remove(&item).await.unwrap();
+    // A flipped ciphertext byte at the second: only the deep audit sees it.
+    let item = s.item(1, &corrupted).await.unwrap();
+    let mut flipped = item.clone();
+    let Some(Attr::B(blob)) = flipped.0.get_mut(SEALED_SHARE) else { panic!("sealed_share") };
+    let middle = blob.len() / 2;
+    blob[middle] ^= 1;
+    s.put(1, &item, &flipped).await;
+    // A create that never returned: one share left, at the first provider.
+    for slot in [1, 2] {
+        let item = s.item(slot, &orphan).await.unwrap();
+        s.providers[slot].store.remove(&item).await.unwrap();
+    }
+    let name = |slot: usize| Some(s.providers[slot].name.clone());
+    let stored = |address: Address| address.to_storage();
+    let shallow = audit(s, false).await;
+    let mut expected = vec![
+        (stored(lost), name(2), FindingKind::Incomplete),
+        (stored(orphan), name(1), FindingKind::Incomplete),
+        (stored(orphan), name(2), FindingKind::Incomplete),
+    ];
+    expected.sort();
+    assert_eq!(findings(&shallow), expected);
+    let details: Vec<&str> = shallow.findings.iter().map(|f| f.detail.as_str()).collect();
+    assert!(details.iter().any(|d| d.contains("rossignol repair offline")), "{details:?}");
+    assert!(details.iter().any(|d| d.contains("never returned")), "{details:?}");
+    let deep = audit(s, true).await;
+    expected.push((stored(corrupted), name(1), FindingKind::UnsealFailed));
+    expected.sort();
+    assert_eq!(findings(&deep), expected);
+}
+
+/// The share a provider holds for `address`, opened with its own seal.
+async fn opened_share(s: &Sharded, slot: usize, address: &Address) -> Zeroizing<[u8; 32]> {
+    let share = share_of(&s.item(slot, address).await.unwrap());
+    let provider = &s.providers[slot];
+    let digest = share.commitments_digest();
+    let ctx = SealContext::share(address, provider.store.table(), share.binding(&digest));
+    provider.sealer.open_secret(ctx, &share.seal, &share.blob).await.unwrap()
+}
+
+async fn repair(s: &Sharded, provider: &str, dry_run: bool) -> lifecycle::Report {
+    let (progress, _) = tokio::sync::watch::channel(lifecycle::Progress::default());
+    let options = lifecycle::Options { dry_run, ..lifecycle::Options::default() };
+    lifecycle::repair::run(&s.custodian, provider, options, &requester(), progress, Arc::default())
+        .await
+        .unwrap()
+}
+
+async fn repair_restores_a_wiped_provider_exactly(s: &Sharded) {
+    let keys = [create(s).await, create(s).await, create(s).await, create(s).await];
+    let mut before = Vec::new();
+    for key in &keys {
+        let address = key.address();
+        let others = (s.item(0, &address).await.unwrap(), s.item(1, &address).await.unwrap());
+        before.push((address, opened_share(s, 2, &address).await, others));
+    }
+    // A create that never returned: one share, at the first provider only.
+    let orphan = create(s).await.address();
+    for slot in [1, 2] {
+        let item = s.item(slot, &orphan).await.unwrap();
+        s.providers[slot].store.remove(&item).await.unwrap();
+    }
+    // The offline provider is wiped.
+    for (address, ..) in &before {
+        let item = s.item(2, address).await.unwrap();
+        s.providers[2].store.remove(&item).await.unwrap();
+    }
+
+    let dry = repair(s, "offline", true).await;
+    assert_eq!((dry.would_write, dry.would_clear, dry.written), (4, 1, 0), "{dry:?}");
+    assert_eq!(s.item(2, &before[0].0).await, None, "a dry run writes nothing");
+
+    let report = repair(s, "offline", false).await;
+    assert_eq!((report.written, report.verified, report.cleared), (4, 4, 1), "{report:?}");
+    assert!(report.failed.is_empty() && report.changed.is_empty(), "{report:?}");
+    for (address, share, (first, second)) in &before {
+        assert_eq!(*opened_share(s, 2, address).await, **share, "the very share is made again");
+        assert_eq!(s.item(0, address).await.as_ref(), Some(first), "the other providers are not touched");
+        assert_eq!(s.item(1, address).await.as_ref(), Some(second));
+    }
+    for slot in 0..3 {
+        assert_eq!(s.item(slot, &orphan).await, None, "the leftover is cleared at slot {slot}");
+    }
+    // The repaired slot works: with the first provider down, it is needed.
+    let without_first = s.with_dead(0).await;
+    for key in &keys {
+        assert_eq!(
+            *reveal(&without_first, &key.address()).await.unwrap().reveal_bytes(),
+            *key.reveal_bytes()
+        );
+    }
+    assert_eq!(findings(&audit(s, true).await), []);
+    // Run again, it finds everything sound.
+    let again = repair(s, "offline", false).await;
+    assert_eq!((again.written, again.already_done), (0, 4), "{again:?}");
+
+    let (progress, _) = tokio::sync::watch::channel(lifecycle::Progress::default());
+    let err = lifecycle::repair::run(
+        &s.custodian,
+        "nope",
+        lifecycle::Options::default(),
+        &requester(),
+        progress,
+        Arc::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("its providers are aws, pg, offline"), "{err}");
 }

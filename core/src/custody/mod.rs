@@ -19,7 +19,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::Utc;
 
-pub use sharded::ShardedCustody;
+pub use sharded::{ShardedCustody, SlotRepair};
 pub use single::SingleCustody;
 
 use crate::access::{AccessRecord, AccessTrail, RunRecord};
@@ -127,6 +127,12 @@ pub trait Custody: Send + Sync + fmt::Debug {
     /// The provider that holds whole keys, for operations on one store's
     /// sealed keys (`migrate`, `reseal`); `None` when keys are sharded.
     fn whole_keys(&self) -> Option<&Provider>;
+
+    /// The sharded custody, for operations on shares (`repair`); `None`
+    /// for a single store.
+    fn sharded(&self) -> Option<&ShardedCustody> {
+        None
+    }
 
     /// Seals the new account's key and writes it: all or nothing.
     async fn create(&self, account: NewAccount) -> Result<AccountRecord>;

@@ -20,6 +20,7 @@
 //! for every key it moves, before it moves it.
 
 pub mod migrate;
+pub mod repair;
 pub mod reseal;
 
 use std::collections::VecDeque;
@@ -70,6 +71,7 @@ impl Default for Options {
 pub enum Operation {
     Migrate,
     Reseal,
+    Repair,
 }
 
 impl Operation {
@@ -77,6 +79,7 @@ impl Operation {
         match self {
             Operation::Migrate => "migrate",
             Operation::Reseal => "reseal",
+            Operation::Repair => "repair",
         }
     }
 }
@@ -147,6 +150,12 @@ pub struct Report {
     pub verified: u64,
     /// Reseal: plaintext Node-era rows, left for `rossignol migrate`.
     pub not_sealed: u64,
+    /// Repair: accounts that never had k shares (a create that never
+    /// returned), whose leftover shares were removed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cleared: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub would_clear: u64,
     /// Rows skipped because they changed between the scan and the write;
     /// a second run picks them up.
     pub changed: Vec<String>,
@@ -176,6 +185,8 @@ impl Report {
             already_done: 0,
             verified: 0,
             not_sealed: 0,
+            cleared: 0,
+            would_clear: 0,
             changed: Vec::new(),
             failed: Vec::new(),
             elapsed: Duration::ZERO,
@@ -211,6 +222,8 @@ impl Report {
                 self.verified += u64::from(verified);
             }
             Outcome::NotSealed => self.not_sealed += 1,
+            Outcome::Cleared => self.cleared += 1,
+            Outcome::WouldClear => self.would_clear += 1,
             Outcome::Changed => self.changed.push(address),
             Outcome::Failed(reason) => self.failed.push(RowFailure { address, reason }),
         }
@@ -244,6 +257,9 @@ enum Outcome {
         verified: bool,
     },
     NotSealed,
+    /// Repair: an account that never had k shares, removed.
+    Cleared,
+    WouldClear,
     Changed,
     Failed(String),
 }
@@ -253,6 +269,10 @@ enum Outcome {
 enum Job {
     Migrate,
     Reseal,
+    /// Make the shares of one provider's slot again.
+    Repair {
+        slot: usize,
+    },
 }
 
 impl Job {
@@ -260,6 +280,7 @@ impl Job {
         match self {
             Job::Migrate => "migrate",
             Job::Reseal => "reseal",
+            Job::Repair { .. } => "repair",
         }
     }
 }
@@ -312,11 +333,14 @@ async fn drive(
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Report> {
-    ensure_whole_keys(custodian, job.name())?;
+    if !matches!(job, Job::Repair { .. }) {
+        ensure_whole_keys(custodian, job.name())?;
+    }
     let started = Instant::now();
     let operation = match job {
         Job::Migrate => Operation::Migrate,
         Job::Reseal => Operation::Reseal,
+        Job::Repair { .. } => Operation::Repair,
     };
     if matches!(job, Job::Reseal)
         && !options.allow_downgrade
@@ -332,11 +356,18 @@ async fn drive(
     // Each key a reseal moves is recorded under the run's id.
     let mover = Arc::new(Requester { request_id: run.run_id.clone(), ..requester.clone() });
     let mut report = Report::new(operation, run.run_id, custodian.table(), target.id(), options.dry_run);
-    let total = custodian.store().describe().await?.item_count;
+    let (total, pages) = match job {
+        // Every address any provider holds: the one being repaired may hold none.
+        Job::Repair { .. } => (None, union_scan(custodian.custody().providers(), options.segments)),
+        _ => (
+            custodian.store().describe().await?.item_count,
+            parallel_scan(Arc::clone(custodian.store()), options.segments, PAGE_SIZE),
+        ),
+    };
     progress.send_replace(report.progress(total, started.elapsed()));
 
     let concurrency = options.concurrency.max(1);
-    let mut pages = Some(parallel_scan(Arc::clone(custodian.store()), options.segments, PAGE_SIZE));
+    let mut pages = Some(pages);
     let mut queue: VecDeque<Item> = VecDeque::new();
     let mut rows: JoinSet<(String, Outcome)> = JoinSet::new();
     let mut tick = tokio::time::interval(TICK);
@@ -361,6 +392,7 @@ async fn drive(
                 let outcome = match job {
                     Job::Migrate => migrate::row(&custodian, target.as_ref(), item, dry_run).await,
                     Job::Reseal => reseal::row(&custodian, target.as_ref(), item, dry_run, &mover).await,
+                    Job::Repair { slot } => repair::row(&custodian, slot, &address, dry_run).await,
                 };
                 (address, outcome)
             });
@@ -400,6 +432,45 @@ async fn drive(
     report.elapsed = started.elapsed();
     progress.send_replace(report.progress(total, report.elapsed));
     Ok(report)
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Every address any provider holds, once, as items: each provider's table
+/// is scanned in turn. A provider that cannot be scanned is named on the
+/// log and passed over; its addresses are found at the others.
+fn union_scan(providers: &[crate::custody::Provider], segments: u32) -> mpsc::Receiver<Result<Vec<Item>>> {
+    let stores: Vec<(String, Arc<dyn crate::store::AccountStore>)> =
+        providers.iter().map(|p| (p.name.clone(), Arc::clone(&p.store))).collect();
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        let mut seen = std::collections::HashSet::new();
+        for (name, store) in stores {
+            let mut pages = parallel_scan(store, segments, PAGE_SIZE);
+            while let Some(page) = pages.recv().await {
+                match page {
+                    Ok(items) => {
+                        let fresh: Vec<Item> = items
+                            .into_iter()
+                            .filter(|item| item.address().is_some_and(|a| seen.insert(a.to_owned())))
+                            .collect();
+                        if !fresh.is_empty() && tx.send(Ok(fresh)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            "provider {name} could not be scanned, so only the others' addresses are seen: {e}"
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
 }
 
 /// The next page of the scan, or never once the scan is dropped.

@@ -174,82 +174,98 @@ fn describe(set: &ShareSet) -> String {
     set.unanswered().iter().map(|(provider, why)| format!("{provider}: {why}")).collect::<Vec<_>>().join("; ")
 }
 
-/// One share opened by its provider's seal, in its own slot.
-struct Opened {
-    epoch: u32,
-    commitments: Commitments,
-    share: Share,
+/// One share opened by its provider's seal, in its own slot, and verified
+/// against its commitments.
+pub(super) struct Opened {
+    pub(super) epoch: u32,
+    pub(super) commitments: Commitments,
+    pub(super) share: Share,
 }
 
 /// Opens every share that was read, each with its own provider's seal
-/// and binding, verifies each against its commitments, and combines k of
-/// the newest epoch that has k valid ones. The key must derive the
-/// record's address; the shares are zeroized when dropped here.
-pub(super) async fn open(custody: &ShardedCustody, record: &AccountRecord) -> Result<KeyMaterial> {
-    let StoredKey::Sharded(set) = &record.key else {
-        return Err(record.integrity("a sharded environment holds shares; this record holds a whole key"));
-    };
-    let address = record.address;
-    let opened = custody
+/// and its slot's binding, and verifies each against its commitments; the
+/// answers in slot order. Nothing is combined here.
+pub(super) async fn open_each(
+    custody: &ShardedCustody,
+    address: Address,
+    set: &ShareSet,
+) -> Vec<Result<Opened>> {
+    custody
         .each(|slot, provider| {
             let answer = set.slots.get(slot).map(|s| &s.answer);
             async move {
-                let Some(SlotAnswer::Share(share)) = answer else {
-                    return Err(Error::Unseal {
-                        address: address.to_string(),
-                        reason: "no share was read".into(),
-                    });
+                let unseal = |reason: String| Error::Unseal { address: address.to_string(), reason };
+                let share = match answer {
+                    Some(SlotAnswer::Share(share)) => share,
+                    Some(SlotAnswer::Failed(why)) => return Err(unseal(why.clone())),
+                    _ => return Err(unseal("holds no share".into())),
                 };
                 let digest = share.commitments_digest();
                 let ctx = SealContext::share(&address, provider.store.table(), share.binding(&digest));
                 let value = provider.sealer.open_secret(ctx, &share.seal, &share.blob).await?;
                 let share_value = Share::from_parts(share.index, value);
                 if !share.commitments.verify(&share_value) {
-                    return Err(Error::Unseal {
-                        address: address.to_string(),
-                        reason: format!("share {} does not verify against its commitments", share.index),
-                    });
+                    return Err(unseal(format!(
+                        "share {} does not verify against its commitments",
+                        share.index
+                    )));
                 }
                 Ok(Opened { epoch: share.epoch, commitments: share.commitments.clone(), share: share_value })
             }
         })
-        .await;
-    let mut problems: Vec<String> = Vec::new();
-    let mut valid: Vec<Opened> = Vec::new();
-    for ((answer, slot), provider) in opened.into_iter().zip(&set.slots).zip(&custody.providers) {
-        match (answer, &slot.answer) {
-            (Ok(opened), _) => valid.push(opened),
-            (Err(_), SlotAnswer::Missing) => problems.push(format!("{}: holds no share", provider.name)),
-            (Err(_), SlotAnswer::Failed(why)) => problems.push(format!("{}: {why}", provider.name)),
-            (Err(e), SlotAnswer::Share(_)) => {
-                problems.push(format!("{}: {}", provider.name, e.record_reason()))
-            }
-        }
-    }
-    for problem in &problems {
-        tracing::warn!(address = %address, "opening {address} without provider {problem}");
-    }
-    // The newest epoch with k valid shares; epochs never mix.
+        .await
+}
+
+/// The newest epoch that has at least k valid shares (of one set of
+/// commitments), those shares and the commitments; epochs never mix.
+pub(super) fn newest_quorum(
+    custody: &ShardedCustody,
+    opened: &[Result<Opened>],
+) -> Option<(u32, Vec<Share>, Commitments)> {
+    let valid: Vec<&Opened> = opened.iter().filter_map(|o| o.as_ref().ok()).collect();
     let mut epochs: Vec<u32> = valid.iter().map(|o| o.epoch).collect();
     epochs.sort_unstable_by(|a, b| b.cmp(a));
     epochs.dedup();
-    for epoch in epochs {
-        let group: Vec<&Opened> = valid.iter().filter(|o| o.epoch == epoch).collect();
-        let commitments = &group[0].commitments;
-        let shares: Vec<Share> =
-            group.iter().filter(|o| &o.commitments == commitments).map(|o| o.share.clone()).collect();
-        if shares.len() < custody.quorum() {
-            continue;
-        }
-        let (key, _) = vss::combine(&shares, commitments)
-            .map_err(|e| record.integrity(format!("the shares of epoch {epoch} did not combine: {e}")))?;
-        let secret: Zeroizing<[u8; 32]> = key.reveal_bytes();
-        return verified_key(record, &secret);
-    }
-    Err(Error::Quorum {
-        operation: "open their share",
-        needed: custody.quorum(),
-        got: valid.len(),
-        failures: problems.join("; "),
+    epochs.into_iter().find_map(|epoch| {
+        let first = valid.iter().find(|o| o.epoch == epoch)?;
+        let shares: Vec<Share> = valid
+            .iter()
+            .filter(|o| o.epoch == epoch && o.commitments == first.commitments)
+            .map(|o| o.share.clone())
+            .collect();
+        (shares.len() >= custody.quorum()).then(|| (epoch, shares, first.commitments.clone()))
     })
+}
+
+/// Opens the shares, combines k of the newest epoch that has k valid ones,
+/// and checks the key derives the record's address; every share and the
+/// key are zeroized when dropped here.
+pub(super) async fn open(custody: &ShardedCustody, record: &AccountRecord) -> Result<KeyMaterial> {
+    let StoredKey::Sharded(set) = &record.key else {
+        return Err(record.integrity("a sharded environment holds shares; this record holds a whole key"));
+    };
+    let address = record.address;
+    let opened = open_each(custody, address, set).await;
+    let problems: Vec<String> = opened
+        .iter()
+        .zip(&custody.providers)
+        .filter_map(|(answer, provider)| {
+            Some(format!("{}: {}", provider.name, answer.as_ref().err()?.record_reason()))
+        })
+        .collect();
+    for problem in &problems {
+        tracing::warn!(address = %address, "opening {address} without provider {problem}");
+    }
+    let Some((_, shares, commitments)) = newest_quorum(custody, &opened) else {
+        return Err(Error::Quorum {
+            operation: "open their share",
+            needed: custody.quorum(),
+            got: opened.iter().filter(|o| o.is_ok()).count(),
+            failures: problems.join("; "),
+        });
+    };
+    let (key, _) = vss::combine(&shares, &commitments)
+        .map_err(|e| record.integrity(format!("the shares did not combine: {e}")))?;
+    let secret: Zeroizing<[u8; 32]> = key.reveal_bytes();
+    verified_key(record, &secret)
 }

@@ -11,6 +11,9 @@
 //!   seal binds all three.
 
 mod keys;
+mod repair;
+
+pub use repair::SlotRepair;
 
 use std::future::Future;
 use std::time::Duration;
@@ -70,6 +73,11 @@ impl ShardedCustody {
 
     pub fn threshold(&self) -> u8 {
         self.threshold
+    }
+
+    /// The providers' names, in slot order.
+    pub fn providers_named(&self) -> Vec<&str> {
+        self.providers.iter().map(|p| p.name.as_str()).collect()
     }
 
     fn count(&self) -> u8 {
@@ -171,6 +179,10 @@ impl Custody for ShardedCustody {
 
     fn whole_keys(&self) -> Option<&Provider> {
         None
+    }
+
+    fn sharded(&self) -> Option<&ShardedCustody> {
+        Some(self)
     }
 
     async fn create(&self, account: NewAccount) -> Result<AccountRecord> {
