@@ -12,6 +12,7 @@ mod measure;
 mod report;
 mod runtime_api;
 mod setup;
+mod sharded;
 mod typed_data;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,9 @@ struct Args {
     /// Only the Lambda setter, getter and signer rows (a smoke test of them)
     #[arg(long, hide = true)]
     only_lambda: bool,
+    /// Only the sharded custody rows
+    #[arg(long, hide = true)]
+    only_sharded: bool,
     #[command(subcommand)]
     tool: Option<Tool>,
 }
@@ -128,6 +132,10 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client, endpoint: &str) -> 
         let _ = std::fs::remove_dir_all(&dir);
         return rows;
     }
+    if args.only_sharded {
+        measure::warm_up(client, endpoint).await?;
+        return sharded::rows(client, endpoint, args.ops).await;
+    }
     let rossignol = setup::binary(args.binaries.as_deref(), "rossignol")?;
     let mut rows = Vec::new();
     let note = |text: &str| text.to_owned();
@@ -167,6 +175,9 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client, endpoint: &str) -> 
         target: Target::RateRatioAtLeast(0.8),
         note: note("consistent GetItem + AES-GCM open + address check vs consistent GetItem"),
     });
+
+    eprintln!("bench: sharded custody against a single store ({} operations each)", args.ops);
+    rows.extend(sharded::rows(client, endpoint, args.ops).await?);
 
     eprintln!("bench: bulk create ({} accounts)", args.bulk);
     let bulk_table = setup::unique("bench_bulk");

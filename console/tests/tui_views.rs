@@ -7,7 +7,7 @@ mod tui_support;
 use ratatui::crossterm::event::KeyCode;
 use rossignol_console::tui::app::Action;
 use rossignol_console::tui::app::App;
-use rossignol_console::tui::app::model::{Row, TrailEntry};
+use rossignol_console::tui::app::model::{AccountView, Row, TrailEntry};
 use rossignol_core::config::Environment;
 use tui_support::*;
 
@@ -103,6 +103,39 @@ fn details_show_the_whole_public_key_and_their_own_keys() {
             assert!(footer.contains(word), "{footer}");
         }
         assert!(!footer.contains("create"), "the list's keys are not the details' keys: {footer}");
+    }
+}
+
+#[test]
+fn details_show_each_providers_share_and_which_did_not_answer() {
+    use rossignol_console::tui::app::model::ShareLine;
+    let mut app = console(local(), rows(1..=3), false);
+    send(&mut app, KeyCode::Enter.into_action());
+    let generation = app.generation;
+    let line = |text: &str, answered| ShareLine { text: text.into(), answered };
+    let view = AccountView {
+        seal: Some("sharded 2-of-3".into()),
+        shares: vec![
+            line("aws: share 1, epoch 1, kms:alias/rossignol-vault", true),
+            line("pg: did not answer (PostgreSQL at db:5432 is unavailable)", false),
+            line("offline: share 3, epoch 1, local:0123456789abcdef", true),
+        ],
+        ..account(1)
+    };
+    send(
+        &mut app,
+        Action::Opened {
+            generation,
+            address: view.address.clone(),
+            record: Ok(Row::Account(view)),
+            trail: Ok(Vec::new()),
+        },
+    );
+    let text = screen_text(&render_at(&mut app, 120, 40)).join("\n");
+    for expected in
+        ["sharded 2-of-3", "shares", "aws: share 1, epoch 1", "pg: did not answer", "offline: share 3"]
+    {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }
 }
 

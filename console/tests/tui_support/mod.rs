@@ -78,6 +78,7 @@ pub fn account(n: u8) -> AccountView {
         schema_version: 1,
         legacy: false,
         disabled: None,
+        shares: Vec::new(),
     }
 }
 

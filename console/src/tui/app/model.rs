@@ -27,6 +27,17 @@ pub struct AccountView {
     pub legacy: bool,
     /// When it was disabled (and by whom), if it is.
     pub disabled: Option<String>,
+    /// A sharded account's slots, one line per provider: which share it
+    /// holds, or why it gave none. Empty for a whole key.
+    pub shares: Vec<ShareLine>,
+}
+
+/// One provider's slot of a sharded account, as the details show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareLine {
+    pub text: String,
+    /// False when the provider gave no share: shown as a warning.
+    pub answered: bool,
 }
 
 impl From<&AccountRecord> for AccountView {
@@ -47,8 +58,30 @@ impl From<&AccountRecord> for AccountView {
                     None => format!("since {at}"),
                 }
             }),
+            shares: share_lines(record),
         }
     }
+}
+
+/// `aws: share 1, epoch 1, kms:alias/v` per provider; a provider that gave
+/// no share says why.
+fn share_lines(record: &AccountRecord) -> Vec<ShareLine> {
+    use rossignol_core::custody::share::SlotAnswer;
+    use rossignol_core::store::StoredKey;
+    let StoredKey::Sharded(set) = &record.key else { return Vec::new() };
+    set.slots
+        .iter()
+        .map(|slot| {
+            let (text, answered) = match &slot.answer {
+                SlotAnswer::Share(share) => {
+                    (format!("share {}, epoch {}, {}", share.index, share.epoch, share.seal), true)
+                }
+                SlotAnswer::Missing => ("no share".to_owned(), false),
+                SlotAnswer::Failed(why) => (format!("did not answer ({why})"), false),
+            };
+            ShareLine { text: format!("{}: {text}", slot.provider), answered }
+        })
+        .collect()
 }
 
 impl AccountView {

@@ -82,8 +82,12 @@ fn attributes<'a>(view: &'a AccountView, room: usize, theme: &Theme) -> Vec<Line
     let mut lines =
         vec![field("address", Span::raw(view.address.as_str())), field("scheme", Span::raw(view.scheme))];
     lines.extend(wrapped("public_key", public_key, room));
+    lines.push(field("seal", seal));
+    for (i, share) in view.shares.iter().enumerate() {
+        let style = if share.answered { theme.dim() } else { theme.warning() };
+        lines.push(field(if i == 0 { "shares" } else { "" }, Span::styled(share.text.as_str(), style)));
+    }
     lines.extend([
-        field("seal", seal),
         field("created_at", Span::raw(view.created_at.as_ref().map_or_else(|| "-".to_owned(), format_time))),
         field("created_by", Span::raw(view.created_by.as_deref().unwrap_or("-"))),
         field("schema_version", Span::raw(view.schema_version.to_string())),
