@@ -175,9 +175,15 @@ pub enum Command {
         #[command(flatten)]
         bulk: Bulk,
     },
+    /// Sharded: give every account new shares of the same key (a new epoch), so shares taken
+    /// before are worthless; resumable, and no old share is given up before every new one is read back
+    Refresh {
+        #[command(flatten)]
+        bulk: Bulk,
+    },
 }
 
-/// How `migrate`, `reseal` and `repair` run.
+/// How `migrate`, `reseal`, `repair` and `refresh` run.
 #[derive(Debug, Args)]
 pub struct Bulk {
     /// Report what would be written, write nothing

@@ -48,6 +48,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate { bulk } => {
             crate::lifecycle::migrate(env, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out).await
         }
+        Command::Refresh { bulk } => {
+            crate::lifecycle::refresh(env, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out).await
+        }
         Command::Repair { provider, bulk } => {
             crate::lifecycle::repair(
                 env,

@@ -49,6 +49,21 @@ pub async fn repair(
     .await
 }
 
+/// `rossignol refresh`: every account's shares re-randomised.
+pub async fn refresh(
+    env: &Environment,
+    dry_run: bool,
+    concurrency: usize,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    let how = Bulk { operation: Operation::Refresh, dry_run, concurrency, json };
+    bulk(env, how, out, async |custodian, options, requester, tx| {
+        lifecycle::refresh::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await
+    })
+    .await
+}
+
 /// How one bulk command runs.
 struct Bulk {
     operation: Operation,
@@ -241,6 +256,8 @@ fn done_word(operation: Operation, dry_run: bool) -> &'static str {
         (Operation::Reseal, true) => "to reseal",
         (Operation::Repair, false) => "repaired",
         (Operation::Repair, true) => "to repair",
+        (Operation::Refresh, false) => "refreshed",
+        (Operation::Refresh, true) => "to refresh",
     }
 }
 
@@ -268,6 +285,7 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
         Operation::Migrate => "already sealed",
         Operation::Reseal => "already under it",
         Operation::Repair => "already sound",
+        Operation::Refresh => "already done",
     };
     let mut lines = Vec::new();
     if report.dry_run {
@@ -282,6 +300,7 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
                 Operation::Migrate => "would be migrated",
                 Operation::Reseal => "would be resealed",
                 Operation::Repair => "would be repaired",
+                Operation::Refresh => "would be refreshed",
             },
             report.target_seal,
             report.already_done,

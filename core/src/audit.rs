@@ -596,6 +596,15 @@ async fn check_item(
             if let Err(detail) = seal::check_shape(&share.seal, &share.blob) {
                 problems.push((FindingKind::MalformedSealedKey, detail));
             }
+            if let Some(next) = &share.next {
+                problems.push((
+                    FindingKind::SharesDisagree,
+                    format!(
+                        "a refresh to epoch {} is unfinished; `rossignol refresh` finishes it",
+                        next.epoch
+                    ),
+                ));
+            }
             if !known_seals.contains(&share.seal.as_str()) {
                 let primary = place.provider.sealer.id();
                 problems

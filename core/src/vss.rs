@@ -252,6 +252,49 @@ pub fn share_at(shares: &[Share], commitments: &Commitments, index: u8) -> Resul
     if commitments.verify(&share) { Ok(share) } else { Err(VssError::InvalidShare { index }) }
 }
 
+/// New shares of the same key (proactive refresh): each share plus a
+/// random polynomial whose constant term is zero, evaluated at its index,
+/// and the commitments to match (the first, the public key, unchanged).
+/// Every share must verify; the key is never rebuilt, and a share of the
+/// old polynomial says nothing about the new one.
+pub fn refresh(
+    shares: &[Share],
+    commitments: &Commitments,
+    rng: &mut impl CryptoRngCore,
+) -> Result<(Vec<Share>, Commitments), VssError> {
+    if let Some(bad) = shares.iter().find(|share| !commitments.verify(share)) {
+        return Err(VssError::InvalidShare { index: bad.index });
+    }
+    let points = commitments.points()?;
+    let mut coefficients: Vec<Scalar> =
+        (1..points.len()).map(|_| <Scalar as k256::elliptic_curve::Field>::random(&mut *rng)).collect();
+    let mut refreshed = Vec::with_capacity(shares.len());
+    for share in shares {
+        let mut value = share.scalar().ok_or(VssError::InvalidShare { index: share.index })?;
+        let x = Scalar::from(u64::from(share.index));
+        let mut power = x;
+        for coefficient in &coefficients {
+            value += *coefficient * power;
+            power *= x;
+        }
+        refreshed.push(Share { index: share.index, value: Zeroizing::new(value.to_repr().into()) });
+        value.zeroize();
+    }
+    let mut updated = vec![commitments.0[0]];
+    for (point, coefficient) in points[1..].iter().zip(&coefficients) {
+        updated.push(commitment_bytes(&Verifier::from(point.0 + ProjectivePoint::GENERATOR * coefficient)));
+    }
+    for coefficient in &mut coefficients {
+        coefficient.zeroize();
+    }
+    let updated = Commitments(updated);
+    if refreshed.iter().all(|share| updated.verify(share)) {
+        Ok((refreshed, updated))
+    } else {
+        Err(VssError::WrongKey)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +397,30 @@ mod tests {
             let secret = set.combine().unwrap();
             prop_assert_ne!(<[u8; 32]>::from(secret.0.to_repr()), *key.reveal_bytes());
         }
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_key_and_changes_every_share() {
+        let key = PrivateKey::generate(&mut rng(21));
+        let (shares, commitments) = split(&key, 3, 5, &mut rng(22)).unwrap_or_else(|e| panic!("{e}"));
+        let (fresh, renewed) = refresh(&shares, &commitments, &mut rng(23)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(renewed.address(), Ok(key.address()), "the public key is kept");
+        assert_ne!(renewed, commitments);
+        for (old, new) in shares.iter().zip(&fresh) {
+            assert_eq!(old.index(), new.index());
+            assert_ne!(old.reveal_value(), new.reveal_value(), "share {} changed", old.index());
+            assert!(renewed.verify(new) && !renewed.verify(old) && !commitments.verify(new));
+        }
+        let (combined, _) = combine(&fresh[2..], &renewed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(combined.reveal_bytes(), key.reveal_bytes());
+        // Old and new shares never combine to the key.
+        let mixed = [shares[0].clone(), fresh[1].clone(), fresh[2].clone()];
+        assert!(matches!(combine(&mixed, &renewed), Err(VssError::TooFew { valid: 2, threshold: 3 })));
+        let mut bad = shares.clone();
+        bad[4] = Share::from_parts(5, Zeroizing::new([7; 32]));
+        assert_eq!(
+            refresh(&bad, &commitments, &mut rng(24)).unwrap_err(),
+            VssError::InvalidShare { index: 5 }
+        );
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rand_core::{OsRng, RngCore};
 use rossignol_core::audit::{self, AuditOptions, AuditReport, FindingKind, Progress};
-use rossignol_core::custody::share::SealedShare;
+use rossignol_core::custody::share::{NextShare, SealedShare};
 use rossignol_core::custody::{Provider, ShardedCustody};
 use rossignol_core::lifecycle;
 use rossignol_core::seal::{KmsSealer, LocalSealer, SealContext, Sealer, ShareBinding, TransitSealer};
@@ -159,6 +159,7 @@ for_each_setup!(
     one_disabled_share_refuses_the_key,
     the_audit_names_the_provider_and_the_slot,
     repair_restores_a_wiped_provider_exactly,
+    refresh_keeps_every_key_and_changes_every_share,
 );
 
 fn requester() -> Requester {
@@ -576,4 +577,88 @@ async fn repair_restores_a_wiped_provider_exactly(s: &Sharded) {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("its providers are aws, pg, offline"), "{err}");
+}
+
+async fn refresh(custodian: &Custodian, dry_run: bool) -> lifecycle::Report {
+    let (progress, _) = tokio::sync::watch::channel(lifecycle::Progress::default());
+    let options = lifecycle::Options { dry_run, ..lifecycle::Options::default() };
+    lifecycle::refresh::run(custodian, options, &requester(), progress, Arc::default()).await.unwrap()
+}
+
+async fn refresh_keeps_every_key_and_changes_every_share(s: &Sharded) {
+    let keys = [create(s).await, create(s).await, create(s).await];
+    let mut before = Vec::new();
+    for key in &keys {
+        let mut shares = Vec::new();
+        for slot in 0..3 {
+            shares.push(opened_share(s, slot, &key.address()).await);
+        }
+        before.push(shares);
+    }
+    let dry = refresh(&s.custodian, true).await;
+    assert_eq!((dry.would_write, dry.written), (3, 0), "{dry:?}");
+    assert_eq!(share_of(&s.item(0, &keys[0].address()).await.unwrap()).epoch, 1, "a dry run changes nothing");
+
+    let report = refresh(&s.custodian, false).await;
+    assert_eq!(report.written, 3, "{report:?}");
+    for (key, old) in keys.iter().zip(&before) {
+        let address = key.address();
+        for (slot, old) in old.iter().enumerate() {
+            let share = share_of(&s.item(slot, &address).await.unwrap());
+            assert_eq!((share.epoch, share.next.is_none()), (2, true));
+            assert_ne!(*opened_share(s, slot, &address).await, **old, "slot {slot}'s share changed");
+        }
+        assert_eq!(*reveal(&s.custodian, &address).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+    }
+    assert_eq!(findings(&audit(s, true).await), []);
+
+    // With a provider down nothing is refreshed, and nothing is changed.
+    let refused = refresh(&s.with_dead(2).await, false).await;
+    assert_eq!((refused.written, refused.failed.len()), (0, 3), "{refused:?}");
+    assert!(refused.failed[0].reason.contains("a refresh needs every provider"), "{refused:?}");
+    assert!(share_of(&s.item(0, &keys[0].address()).await.unwrap()).next.is_none());
+
+    // A run stopped after two providers took their new share (written here
+    // as the run would): every key still opens, and the audit says so.
+    let address = keys[0].address();
+    let mut current = Vec::new();
+    for slot in 0..3 {
+        current.push(Share::from_parts(slot as u8 + 1, opened_share(s, slot, &address).await));
+    }
+    let commitments = share_of(&s.item(0, &address).await.unwrap()).commitments;
+    let (fresh, renewed) = vss::refresh(&current, &commitments, &mut OsRng).unwrap();
+    let digest = rossignol_core::custody::share::commitments_digest(&renewed);
+    for (slot, (provider, share)) in s.providers.iter().zip(&fresh).take(2).enumerate() {
+        let binding = ShareBinding { index: slot as u8 + 1, epoch: 3, commitments: &digest };
+        let ctx = SealContext::share(&address, provider.store.table(), binding);
+        let blob = provider.sealer.seal_secret(ctx, share.reveal_value()).await.unwrap();
+        let item = s.item(slot, &address).await.unwrap();
+        let mut record = AccountRecord::from_item(&item).unwrap();
+        let StoredKey::Share(share) = &mut record.key else { panic!("a share") };
+        share.next = Some(Box::new(NextShare {
+            epoch: 3,
+            commitments: renewed.clone(),
+            seal: provider.sealer.id().to_owned(),
+            blob,
+        }));
+        s.put(slot, &item, &record.to_item().unwrap()).await;
+    }
+    assert_eq!(*reveal(&s.custodian, &address).await.unwrap().reveal_bytes(), *keys[0].reveal_bytes());
+    let kinds: Vec<FindingKind> = audit(s, false).await.findings.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FindingKind::SharesDisagree, FindingKind::SharesDisagree], "{kinds:?}");
+    // The next run finishes it from the two new shares: the stopped run's
+    // polynomial, epoch 3, everywhere (the other accounts get epoch 3 too).
+    let finished = refresh(&s.custodian, false).await;
+    assert_eq!(finished.written, 3, "{finished:?}");
+    for (slot, share) in fresh.iter().enumerate() {
+        assert_eq!(*opened_share(s, slot, &address).await, **share.reveal_value(), "slot {slot}");
+    }
+    for key in &keys {
+        for slot in 0..3 {
+            let share = share_of(&s.item(slot, &key.address()).await.unwrap());
+            assert_eq!((share.epoch, share.next.is_none()), (3, true));
+        }
+        assert_eq!(*reveal(&s.custodian, &key.address()).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+    }
+    assert_eq!(findings(&audit(s, true).await), []);
 }

@@ -14,7 +14,10 @@ use tiny_keccak::{Hasher as _, Keccak};
 
 use crate::seal::ShareBinding;
 use crate::store::item::{Attr, Item};
-use crate::store::record::{COMMITMENTS, EPOCH, SEAL, SEALED_SHARE, SHARE_INDEX, SHARES, THRESHOLD};
+use crate::store::record::{
+    COMMITMENTS, EPOCH, NEXT_COMMITMENTS, NEXT_EPOCH, NEXT_SEAL, NEXT_SEALED_SHARE, SEAL, SEALED_SHARE,
+    SHARE_INDEX, SHARES, THRESHOLD,
+};
 use crate::vss::{self, Commitments};
 
 /// One provider's share of a sharded key, sealed by that provider's seal.
@@ -29,6 +32,45 @@ pub struct SealedShare {
     pub commitments: Commitments,
     pub seal: String,
     pub blob: Vec<u8>,
+    /// A refresh under way: the share of the next epoch, same index.
+    pub next: Option<Box<NextShare>>,
+}
+
+/// The next epoch's share of the same slot, written by a refresh before
+/// any provider gives up its current one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NextShare {
+    pub epoch: u32,
+    pub commitments: Commitments,
+    pub seal: String,
+    pub blob: Vec<u8>,
+}
+
+impl fmt::Debug for NextShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "NextShare {{ epoch: {}, seal: {:?}, blob: {} bytes }}",
+            self.epoch,
+            self.seal,
+            self.blob.len()
+        )
+    }
+}
+
+impl SealedShare {
+    /// The pending share as a share of its own (to open, or to promote).
+    pub fn next_share(&self) -> Option<SealedShare> {
+        let next = self.next.as_deref()?;
+        Some(SealedShare {
+            epoch: next.epoch,
+            commitments: next.commitments.clone(),
+            seal: next.seal.clone(),
+            blob: next.blob.clone(),
+            next: None,
+            ..self.clone()
+        })
+    }
 }
 
 impl fmt::Debug for SealedShare {
@@ -42,7 +84,11 @@ impl fmt::Debug for SealedShare {
             self.epoch,
             self.seal,
             self.blob.len()
-        )
+        )?;
+        if let Some(next) = &self.next {
+            write!(f, " (next: epoch {}, {} bytes)", next.epoch, next.blob.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -103,6 +149,15 @@ impl SealedShare {
         item.insert(SHARES, Attr::N(self.count.to_string()));
         item.insert(EPOCH, Attr::N(self.epoch.to_string()));
         item.insert(COMMITMENTS, Attr::S(format_commitments(&self.commitments)));
+        for name in [NEXT_SEALED_SHARE, NEXT_SEAL, NEXT_EPOCH, NEXT_COMMITMENTS] {
+            item.0.remove(name);
+        }
+        if let Some(next) = &self.next {
+            item.insert(NEXT_SEALED_SHARE, Attr::B(next.blob.clone()));
+            item.insert(NEXT_SEAL, Attr::S(next.seal.clone()));
+            item.insert(NEXT_EPOCH, Attr::N(next.epoch.to_string()));
+            item.insert(NEXT_COMMITMENTS, Attr::S(format_commitments(&next.commitments)));
+        }
     }
 
     /// Reads the share's attributes of an item that has `sealed_share`.
@@ -139,6 +194,18 @@ impl SealedShare {
             commitments: parse_commitments(text(COMMITMENTS)?)?,
             seal: text(SEAL)?.to_owned(),
             blob,
+            next: match item.get(NEXT_SEALED_SHARE) {
+                None => None,
+                Some(Attr::B(blob)) => Some(Box::new(NextShare {
+                    epoch: number(NEXT_EPOCH)?,
+                    commitments: parse_commitments(text(NEXT_COMMITMENTS)?)?,
+                    seal: text(NEXT_SEAL)?.to_owned(),
+                    blob: blob.clone(),
+                })),
+                Some(other) => {
+                    return Err(format!("`{NEXT_SEALED_SHARE}` is of type {}, not B", other.type_name()));
+                }
+            },
         };
         if share.threshold < 2 || share.threshold > share.count || share.index > share.count {
             return Err(format!(
@@ -221,6 +288,7 @@ mod tests {
             commitments,
             seal: "local:0011223344556677".into(),
             blob: vec![1, 2, 3],
+            next: None,
         };
         let mut item = Item::default();
         share.write(&mut item);

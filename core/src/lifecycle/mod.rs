@@ -20,6 +20,7 @@
 //! for every key it moves, before it moves it.
 
 pub mod migrate;
+pub mod refresh;
 pub mod repair;
 pub mod reseal;
 
@@ -72,6 +73,7 @@ pub enum Operation {
     Migrate,
     Reseal,
     Repair,
+    Refresh,
 }
 
 impl Operation {
@@ -80,6 +82,7 @@ impl Operation {
             Operation::Migrate => "migrate",
             Operation::Reseal => "reseal",
             Operation::Repair => "repair",
+            Operation::Refresh => "refresh",
         }
     }
 }
@@ -273,6 +276,8 @@ enum Job {
     Repair {
         slot: usize,
     },
+    /// Give every account a new polynomial of the same key.
+    Refresh,
 }
 
 impl Job {
@@ -281,6 +286,7 @@ impl Job {
             Job::Migrate => "migrate",
             Job::Reseal => "reseal",
             Job::Repair { .. } => "repair",
+            Job::Refresh => "refresh",
         }
     }
 }
@@ -333,7 +339,7 @@ async fn drive(
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Report> {
-    if !matches!(job, Job::Repair { .. }) {
+    if matches!(job, Job::Migrate | Job::Reseal) {
         ensure_whole_keys(custodian, job.name())?;
     }
     let started = Instant::now();
@@ -341,6 +347,7 @@ async fn drive(
         Job::Migrate => Operation::Migrate,
         Job::Reseal => Operation::Reseal,
         Job::Repair { .. } => Operation::Repair,
+        Job::Refresh => Operation::Refresh,
     };
     if matches!(job, Job::Reseal)
         && !options.allow_downgrade
@@ -358,7 +365,9 @@ async fn drive(
     let mut report = Report::new(operation, run.run_id, custodian.table(), target.id(), options.dry_run);
     let (total, pages) = match job {
         // Every address any provider holds: the one being repaired may hold none.
-        Job::Repair { .. } => (None, union_scan(custodian.custody().providers(), options.segments)),
+        Job::Repair { .. } | Job::Refresh => {
+            (None, union_scan(custodian.custody().providers(), options.segments))
+        }
         _ => (
             custodian.store().describe().await?.item_count,
             parallel_scan(Arc::clone(custodian.store()), options.segments, PAGE_SIZE),
@@ -393,6 +402,7 @@ async fn drive(
                     Job::Migrate => migrate::row(&custodian, target.as_ref(), item, dry_run).await,
                     Job::Reseal => reseal::row(&custodian, target.as_ref(), item, dry_run, &mover).await,
                     Job::Repair { slot } => repair::row(&custodian, slot, &address, dry_run).await,
+                    Job::Refresh => refresh::row(&custodian, &address, dry_run).await,
                 };
                 (address, outcome)
             });

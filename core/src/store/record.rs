@@ -41,6 +41,12 @@ pub const THRESHOLD: &str = "threshold";
 pub const SHARES: &str = "shares";
 pub const EPOCH: &str = "epoch";
 pub const COMMITMENTS: &str = "commitments";
+/// A refresh's new share, kept beside the current one until every
+/// provider holds its own (then it replaces the current share).
+pub const NEXT_SEALED_SHARE: &str = "next_sealed_share";
+pub const NEXT_SEAL: &str = "next_seal";
+pub const NEXT_EPOCH: &str = "next_epoch";
+pub const NEXT_COMMITMENTS: &str = "next_commitments";
 
 /// The schema version Rossignol writes.
 pub const CURRENT_SCHEMA: u32 = 1;

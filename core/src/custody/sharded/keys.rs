@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 use super::{ShardedCustody, failed};
 use crate::account::Address;
 use crate::custodian::verified_key;
+use crate::custody::Provider;
 use crate::custody::share::{SealedShare, ShareSet, Slot, SlotAnswer, commitments_digest};
 use crate::custody::{Custody as _, NewAccount};
 use crate::error::{Error, Result};
@@ -44,6 +45,7 @@ pub(super) async fn create(custody: &ShardedCustody, account: NewAccount) -> Res
                 commitments: commitments.clone(),
                 seal: provider.sealer.id().to_owned(),
                 blob: Vec::new(),
+                next: None,
             };
             let value = shares[slot].reveal_value();
             let digest = &digest;
@@ -194,26 +196,63 @@ pub(super) async fn open_each(
         .each(|slot, provider| {
             let answer = set.slots.get(slot).map(|s| &s.answer);
             async move {
-                let unseal = |reason: String| Error::Unseal { address: address.to_string(), reason };
-                let share = match answer {
-                    Some(SlotAnswer::Share(share)) => share,
-                    Some(SlotAnswer::Failed(why)) => return Err(unseal(why.clone())),
-                    _ => return Err(unseal("holds no share".into())),
-                };
-                let digest = share.commitments_digest();
-                let ctx = SealContext::share(&address, provider.store.table(), share.binding(&digest));
-                let value = provider.sealer.open_secret(ctx, &share.seal, &share.blob).await?;
-                let share_value = Share::from_parts(share.index, value);
-                if !share.commitments.verify(&share_value) {
-                    return Err(unseal(format!(
-                        "share {} does not verify against its commitments",
-                        share.index
-                    )));
+                match answer {
+                    Some(SlotAnswer::Share(share)) => open_one(provider, address, share).await,
+                    Some(SlotAnswer::Failed(why)) => Err(unsealed(address, why.clone())),
+                    _ => Err(unsealed(address, "holds no share".into())),
                 }
-                Ok(Opened { epoch: share.epoch, commitments: share.commitments.clone(), share: share_value })
             }
         })
         .await
+}
+
+/// The shares of a refresh under way (`next_sealed_share`), opened and
+/// verified like [`open_each`]; `None` for a slot without one.
+pub(super) async fn open_next(
+    custody: &ShardedCustody,
+    address: Address,
+    set: &ShareSet,
+) -> Vec<Option<Result<Opened>>> {
+    if !set.slots.iter().any(|s| matches!(&s.answer, SlotAnswer::Share(share) if share.next.is_some())) {
+        return set.slots.iter().map(|_| None).collect();
+    }
+    custody
+        .each(|slot, provider| {
+            let next = match set.slots.get(slot).map(|s| &s.answer) {
+                Some(SlotAnswer::Share(share)) => share.next_share(),
+                _ => None,
+            };
+            async move {
+                Ok(match next {
+                    Some(share) => Some(open_one(provider, address, &share).await),
+                    None => None,
+                })
+            }
+        })
+        .await
+        .into_iter()
+        .map(|answer| answer.unwrap_or_else(|e| Some(Err(e))))
+        .collect()
+}
+
+fn unsealed(address: Address, reason: String) -> Error {
+    Error::Unseal { address: address.to_string(), reason }
+}
+
+/// One share, opened with its provider's seal under its slot's binding,
+/// and verified against its commitments.
+pub(super) async fn open_one(provider: &Provider, address: Address, share: &SealedShare) -> Result<Opened> {
+    let digest = share.commitments_digest();
+    let ctx = SealContext::share(&address, provider.store.table(), share.binding(&digest));
+    let value = provider.sealer.open_secret(ctx, &share.seal, &share.blob).await?;
+    let share_value = Share::from_parts(share.index, value);
+    if !share.commitments.verify(&share_value) {
+        return Err(unsealed(
+            address,
+            format!("share {} does not verify against its commitments", share.index),
+        ));
+    }
+    Ok(Opened { epoch: share.epoch, commitments: share.commitments.clone(), share: share_value })
 }
 
 /// The newest epoch that has at least k valid shares (of one set of
@@ -245,7 +284,8 @@ pub(super) async fn open(custody: &ShardedCustody, record: &AccountRecord) -> Re
         return Err(record.integrity("a sharded environment holds shares; this record holds a whole key"));
     };
     let address = record.address;
-    let opened = open_each(custody, address, set).await;
+    let mut opened = open_each(custody, address, set).await;
+    let pending: Vec<Result<Opened>> = open_next(custody, address, set).await.into_iter().flatten().collect();
     let problems: Vec<String> = opened
         .iter()
         .zip(&custody.providers)
@@ -256,6 +296,8 @@ pub(super) async fn open(custody: &ShardedCustody, record: &AccountRecord) -> Re
     for problem in &problems {
         tracing::warn!(address = %address, "opening {address} without provider {problem}");
     }
+    // A refresh under way: its new epoch counts once k providers hold it.
+    opened.extend(pending);
     let Some((_, shares, commitments)) = newest_quorum(custody, &opened) else {
         return Err(Error::Quorum {
             operation: "open their share",

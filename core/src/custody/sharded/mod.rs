@@ -11,8 +11,10 @@
 //!   seal binds all three.
 
 mod keys;
+mod refresh;
 mod repair;
 
+pub use refresh::Refresh;
 pub use repair::SlotRepair;
 
 use std::future::Future;

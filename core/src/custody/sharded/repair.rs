@@ -97,6 +97,7 @@ impl ShardedCustody {
             commitments,
             seal: provider.sealer.id().to_owned(),
             blob: Vec::new(),
+            next: None,
         };
         let ctx = SealContext::share(&address, provider.store.table(), share.binding(&digest));
         share.blob = match provider.sealer.seal_secret(ctx, value.reveal_value()).await {

@@ -142,6 +142,10 @@ const RECORD_ATTRIBUTES: &[&str] = &[
     record::SHARES,
     record::EPOCH,
     record::COMMITMENTS,
+    record::NEXT_SEALED_SHARE,
+    record::NEXT_SEAL,
+    record::NEXT_EPOCH,
+    record::NEXT_COMMITMENTS,
 ];
 
 /// A condition that holds only while the stored item is still `current`:
