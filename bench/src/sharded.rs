@@ -1,7 +1,7 @@
-//! Sharded custody against a single store, side by side in one run: three
-//! providers (a DynamoDB Local table and a local seal each, 2-of-3) against
-//! one table with a local seal, on the same DynamoDB Local, in alternating
-//! rounds so that drift hurts both alike.
+//! Sharded custody against a single store, side by side in one run: the
+//! issue's three providers (DynamoDB Local, PostgreSQL and an embedded
+//! file, a local seal each, 2-of-3) against one DynamoDB Local table with
+//! a local seal, in alternating rounds so that drift hurts both alike.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 use rossignol_core::custody::{Provider, ShardedCustody};
 use rossignol_core::seal::LocalSealer;
+use rossignol_core::store::AccountStore;
 use rossignol_core::store::dynamo::DynamoTrail;
+use rossignol_core::store::embedded::EmbeddedStore;
+use rossignol_core::store::postgres::PostgresStore;
 use rossignol_core::{Address, Custodian};
 
 use crate::measure::{ROUNDS, rate};
@@ -20,17 +23,8 @@ use crate::setup;
 pub async fn rows(client: &aws_sdk_dynamodb::Client, endpoint: &str, ops: u64) -> anyhow::Result<Vec<Row>> {
     let single_table = setup::table(client, endpoint, &setup::unique("bench_single")).await?;
     let single = setup::custodian(client, single_table, &rossignol_core::secret::random_bytes());
-    let mut providers = Vec::new();
-    for name in ["aws", "pg", "offline"] {
-        let table = setup::unique(&format!("bench_shard_{name}"));
-        let store = setup::table(client, endpoint, &table).await?;
-        providers.push(Provider {
-            name: name.to_owned(),
-            store: Arc::new(store),
-            sealer: Arc::new(LocalSealer::from_key(&rossignol_core::secret::random_bytes())),
-            trail: Arc::new(DynamoTrail::new(client.clone(), DynamoTrail::default_table(&table))),
-        });
-    }
+    let providers =
+        vec![dynamodb_provider(client, endpoint).await?, postgres_provider().await?, embedded_provider()?];
     let sharded = Custodian::with_custody(Arc::new(ShardedCustody::new("bench_vault", 2, providers)?));
 
     let mut created: (Vec<Address>, Vec<Address>) = (Vec::new(), Vec::new());
@@ -46,7 +40,7 @@ pub async fn rows(client: &aws_sdk_dynamodb::Client, endpoint: &str, ops: u64) -
         ours: Figure::Rate(ours),
         raw: Some(Figure::Rate(theirs)),
         target: Target::RateRatioAtLeast(0.5),
-        note: "split + 3 local seals + 3 conditional PutItems at once vs 1 seal + 1 PutItem; 3 tables on one DynamoDB Local".into(),
+        note: "split + 3 seals + 3 conditional writes at once (DynamoDB Local, PostgreSQL, embedded) vs 1 seal + 1 PutItem".into(),
     }];
     let (sharded_addresses, single_addresses) = created;
     let (sharded, single) = (&sharded, &single);
@@ -72,9 +66,43 @@ pub async fn rows(client: &aws_sdk_dynamodb::Client, endpoint: &str, ops: u64) -
         ours: Figure::Rate(ours),
         raw: Some(Figure::Rate(theirs)),
         target: Target::RateRatioAtLeast(0.7),
-        note: "3 consistent GetItems at once + 3 opens + verify + combine vs 1 GetItem + 1 open".into(),
+        note: "3 reads at once (DynamoDB Local, PostgreSQL, embedded) + 3 opens + 3 verifications + combine vs 1 GetItem + 1 open".into(),
     });
     Ok(rows)
+}
+
+fn sealer() -> Arc<LocalSealer> {
+    Arc::new(LocalSealer::from_key(&rossignol_core::secret::random_bytes()))
+}
+
+/// "aws": a DynamoDB Local table of its own.
+async fn dynamodb_provider(client: &aws_sdk_dynamodb::Client, endpoint: &str) -> anyhow::Result<Provider> {
+    let table = setup::unique("bench_shard_aws");
+    let store = setup::table(client, endpoint, &table).await?;
+    Ok(Provider {
+        name: "aws".into(),
+        store: Arc::new(store),
+        sealer: sealer(),
+        trail: Arc::new(DynamoTrail::new(client.clone(), DynamoTrail::default_table(&table))),
+    })
+}
+
+/// "pg": PostgreSQL, as `scripts/test` starts it
+/// (`ROSSIGNOL_TEST_POSTGRES_URL`).
+async fn postgres_provider() -> anyhow::Result<Provider> {
+    let url = std::env::var("ROSSIGNOL_TEST_POSTGRES_URL").map_err(|_| {
+        anyhow::anyhow!("ROSSIGNOL_TEST_POSTGRES_URL is unset; run the bench through scripts/bench")
+    })?;
+    let store = Arc::new(PostgresStore::connect(&url, &setup::unique("bench_shard_pg"))?);
+    AccountStore::init(store.as_ref()).await?;
+    Ok(Provider { name: "pg".into(), store: store.clone(), sealer: sealer(), trail: store })
+}
+
+/// "offline": an embedded file.
+fn embedded_provider() -> anyhow::Result<Provider> {
+    let path = std::env::temp_dir().join(format!("{}.redb", setup::unique("bench_shard_offline")));
+    let store = Arc::new(EmbeddedStore::open(&path, "bench_vault")?);
+    Ok(Provider { name: "offline".into(), store: store.clone(), sealer: sealer(), trail: store })
 }
 
 /// `n` sequential calls of each side, in alternating rounds; the rates of

@@ -218,7 +218,7 @@ async fn list(
     let mut malformed = 0u64;
     loop {
         let remaining = limit.map_or(LIST_PAGE as u64, |l| (l - shown).min(LIST_PAGE as u64));
-        let page = custodian.store().page(cursor.as_ref(), remaining as usize).await?;
+        let page = custodian.page(cursor.as_ref(), remaining as usize).await?;
         for item in &page.items {
             match AccountRecord::from_item(item) {
                 Ok(record) => {

@@ -15,11 +15,11 @@ use std::fmt;
 
 use k256::elliptic_curve::PrimeField as _;
 use k256::elliptic_curve::group::GroupEncoding as _;
+use k256::elliptic_curve::ops::MulByGenerator as _;
 use k256::{ProjectivePoint, Scalar};
 use rand_core::CryptoRngCore;
 use vsss_rs::{
-    DefaultShare, FeldmanVerifierSet as _, IdentifierPrimeField, ReadableShareSet as _, Share as _,
-    ShareVerifierGroup, feldman,
+    DefaultShare, IdentifierPrimeField, ReadableShareSet as _, Share as _, ShareVerifierGroup, feldman,
 };
 use zeroize::{Zeroize as _, Zeroizing};
 
@@ -89,37 +89,64 @@ impl Share {
 
 /// The Feldman commitments of one split: `threshold` compressed points,
 /// the first of which is the public key. Public data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Commitments(Vec<[u8; 33]>);
+#[derive(Clone)]
+pub struct Commitments {
+    bytes: Vec<[u8; 33]>,
+    /// The points, decompressed once (when first checked).
+    points: std::sync::OnceLock<Vec<Verifier>>,
+}
+
+impl PartialEq for Commitments {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for Commitments {}
+
+impl fmt::Debug for Commitments {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Commitments").field(&self.bytes.iter().map(hex::encode).collect::<Vec<_>>()).finish()
+    }
+}
 
 impl Commitments {
     pub fn threshold(&self) -> usize {
-        self.0.len()
+        self.bytes.len()
     }
 
     /// The committed key's address: the constant commitment is the public key.
     pub fn address(&self) -> Result<Address, VssError> {
-        let key = k256::PublicKey::from_sec1_bytes(&self.0[0])
+        let key = k256::PublicKey::from_sec1_bytes(&self.bytes[0])
             .map_err(|_| VssError::MalformedCommitments("the first one is not a public key"))?;
         Ok(Address::from_public_key(&key))
     }
 
     /// Each commitment as 33 bytes (SEC1 compressed), in order.
     pub fn to_bytes(&self) -> Vec<[u8; 33]> {
-        self.0.clone()
+        self.bytes.clone()
+    }
+
+    fn new(bytes: Vec<[u8; 33]>) -> Self {
+        Commitments { bytes, points: std::sync::OnceLock::new() }
     }
 
     pub fn from_bytes(points: Vec<[u8; 33]>) -> Result<Self, VssError> {
         if points.len() < 2 || points.len() > usize::from(MAX_SHARES) {
             return Err(VssError::MalformedCommitments("there must be between 2 and 16 of them"));
         }
-        let commitments = Commitments(points);
+        let commitments = Commitments::new(points);
         commitments.points()?;
         Ok(commitments)
     }
 
-    fn points(&self) -> Result<Vec<Verifier>, VssError> {
-        self.0
+    /// The decompressed points, computed once per value.
+    fn points(&self) -> Result<&[Verifier], VssError> {
+        if let Some(points) = self.points.get() {
+            return Ok(points);
+        }
+        let points = self
+            .bytes
             .iter()
             .map(|bytes| {
                 let mut repr =
@@ -129,20 +156,42 @@ impl Commitments {
                     .map(Verifier::from)
                     .ok_or(VssError::MalformedCommitments("one is not a point of secp256k1"))
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.points.get_or_init(|| points))
     }
 
     /// Whether `share` lies on the committed polynomial.
+    ///
+    /// Feldman's check, `y·G = Σ C_j·i^j`, with the right side by Horner's
+    /// rule: `i` is a small public index, so each step is a few doublings
+    /// and additions instead of a full scalar multiplication, and only the
+    /// secret side takes one (by the generator, in constant time).
     pub fn verify(&self, share: &Share) -> bool {
-        let (Ok(points), Some(candidate)) = (self.points(), share.to_vsss()) else { return false };
+        let (Ok(points), Some(value)) = (self.points(), share.scalar()) else { return false };
         if share.index == 0 {
             return false;
         }
-        // vsss-rs keeps the generator in front of the commitments.
-        let mut set = vec![Verifier::from(ProjectivePoint::GENERATOR)];
-        set.extend(points);
-        set.verify_share(&candidate).is_ok()
+        let mut sum = ProjectivePoint::IDENTITY;
+        for point in points.iter().rev() {
+            sum = times_small(sum, share.index) + point.0;
+        }
+        let mut value = value;
+        let committed = ProjectivePoint::mul_by_generator(&value) == sum;
+        value.zeroize();
+        committed
     }
+}
+
+/// `point · x` for a small public `x`, by doubling and adding.
+fn times_small(point: ProjectivePoint, x: u8) -> ProjectivePoint {
+    let mut product = ProjectivePoint::IDENTITY;
+    for bit in (0..8).rev() {
+        product = product.double();
+        if (x >> bit) & 1 == 1 {
+            product += point;
+        }
+    }
+    product
 }
 
 /// Splits `key` into `count` shares, any `threshold` of which rebuild it.
@@ -170,7 +219,7 @@ pub fn split(
         .collect();
     // Skip the generator vsss-rs keeps in front.
     let commitments = verifiers[1..].iter().map(commitment_bytes).collect();
-    Ok((shares, Commitments(commitments)))
+    Ok((shares, Commitments::new(commitments)))
 }
 
 fn commitment_bytes(point: &Verifier) -> [u8; 33] {
@@ -185,14 +234,14 @@ fn commitment_bytes(point: &Verifier) -> [u8; 33] {
 /// committed address.
 pub fn combine(shares: &[Share], commitments: &Commitments) -> Result<(PrivateKey, Vec<u8>), VssError> {
     let threshold = commitments.threshold();
-    let mut valid: Vec<&Share> = Vec::with_capacity(threshold);
+    let mut valid: Vec<Share> = Vec::with_capacity(threshold);
     let mut rejected = Vec::new();
     for share in shares {
         if valid.iter().any(|v| v.index == share.index) {
             continue;
         }
         if commitments.verify(share) {
-            valid.push(share);
+            valid.push(share.clone());
         } else {
             rejected.push(share.index);
         }
@@ -200,10 +249,25 @@ pub fn combine(shares: &[Share], commitments: &Commitments) -> Result<(PrivateKe
             break;
         }
     }
-    if valid.len() < threshold {
-        return Err(VssError::TooFew { valid: valid.len(), threshold });
+    Ok((combine_verified(&valid, commitments)?, rejected))
+}
+
+/// Like [`combine`], for shares the caller has verified against
+/// `commitments` already (the custody verifies each as it opens it): the
+/// first `threshold` distinct ones are combined, and the result must
+/// still derive the committed address.
+pub fn combine_verified(shares: &[Share], commitments: &Commitments) -> Result<PrivateKey, VssError> {
+    let threshold = commitments.threshold();
+    let mut distinct: Vec<&Share> = Vec::with_capacity(threshold);
+    for share in shares {
+        if distinct.len() < threshold && !distinct.iter().any(|d| d.index == share.index) {
+            distinct.push(share);
+        }
     }
-    let set: Vec<KeyShare> = valid.iter().filter_map(|share| share.to_vsss()).collect();
+    if distinct.len() < threshold {
+        return Err(VssError::TooFew { valid: distinct.len(), threshold });
+    }
+    let set: Vec<KeyShare> = distinct.iter().filter_map(|share| share.to_vsss()).collect();
     let mut secret = set.combine().map_err(|_| VssError::TooFew { valid: set.len(), threshold })?;
     let bytes = Zeroizing::new(<[u8; 32]>::from(secret.0.to_repr()));
     secret.0.zeroize();
@@ -211,7 +275,7 @@ pub fn combine(shares: &[Share], commitments: &Commitments) -> Result<(PrivateKe
     if key.address() != commitments.address()? {
         return Err(VssError::WrongKey);
     }
-    Ok((key, rejected))
+    Ok(key)
 }
 
 /// The share at `index` of the polynomial that `threshold` valid shares
@@ -280,14 +344,14 @@ pub fn refresh(
         refreshed.push(Share { index: share.index, value: Zeroizing::new(value.to_repr().into()) });
         value.zeroize();
     }
-    let mut updated = vec![commitments.0[0]];
+    let mut updated = vec![commitments.bytes[0]];
     for (point, coefficient) in points[1..].iter().zip(&coefficients) {
         updated.push(commitment_bytes(&Verifier::from(point.0 + ProjectivePoint::GENERATOR * coefficient)));
     }
     for coefficient in &mut coefficients {
         coefficient.zeroize();
     }
-    let updated = Commitments(updated);
+    let updated = Commitments::new(updated);
     if refreshed.iter().all(|share| updated.verify(share)) {
         Ok((refreshed, updated))
     } else {

@@ -176,7 +176,7 @@ impl Worker {
                 let _ = tx.send(Action::Described { generation, result });
             }),
             Effect::LoadPage { after } => self.spawn(Slot::Page, async move {
-                let result = match custodian.store().page(after.as_ref(), PAGE_SIZE).await {
+                let result = match custodian.page(after.as_ref(), PAGE_SIZE).await {
                     Ok(page) => Ok((page.items.iter().map(to_row).collect(), page.next)),
                     Err(e) => Err(e.to_string()),
                 };
@@ -463,7 +463,7 @@ async fn open(
         Err(e) => return (Err(e.to_string()), Err(e.to_string())),
     };
     let (record, trail) =
-        tokio::join!(custodian.get(&parsed), custodian.trail().latest(&parsed, TRAIL_LENGTH));
+        tokio::join!(custodian.get(&parsed), custodian.latest_access(&parsed, TRAIL_LENGTH));
     let record = match record {
         Ok(record) => Ok(Row::Account(AccountView::from(&record))),
         Err(e) => Err(e.to_string()),

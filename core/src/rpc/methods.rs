@@ -205,7 +205,6 @@ async fn accounts(
         },
         None => {
             let page = custodian
-                .store()
                 .page(None, ACCOUNTS_LIMIT)
                 .await
                 .map_err(|e| RpcError::from_error(&e, requester))?;

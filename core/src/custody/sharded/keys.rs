@@ -306,7 +306,8 @@ pub(super) async fn open(custody: &ShardedCustody, record: &AccountRecord) -> Re
             failures: problems.join("; "),
         });
     };
-    let (key, _) = vss::combine(&shares, &commitments)
+    // Each share was verified as it was opened.
+    let key = vss::combine_verified(&shares, &commitments)
         .map_err(|e| record.integrity(format!("the shares did not combine: {e}")))?;
     let secret: Zeroizing<[u8; 32]> = key.reveal_bytes();
     verified_key(record, &secret)
