@@ -450,11 +450,9 @@ async fn check_page(custodian: &Custodian, place: &Place, items: Vec<Item>, deep
             continue;
         }
         let address = item.address().unwrap_or("<no address>").to_owned();
-        let (problems, seal) = check_item(custodian, place, &item, &known_seals, deep).await;
-        if let (Some(_), Ok(record)) = (place.slot, AccountRecord::from_item(&item))
-            && let StoredKey::Share(share) = &record.key
-        {
-            result.shares.push((address.clone(), (share.index, share.epoch, share.commitments_digest())));
+        let (problems, seal, mark) = check_item(custodian, place, &item, &known_seals, deep).await;
+        if let Some(mark) = mark {
+            result.shares.push((address.clone(), mark));
         }
         if let Some(seal) = seal {
             *result.seals.entry(seal).or_default() += 1;
@@ -516,27 +514,29 @@ fn sound_record<'a>(item: &'a Item, known_seals: &[&str]) -> Option<&'a str> {
     (keccak256(&point)[12..] == stored).then_some(seal)
 }
 
-/// The problems of one item, and the name of its seal (`plaintext` for a
-/// legacy row) when it has one.
+/// The problems of one item, the name of its seal (`plaintext` for a
+/// legacy row) when it has one, and, at a sharded provider, its share's
+/// mark for the check across providers.
 async fn check_item(
     custodian: &Custodian,
     place: &Place,
     item: &Item,
     known_seals: &[&str],
     deep: bool,
-) -> (Vec<(FindingKind, String)>, Option<String>) {
+) -> (Vec<(FindingKind, String)>, Option<String>, Option<ShareMark>) {
     let mut problems = Vec::new();
+    let mut mark = None;
     let sealed = item.get(SEALED_PRIVATE_KEY).is_some() || item.get(SEALED_SHARE).is_some();
     let plaintext = item.get(LEGACY_PRIVATE_KEY).is_some();
     if !sealed && !plaintext {
         problems.push((FindingKind::MissingSealedKey, "the record holds no sealed_private_key".into()));
-        return (problems, None);
+        return (problems, None, None);
     }
     let record = match AccountRecord::from_item(item) {
         Ok(record) => record,
         Err(e) => {
             problems.push((FindingKind::Malformed, e.to_string()));
-            return (problems, None);
+            return (problems, None, None);
         }
     };
     if sealed && plaintext {
@@ -584,6 +584,9 @@ async fn check_item(
             seal_id.clone()
         }
         StoredKey::Share(share) => {
+            if place.slot.is_some() {
+                mark = Some((share.index, share.epoch, share.commitments_digest()));
+            }
             match place.slot {
                 None => problems.push((
                     FindingKind::WrongSlot,
@@ -621,7 +624,7 @@ async fn check_item(
             if let Some(problem) = open_share(place, &record, share).await {
                 problems.push(problem);
             }
-            return (problems, Some(seal));
+            return (problems, Some(seal), mark);
         }
         match custodian.open(&record).await {
             Ok(_) => {}
@@ -629,7 +632,7 @@ async fn check_item(
             Err(e) => problems.push((FindingKind::UnsealFailed, e.record_reason())),
         }
     }
-    (problems, Some(seal))
+    (problems, Some(seal), mark)
 }
 
 /// Opens one share with its provider's seal under its slot's binding and
@@ -722,7 +725,7 @@ mod tests {
         }
         for variant in &variants {
             if sound_record(variant, &known).is_some() {
-                let (problems, _) = check_item(&custodian, &place, variant, &known, false).await;
+                let (problems, ..) = check_item(&custodian, &place, variant, &known, false).await;
                 assert!(problems.is_empty(), "the fast path passed {variant:?}: {problems:?}");
             }
         }
