@@ -181,9 +181,18 @@ pub enum Command {
         #[command(flatten)]
         bulk: Bulk,
     },
+    /// Sharded: move every account of a single-store environment into this one, each key split
+    /// into shares; resumable and verified, and the source is left as it is
+    Shard {
+        /// The single-store environment the accounts come from
+        #[arg(long, value_name = "ENV")]
+        from: String,
+        #[command(flatten)]
+        bulk: Bulk,
+    },
 }
 
-/// How `migrate`, `reseal`, `repair` and `refresh` run.
+/// How `migrate`, `reseal`, `repair`, `refresh` and `shard` run.
 #[derive(Debug, Args)]
 pub struct Bulk {
     /// Report what would be written, write nothing

@@ -51,6 +51,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Refresh { bulk } => {
             crate::lifecycle::refresh(env, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out).await
         }
+        Command::Shard { from, bulk } => {
+            let source = config.environment(Some(&from))?;
+            crate::lifecycle::shard(env, source, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out)
+                .await
+        }
         Command::Repair { provider, bulk } => {
             crate::lifecycle::repair(
                 env,

@@ -1,5 +1,5 @@
-//! `rossignol migrate` and `rossignol reseal`: bulk, resumable re-sealing,
-//! over `rossignol_core::lifecycle`.
+//! `rossignol migrate`, `reseal`, `repair`, `refresh` and `shard`: bulk,
+//! resumable and verified, over `rossignol_core::lifecycle`.
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
@@ -60,6 +60,31 @@ pub async fn refresh(
     let how = Bulk { operation: Operation::Refresh, dry_run, concurrency, json };
     bulk(env, how, out, async |custodian, options, requester, tx| {
         lifecycle::refresh::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await
+    })
+    .await
+}
+
+/// `rossignol shard --from ENV`: every account of `source` split into
+/// `env`'s shares; `source` is only read.
+pub async fn shard(
+    env: &Environment,
+    source: &Environment,
+    dry_run: bool,
+    concurrency: usize,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    if source.name == env.name {
+        return Err(Failure::usage(format!(
+            "--from names {}, the environment being sharded into; name the single-store environment the accounts come from",
+            env.name
+        )));
+    }
+    let from = source.connect().await?;
+    let how = Bulk { operation: Operation::Shard, dry_run, concurrency, json };
+    bulk(env, how, out, async |custodian, options, requester, tx| {
+        let cancel = Arc::new(AtomicBool::new(false));
+        lifecycle::shard::run(&custodian, &from, options, &requester, tx, cancel).await
     })
     .await
 }
@@ -258,6 +283,8 @@ fn done_word(operation: Operation, dry_run: bool) -> &'static str {
         (Operation::Repair, true) => "to repair",
         (Operation::Refresh, false) => "refreshed",
         (Operation::Refresh, true) => "to refresh",
+        (Operation::Shard, false) => "sharded",
+        (Operation::Shard, true) => "to shard",
     }
 }
 
@@ -286,14 +313,15 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
         Operation::Reseal => "already under it",
         Operation::Repair => "already sound",
         Operation::Refresh => "already done",
+        Operation::Shard => "already sharded",
     };
     let mut lines = Vec::new();
     if report.dry_run {
         lines.push(format!(
-            "dry run of {} on table {}: {} rows examined in {seconds:.1} s: {} {} under {}, {} {already}, \
+            "dry run of {} {}: {} rows examined in {seconds:.1} s: {} {} under {}, {} {already}, \
              {} would fail; nothing was written",
             report.operation.as_str(),
-            report.table,
+            scope(report),
             report.examined,
             report.would_write,
             match report.operation {
@@ -301,6 +329,7 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
                 Operation::Reseal => "would be resealed",
                 Operation::Repair => "would be repaired",
                 Operation::Refresh => "would be refreshed",
+                Operation::Shard => "would be sharded",
             },
             report.target_seal,
             report.already_done,
@@ -308,10 +337,10 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
         ));
     } else {
         lines.push(format!(
-            "{} on table {}: {} rows examined in {seconds:.1} s ({rate:.0}/s): {} {} under {}, {} {already}, \
+            "{} {}: {} rows examined in {seconds:.1} s ({rate:.0}/s): {} {} under {}, {} {already}, \
              {} verified, {} changed meanwhile, {} failed{}",
             report.operation.as_str(),
-            report.table,
+            scope(report),
             report.examined,
             report.written,
             done_word(report.operation, false),
@@ -335,8 +364,9 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
     }
     if report.not_sealed > 0 {
         lines.push(format!(
-            "{} plaintext Node-era row(s) were left as they are; seal them with `rossignol migrate`",
-            report.not_sealed
+            "{} plaintext Node-era row(s) were left as they are; seal them with `rossignol migrate`{}",
+            report.not_sealed,
+            if report.source.is_some() { " on the source environment, then run this again" } else { "" }
         ));
     }
     if !report.failed.is_empty() {
@@ -352,6 +382,14 @@ pub(crate) fn summary_lines(report: &Report) -> Vec<String> {
         }
     }
     lines
+}
+
+/// `on table T`, or for a shard `from table S into T`.
+fn scope(report: &Report) -> String {
+    match &report.source {
+        Some(source) => format!("from table {source} into {}", report.table),
+        None => format!("on table {}", report.table),
+    }
 }
 
 /// Exit 1 when a row failed or changed meanwhile, saying what to do.

@@ -26,7 +26,8 @@ fn config(sandbox: &Sandbox, down: bool) -> PathBuf {
         "default = \"vault\"\n[environments.vault]\nstore = \"sharded\"\nthreshold = 2\n\
          [[environments.vault.providers]]\nname = \"a\"\nstore = \"embedded\"\npath = \"a.redb\"\nlocal_key_file = \"a.key\"\n\
          [[environments.vault.providers]]\nname = \"b\"\nstore = \"embedded\"\npath = \"b.redb\"\nlocal_key_file = \"b.key\"\n\
-         [[environments.vault.providers]]\nname = \"c\"\n{third}"
+         [[environments.vault.providers]]\nname = \"c\"\n{third}\
+         [environments.single]\nstore = \"embedded\"\npath = \"single.redb\"\nlocal_key_file = \"single.key\"\n"
     );
     let path = sandbox.path().join(if down { "down.toml" } else { "healthy.toml" });
     std::fs::write(&path, text).unwrap();
@@ -96,4 +97,48 @@ fn a_provider_unreachable_at_init_is_named() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("provider c could not be initialised"), "{stderr}");
+}
+
+#[test]
+fn shard_moves_a_single_store_in_and_leaves_it_as_it_was() {
+    let sandbox = Sandbox::new();
+    let config = config(&sandbox, false);
+    sandbox.json(Some(&config), &["init", "--json"]);
+    let created = sandbox.ok(Some(&config), &["--env", "single", "create", "--count", "2", "--json"]);
+    let addresses: Vec<String> = created
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["address"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(addresses.len(), 2);
+    let revealed = |env: &str, address: &str| {
+        sandbox.json(Some(&config), &["--env", env, "get", address, "--reveal", "--json"])["private_key"]
+            .clone()
+    };
+    let before: Vec<Value> = addresses.iter().map(|a| revealed("single", a)).collect();
+
+    let dry = sandbox.json(Some(&config), &["shard", "--from", "single", "--dry-run", "--json"]);
+    assert_eq!(
+        (dry["would_write"].as_u64(), dry["source"].as_str()),
+        (Some(2), Some("rossignol_single")),
+        "{dry}"
+    );
+    let moved = sandbox.json(Some(&config), &["shard", "--from", "single", "--json"]);
+    assert_eq!((moved["written"].as_u64(), moved["verified"].as_u64()), (Some(2), Some(2)), "{moved}");
+    for (address, key) in addresses.iter().zip(&before) {
+        assert_eq!(&revealed("vault", address), key, "the same key, now held in shares");
+        assert_eq!(&revealed("single", address), key, "and the source keeps it as it was");
+    }
+    let again = sandbox.json(Some(&config), &["shard", "--from", "single", "--json"]);
+    assert_eq!((again["written"].as_u64(), again["already_done"].as_u64()), (Some(0), Some(2)), "{again}");
+    let text = sandbox.ok(Some(&config), &["shard", "--from", "single"]);
+    assert!(text.contains("shard from table rossignol_single into vault"), "{text}");
+
+    let output = sandbox.run(Some(&config), &["shard", "--from", "vault"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the environment being sharded into"), "{stderr}");
+    let output = sandbox.run(Some(&config), &["--env", "single", "shard", "--from", "vault"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("into a sharded environment"), "{stderr}");
 }

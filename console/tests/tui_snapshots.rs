@@ -313,6 +313,7 @@ fn migrate_progress_and_report() {
         operation: Operation::Migrate,
         run_id: "0011223344556677".into(),
         table: "rossignol_local".into(),
+        source: None,
         target_seal: "local:0123456789abcdef".into(),
         dry_run: false,
         examined: 10_000,

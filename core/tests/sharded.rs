@@ -160,6 +160,7 @@ for_each_setup!(
     the_audit_names_the_provider_and_the_slot,
     repair_restores_a_wiped_provider_exactly,
     refresh_keeps_every_key_and_changes_every_share,
+    shard_moves_a_single_store_in_and_finishes_what_a_stop_left,
 );
 
 fn requester() -> Requester {
@@ -661,4 +662,94 @@ async fn refresh_keeps_every_key_and_changes_every_share(s: &Sharded) {
         assert_eq!(*reveal(&s.custodian, &key.address()).await.unwrap().reveal_bytes(), *key.reveal_bytes());
     }
     assert_eq!(findings(&audit(s, true).await), []);
+}
+
+async fn shard(s: &Sharded, source: &Custodian, dry_run: bool) -> lifecycle::Report {
+    let (progress, _) = tokio::sync::watch::channel(lifecycle::Progress::default());
+    let options = lifecycle::Options { dry_run, ..lifecycle::Options::default() };
+    lifecycle::shard::run(&s.custodian, source, options, &requester(), progress, Arc::default())
+        .await
+        .unwrap()
+}
+
+async fn shard_moves_a_single_store_in_and_finishes_what_a_stop_left(s: &Sharded) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(EmbeddedStore::open(&dir.path().join("single.redb"), "rossignol_single").unwrap());
+    let source = Custodian::new(store.clone(), Arc::new(local_key()), store);
+    let keys = [PrivateKey::generate_os(), PrivateKey::generate_os(), PrivateKey::generate_os()];
+    for key in &keys {
+        source.create_with_key(key.clone(), "tests").await.unwrap();
+    }
+    source.set_disabled(&keys[2].address(), Some("tests")).await.unwrap();
+    let mut before = Vec::new();
+    for key in &keys {
+        before.push(source.store().get(&key.address()).await.unwrap().unwrap());
+    }
+
+    let dry = shard(s, &source, true).await;
+    assert_eq!(
+        (dry.would_write, dry.written, dry.source.as_deref()),
+        (3, 0, Some("rossignol_single")),
+        "{dry:?}"
+    );
+    assert_eq!(s.item(0, &keys[0].address()).await, None, "a dry run writes nothing");
+
+    let report = shard(s, &source, false).await;
+    assert_eq!((report.written, report.verified), (3, 3), "{report:?}");
+    assert!(report.is_complete(), "{report:?}");
+    for (key, item) in keys.iter().zip(&before) {
+        let address = key.address();
+        assert_eq!(
+            source.store().get(&address).await.unwrap().as_ref(),
+            Some(item),
+            "the source is untouched"
+        );
+        for slot in 0..3 {
+            let share = share_of(&s.item(slot, &address).await.unwrap());
+            assert_eq!((share.index, share.epoch), (slot as u8 + 1, 1));
+        }
+        let moved = source.latest_access(&address, 10).await.unwrap();
+        assert!(
+            moved.iter().any(|entry| entry.target_seal.as_deref() == Some("sharded:vault")),
+            "the source's trail records the key's move: {moved:?}"
+        );
+    }
+    for key in &keys[..2] {
+        assert_eq!(*reveal(&s.custodian, &key.address()).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+    }
+    let disabled = s.custodian.custody().get(&keys[2].address()).await.unwrap().unwrap();
+    assert!(disabled.disabled.is_some(), "a disabled account stays disabled");
+
+    // A run that stopped midway: one account short of a share, one with
+    // fewer than k.
+    let short = keys[0].address();
+    s.providers[1].store.remove(&s.item(1, &short).await.unwrap()).await.unwrap();
+    let orphan = keys[1].address();
+    for slot in [0, 2] {
+        s.providers[slot].store.remove(&s.item(slot, &orphan).await.unwrap()).await.unwrap();
+    }
+    let again = shard(s, &source, false).await;
+    assert_eq!((again.written, again.already_done, again.verified), (2, 1, 3), "{again:?}");
+    assert!(again.is_complete(), "{again:?}");
+    for key in &keys[..2] {
+        assert_eq!(*reveal(&s.custodian, &key.address()).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+        for slot in 0..3 {
+            assert!(s.item(slot, &key.address()).await.is_some(), "slot {slot} holds a share again");
+        }
+    }
+    assert_eq!(findings(&audit(s, true).await), []);
+
+    // Only from one store, only into shares.
+    let (progress, _) = tokio::sync::watch::channel(lifecycle::Progress::default());
+    let err = lifecycle::shard::run(
+        &source,
+        &s.custodian,
+        lifecycle::Options::default(),
+        &requester(),
+        progress,
+        Arc::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("into a sharded environment"), "{err}");
 }

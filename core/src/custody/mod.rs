@@ -19,7 +19,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::Utc;
 
-pub use sharded::{Refresh, ShardedCustody, SlotRepair};
+pub use sharded::{Adopted, Refresh, ShardedCustody, SlotRepair};
 pub use single::SingleCustody;
 
 use crate::access::{AccessRecord, AccessTrail, RunRecord};

@@ -23,6 +23,7 @@ pub mod migrate;
 pub mod refresh;
 pub mod repair;
 pub mod reseal;
+pub mod shard;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -74,6 +75,7 @@ pub enum Operation {
     Reseal,
     Repair,
     Refresh,
+    Shard,
 }
 
 impl Operation {
@@ -83,6 +85,7 @@ impl Operation {
             Operation::Reseal => "reseal",
             Operation::Repair => "repair",
             Operation::Refresh => "refresh",
+            Operation::Shard => "shard",
         }
     }
 }
@@ -135,6 +138,9 @@ pub struct Report {
     /// per-key entries).
     pub run_id: String,
     pub table: String,
+    /// Shard: the table the accounts come from (it is only read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// The seal rows end up under.
     pub target_seal: String,
     pub dry_run: bool,
@@ -180,6 +186,7 @@ impl Report {
             operation,
             run_id,
             table: table.to_owned(),
+            source: None,
             target_seal: target_seal.to_owned(),
             dry_run,
             examined: 0,
@@ -268,7 +275,7 @@ enum Outcome {
 }
 
 /// The work of one bulk operation on one row.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Job {
     Migrate,
     Reseal,
@@ -278,15 +285,20 @@ enum Job {
     },
     /// Give every account a new polynomial of the same key.
     Refresh,
+    /// Split every whole key of `source` into this environment's shares.
+    Shard {
+        source: Custodian,
+    },
 }
 
 impl Job {
-    fn name(self) -> &'static str {
+    fn operation(&self) -> Operation {
         match self {
-            Job::Migrate => "migrate",
-            Job::Reseal => "reseal",
-            Job::Repair { .. } => "repair",
-            Job::Refresh => "refresh",
+            Job::Migrate => Operation::Migrate,
+            Job::Reseal => Operation::Reseal,
+            Job::Repair { .. } => Operation::Repair,
+            Job::Refresh => Operation::Refresh,
+            Job::Shard { .. } => Operation::Shard,
         }
     }
 }
@@ -301,6 +313,14 @@ pub fn ensure_whole_keys(custodian: &Custodian, operation: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The custody of a sharded environment, for `what` (an operation's
+/// purpose, said in its refusal) that only works on shares.
+fn ensure_sharded<'a>(custodian: &'a Custodian, what: &str) -> Result<&'a crate::custody::ShardedCustody> {
+    custodian.custody().sharded().ok_or_else(|| {
+        Error::Config(format!("{what}, and {} holds whole keys in one store", custodian.table()))
+    })
 }
 
 /// Writes the run-level entry of a bulk operation that opens keys, before
@@ -339,16 +359,11 @@ async fn drive(
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Report> {
+    let operation = job.operation();
     if matches!(job, Job::Migrate | Job::Reseal) {
-        ensure_whole_keys(custodian, job.name())?;
+        ensure_whole_keys(custodian, operation.as_str())?;
     }
     let started = Instant::now();
-    let operation = match job {
-        Job::Migrate => Operation::Migrate,
-        Job::Reseal => Operation::Reseal,
-        Job::Repair { .. } => Operation::Repair,
-        Job::Refresh => Operation::Refresh,
-    };
     if matches!(job, Job::Reseal)
         && !options.allow_downgrade
         && crate::seal::is_downgrade(custodian.sealer().known_seals(), target.id())
@@ -358,16 +373,32 @@ async fn drive(
             to: target.id().to_owned(),
         });
     }
+    // Whole-environment jobs on shares are under no one seal.
+    let target_label = match (&job, custodian.custody().sharded()) {
+        (Job::Refresh | Job::Shard { .. }, Some(sharded)) => sharded.label(),
+        _ => target.id().to_owned(),
+    };
     let run =
-        record_run(custodian, operation.as_str(), requester, Some(target.id()), options.dry_run).await?;
+        record_run(custodian, operation.as_str(), requester, Some(&target_label), options.dry_run).await?;
+    // The source's keys are opened too: its own trail records the run.
+    if let Job::Shard { source } = &job {
+        source.custody().append_run(&run).await?;
+    }
     // Each key a reseal moves is recorded under the run's id.
     let mover = Arc::new(Requester { request_id: run.run_id.clone(), ..requester.clone() });
-    let mut report = Report::new(operation, run.run_id, custodian.table(), target.id(), options.dry_run);
-    let (total, pages) = match job {
+    let mut report = Report::new(operation, run.run_id, custodian.table(), &target_label, options.dry_run);
+    if let Job::Shard { source } = &job {
+        report.source = Some(source.table().to_owned());
+    }
+    let (total, pages) = match &job {
         // Every address any provider holds: the one being repaired may hold none.
         Job::Repair { .. } | Job::Refresh => {
             (None, union_scan(custodian.custody().providers(), options.segments))
         }
+        Job::Shard { source } => (
+            source.store().describe().await?.item_count,
+            parallel_scan(Arc::clone(source.store()), options.segments, PAGE_SIZE),
+        ),
         _ => (
             custodian.store().describe().await?.item_count,
             parallel_scan(Arc::clone(custodian.store()), options.segments, PAGE_SIZE),
@@ -396,6 +427,7 @@ async fn drive(
             let target = Arc::clone(&target);
             let mover = Arc::clone(&mover);
             let dry_run = options.dry_run;
+            let job = job.clone();
             rows.spawn(async move {
                 let address = item.address().unwrap_or("<no address>").to_owned();
                 let outcome = match job {
@@ -403,6 +435,7 @@ async fn drive(
                     Job::Reseal => reseal::row(&custodian, target.as_ref(), item, dry_run, &mover).await,
                     Job::Repair { slot } => repair::row(&custodian, slot, &address, dry_run).await,
                     Job::Refresh => refresh::row(&custodian, &address, dry_run).await,
+                    Job::Shard { source } => shard::row(&custodian, &source, item, dry_run, &mover).await,
                 };
                 (address, outcome)
             });

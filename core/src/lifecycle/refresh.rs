@@ -15,7 +15,7 @@ use super::{Job, Options, Outcome, Progress, Report, drive};
 use crate::account::Address;
 use crate::custodian::{Custodian, Requester};
 use crate::custody::Refresh;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::seal::Sealer;
 
 /// Refreshes every account. The run's entry goes to the access trail
@@ -27,12 +27,7 @@ pub async fn run(
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Report> {
-    if custodian.custody().sharded().is_none() {
-        return Err(Error::Config(format!(
-            "refresh re-randomises the shares of a sharded environment, and {} holds whole keys in one store",
-            custodian.table()
-        )));
-    }
+    super::ensure_sharded(custodian, "refresh re-randomises the shares of a sharded environment")?;
     let target: Arc<dyn Sealer> = Arc::clone(&custodian.custody().providers()[0].sealer);
     drive(custodian, Job::Refresh, target, options, requester, progress, cancel).await
 }

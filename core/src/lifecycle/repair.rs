@@ -28,12 +28,7 @@ pub async fn run(
     progress: watch::Sender<Progress>,
     cancel: Arc<AtomicBool>,
 ) -> Result<Report> {
-    let Some(sharded) = custodian.custody().sharded() else {
-        return Err(Error::Config(format!(
-            "repair makes a provider's shares again, and {} holds whole keys in one store",
-            custodian.table()
-        )));
-    };
+    let sharded = super::ensure_sharded(custodian, "repair makes a provider's shares again")?;
     let providers = sharded.providers_named();
     let Some(slot) = providers.iter().position(|name| *name == provider) else {
         return Err(Error::Config(format!(

@@ -12,7 +12,7 @@ use crate::custody::share::{SealedShare, ShareSet, Slot, SlotAnswer, commitments
 use crate::custody::{Custody as _, NewAccount};
 use crate::error::{Error, Result};
 use crate::seal::SealContext;
-use crate::secret::KeyMaterial;
+use crate::secret::{KeyMaterial, PrivateKey};
 use crate::store::{AccountRecord, Item, StoredKey};
 use crate::vss::{self, Commitments, Share};
 
@@ -30,11 +30,24 @@ fn slot_index(slot: usize) -> u8 {
 /// all n are written; otherwise the shares that were written are removed
 /// again and the failing provider is named.
 pub(super) async fn create(custody: &ShardedCustody, account: NewAccount) -> Result<AccountRecord> {
-    let (shares, commitments) =
-        vss::split(&account.generated.key, custody.threshold, custody.count(), &mut OsRng)
-            .map_err(|e| Error::Config(e.to_string()))?;
+    let public =
+        account.record(StoredKey::Sharded(ShareSet::new(custody.threshold, custody.count(), Vec::new())));
+    split_and_write(custody, &public, &account.generated.key).await
+}
+
+/// Splits `key` into n shares of a new epoch-1 polynomial and writes each
+/// at its provider beside `public`'s public part (its `key` is replaced),
+/// all or nothing as [`create`] describes. The record returned holds the
+/// shares written.
+pub(super) async fn split_and_write(
+    custody: &ShardedCustody,
+    public: &AccountRecord,
+    key: &PrivateKey,
+) -> Result<AccountRecord> {
+    let (shares, commitments) = vss::split(key, custody.threshold, custody.count(), &mut OsRng)
+        .map_err(|e| Error::Config(e.to_string()))?;
     let digest = commitments_digest(&commitments);
-    let address = account.generated.address;
+    let address = public.address;
     let sealed = custody
         .each(|slot, provider| {
             let share = SealedShare {
@@ -60,7 +73,8 @@ pub(super) async fn create(custody: &ShardedCustody, account: NewAccount) -> Res
     let mut items: Vec<Item> = Vec::with_capacity(sealed.len());
     for (answer, provider) in sealed.iter().zip(&custody.providers) {
         match answer {
-            Ok(share) => items.push(account.record(StoredKey::Share(share.clone())).to_item()?),
+            Ok(share) => items
+                .push(AccountRecord { key: StoredKey::Share(share.clone()), ..public.clone() }.to_item()?),
             Err(e) => return Err(failed(provider, "seal its share", e, "nothing was written".into())),
         }
     }
@@ -85,7 +99,8 @@ pub(super) async fn create(custody: &ShardedCustody, account: NewAccount) -> Res
         .zip(sealed)
         .map(|(provider, share)| Slot { provider: provider.name.clone(), answer: share_answer(share) })
         .collect();
-    Ok(account.record(StoredKey::Sharded(ShareSet::new(custody.threshold, custody.count(), slots))))
+    let set = ShareSet::new(custody.threshold, custody.count(), slots);
+    Ok(AccountRecord { key: StoredKey::Sharded(set), ..public.clone() })
 }
 
 fn share_answer(share: Result<SealedShare>) -> SlotAnswer {

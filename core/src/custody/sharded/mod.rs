@@ -10,10 +10,12 @@
 //!   share 1). A share opens only in its own slot, record and epoch: the
 //!   seal binds all three.
 
+mod adopt;
 mod keys;
 mod refresh;
 mod repair;
 
+pub use adopt::Adopted;
 pub use refresh::Refresh;
 pub use repair::SlotRepair;
 
@@ -71,6 +73,11 @@ impl ShardedCustody {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// What the trail calls a key's move into these shares.
+    pub fn label(&self) -> String {
+        format!("sharded:{}", self.namespace)
     }
 
     pub fn threshold(&self) -> u8 {
