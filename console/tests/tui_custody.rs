@@ -6,6 +6,7 @@ mod tui_support;
 
 use ratatui::crossterm::event::KeyCode;
 use rossignol_console::tui::app::dialogs::{ExportPrompt, Pending, Popup};
+use rossignol_console::tui::app::jobs::BulkRun;
 use rossignol_console::tui::app::model::Row;
 use rossignol_console::tui::app::{Action, Effect};
 use rossignol_core::sign::Payload;
@@ -267,19 +268,19 @@ fn colon_migrate_confirms_then_runs_and_reports() {
     type_text(&mut app, "migrate");
     send(&mut app, press(KeyCode::Enter));
     confirm(&mut app);
-    assert!(matches!(app.effects.as_slice(), [Effect::Migrate]));
-    assert!(matches!(app.popup, Some(Popup::Migrate)));
+    assert!(matches!(app.effects.as_slice(), [Effect::Bulk(BulkRun::Migrate)]));
+    assert!(matches!(app.popup, Some(Popup::Bulk)));
     assert!(app.busy());
     app.effects.clear();
 
     let generation = app.generation;
     let progress = Progress { examined: 40, written: 30, total: Some(100), ..Progress::default() };
-    send(&mut app, Action::MigrateProgress { generation, progress });
-    assert_eq!(app.migrate.as_ref().unwrap().ratio(), Some(0.4));
+    send(&mut app, Action::BulkProgress { generation, progress });
+    assert_eq!(app.bulk.as_ref().unwrap().ratio(), Some(0.4));
     // Esc stops it; the popup stays until it has stopped.
     send(&mut app, press(KeyCode::Esc));
-    assert!(matches!(app.effects.as_slice(), [Effect::CancelMigrate]));
-    assert!(matches!(app.popup, Some(Popup::Migrate)));
+    assert!(matches!(app.effects.as_slice(), [Effect::CancelBulk]));
+    assert!(matches!(app.popup, Some(Popup::Bulk)));
 }
 
 #[test]

@@ -306,7 +306,7 @@ fn migrate_progress_and_report() {
         total: Some(10_000),
         elapsed: Duration::from_secs(10),
     };
-    send(&mut app, Action::MigrateProgress { generation, progress });
+    send(&mut app, Action::BulkProgress { generation, progress });
     insta::assert_snapshot!("migrate_progress", render(&app).backend());
 
     let report = Report {
@@ -330,6 +330,94 @@ fn migrate_progress_and_report() {
         cancelled: false,
         scan_error: None,
     };
-    send(&mut app, Action::MigrateFinished { generation, result: Ok(report) });
+    send(&mut app, Action::BulkFinished { generation, result: Ok(report) });
     insta::assert_snapshot!("migrate_report", render(&app).backend());
+}
+
+#[test]
+fn sharded_header_shows_each_provider_and_the_one_down() {
+    use rossignol_console::tui::app::{Effect, PROBE_EVERY};
+
+    let mut app = console(vault(std::path::Path::new("/srv/vault")), rows(1..=3), false);
+    let generation = app.generation;
+    insta::assert_snapshot!("sharded_header_checking", render(&app).backend());
+    let down = "could not reach DynamoDB at http://127.0.0.1:9".to_owned();
+    send(&mut app, Action::Probed { generation, answers: vec![Ok(()), Ok(()), Err(down)] });
+    insta::assert_snapshot!("sharded_header_down", render(&app).backend());
+    let status = app.status.as_ref().unwrap();
+    assert!(status.error && status.text.contains("provider c does not answer"), "{status:?}");
+
+    // Asked again while the console stays open.
+    let later = app.now + PROBE_EVERY;
+    send(&mut app, Action::Tick(later));
+    assert!(app.effects.iter().any(|e| matches!(e, Effect::Probe)), "{:?}", app.effects);
+}
+
+#[test]
+fn repair_and_refresh_are_asked_for_checked_and_watched() {
+    use rossignol_core::lifecycle::{Operation, Progress, Report};
+
+    let mut app = console(vault(std::path::Path::new("/srv/vault")), rows(1..=3), false);
+    send(&mut app, ch(':'));
+    type_text(&mut app, "repair d");
+    send(&mut app, press(KeyCode::Enter));
+    let status = app.status.as_ref().unwrap();
+    assert!(status.text.contains("no provider named d; its providers are a, b, c"), "{status:?}");
+
+    send(&mut app, ch(':'));
+    type_text(&mut app, "repair c");
+    send(&mut app, press(KeyCode::Enter));
+    insta::assert_snapshot!("repair_question", render(&app).backend());
+    send(&mut app, press(KeyCode::Tab));
+    send(&mut app, press(KeyCode::Enter));
+    let generation = app.generation;
+    let progress = Progress {
+        examined: 40,
+        written: 12,
+        already_done: 28,
+        problems: 0,
+        total: None,
+        elapsed: Duration::from_secs(2),
+    };
+    send(&mut app, Action::BulkProgress { generation, progress });
+    insta::assert_snapshot!("repair_progress", render(&app).backend());
+    send(&mut app, press(KeyCode::Esc));
+    assert!(app.bulk.as_ref().unwrap().cancelling, "Esc stops it");
+
+    let report = Report {
+        operation: Operation::Repair,
+        run_id: "0011223344556677".into(),
+        table: "vault".into(),
+        source: None,
+        target_seal: "local:0123456789abcdef".into(),
+        dry_run: false,
+        examined: 60,
+        written: 12,
+        would_write: 0,
+        already_done: 28,
+        verified: 40,
+        not_sealed: 0,
+        cleared: 0,
+        would_clear: 0,
+        changed: Vec::new(),
+        failed: Vec::new(),
+        elapsed: Duration::from_secs(3),
+        cancelled: true,
+        scan_error: None,
+    };
+    send(&mut app, Action::BulkFinished { generation, result: Ok(report) });
+    let status = app.status.as_ref().unwrap();
+    assert!(
+        status.text.contains("the repair is not complete") && status.text.contains(":repair c"),
+        "{status:?}"
+    );
+    insta::assert_snapshot!("repair_report", render(&app).backend());
+
+    // Refresh and repair are for shares; migrate is for whole keys.
+    let mut local = console(local(), rows(1..=3), false);
+    send(&mut local, ch(':'));
+    type_text(&mut local, "refresh");
+    send(&mut local, press(KeyCode::Enter));
+    let status = local.status.as_ref().unwrap();
+    assert!(status.text.contains(":refresh works on the shares of a sharded environment"), "{status:?}");
 }

@@ -4,11 +4,14 @@
 
 use std::time::Duration;
 
+use rossignol_console::tui::app::jobs::BulkRun;
 use rossignol_console::tui::app::model::{RevealPurpose, Row};
 use rossignol_console::tui::app::{Action, Effect};
 use rossignol_console::tui::worker::Worker;
 use rossignol_core::config::{Environment, SealSpec, StoreSpec};
 use tokio::sync::mpsc;
+
+mod tui_support;
 
 fn embedded(dir: &std::path::Path) -> Environment {
     Environment {
@@ -188,14 +191,76 @@ async fn the_worker_signs_exports_disables_and_migrates() {
     let actions_seen: Vec<&str> = trail.iter().map(|t| t.action.as_str()).collect();
     assert_eq!(actions_seen, ["console-export", "console-sign", "console-sign"]);
 
-    worker.run(Effect::Migrate);
+    worker.run(Effect::Bulk(BulkRun::Migrate));
     let report = loop {
         match next(&mut actions).await {
-            Action::MigrateProgress { .. } => {}
-            Action::MigrateFinished { result, .. } => break result.unwrap(),
+            Action::BulkProgress { .. } => {}
+            Action::BulkFinished { result, .. } => break result.unwrap(),
             other => panic!("unexpected {other:?}"),
         }
     };
     assert!(report.is_complete(), "{report:?}");
     assert_eq!((report.written, report.already_done), (2, 1));
+}
+
+/// The sharded 2-of-3 environment of embedded providers; with `down`, the
+/// third is a DynamoDB endpoint nothing listens on.
+fn sharded(dir: &std::path::Path, down: bool) -> Environment {
+    use rossignol_core::config::AwsSpec;
+    let mut env = tui_support::vault(dir);
+    if let (true, StoreSpec::Sharded { providers, .. }) = (down, &mut env.store) {
+        providers[2].store = StoreSpec::Dynamodb {
+            aws: AwsSpec {
+                region: Some("eu-central-1".into()),
+                endpoint_url: Some("http://127.0.0.1:9".into()),
+                ..AwsSpec::default()
+            },
+            sse_kms_key_id: None,
+            access_table: "rossignol_vault_access".into(),
+        };
+    }
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_probes_each_provider_and_runs_repair_and_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut actions) = mpsc::unbounded_channel();
+    let (terminal, _writes) = mpsc::unbounded_channel();
+    let mut worker = Worker::new(tx, terminal);
+
+    worker.run(Effect::Connect { env: Box::new(sharded(dir.path(), false)), generation: 1 });
+    assert!(matches!(next(&mut actions).await, Action::Connected { generation: 1, result: Ok(()) }));
+    worker.run(Effect::Create { count: 2 });
+    while !matches!(next(&mut actions).await, Action::CreateFinished { error: None, .. }) {}
+    worker.run(Effect::Probe);
+    let Action::Probed { answers, .. } = next(&mut actions).await else { panic!("probed") };
+    assert_eq!(answers, [Ok(()), Ok(()), Ok(())]);
+
+    let finished = async |worker: &mut Worker, actions: &mut mpsc::UnboundedReceiver<Action>, run| {
+        worker.run(Effect::Bulk(run));
+        loop {
+            match next(actions).await {
+                Action::BulkProgress { .. } => {}
+                Action::BulkFinished { result, .. } => break result.unwrap(),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    };
+    let refreshed = finished(&mut worker, &mut actions, BulkRun::Refresh).await;
+    assert!(refreshed.is_complete(), "{refreshed:?}");
+    assert_eq!(refreshed.written, 2);
+    let repaired = finished(&mut worker, &mut actions, BulkRun::Repair { provider: "c".into() }).await;
+    assert_eq!((repaired.written, repaired.already_done), (0, 2), "{repaired:?}");
+
+    // The third provider down: named, the other two answer. (Stores of
+    // their own: the first connection's may still hold their files.)
+    let other = tempfile::tempdir().unwrap();
+    worker.run(Effect::Connect { env: Box::new(sharded(other.path(), true)), generation: 2 });
+    let connected = next(&mut actions).await;
+    assert!(matches!(connected, Action::Connected { generation: 2, result: Ok(()) }), "{connected:?}");
+    worker.run(Effect::Probe);
+    let Action::Probed { answers, .. } = next(&mut actions).await else { panic!("probed") };
+    assert!(answers[0].is_ok() && answers[1].is_ok(), "{answers:?}");
+    assert!(answers[2].is_err(), "{answers:?}");
 }

@@ -55,7 +55,7 @@ key!(TOGGLE_DISABLED, "D", "disable", "disable the account, or enable it again (
 key!(CREATE, "c", "create", "create accounts", KeyCode::Char('c') => NONE);
 key!(AUDIT, "a", "audit", "run the integrity audit", KeyCode::Char('a') => NONE);
 key!(SWITCH_ENV, "e", "env", "switch environment (pick from the list)", KeyCode::Char('e') => NONE);
-key!(COMMAND, ":", "command", "commands: :env :audit :create N :migrate :q (↑/↓ history)", KeyCode::Char(':') => NONE);
+key!(COMMAND, ":", "command", "commands: :env :audit :create N :migrate :repair P :refresh :q (↑/↓ history)", KeyCode::Char(':') => NONE);
 key!(REFRESH, "R", "reload", "reload the list", KeyCode::Char('R') => SHIFT);
 key!(HELP, "?", "help", "this help", KeyCode::Char('?') => NONE);
 key!(BACK, "Esc", "back", "back, cancel, close, clear the filter", KeyCode::Esc => NONE);

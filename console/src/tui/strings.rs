@@ -1,8 +1,11 @@
 //! Every sentence the console shows, in one place.
 
+use crate::tui::app::jobs::BulkRun;
+
 pub const APP: &str = "ROSSIGNOL";
 pub const NOTHING_SELECTED: &str = "no account is selected; move to one with j/k first";
-pub const BUSY: &str = "a create or an audit is still running; wait for it, or cancel the audit with Esc";
+pub const BUSY: &str =
+    "a create, an audit or a bulk run is still running; wait for it, or stop it with Esc in its window";
 pub const NOT_CONNECTED: &str = "not connected to the store yet; wait, or press R to retry";
 pub const KEY_HIDDEN: &str = "the private key is hidden again";
 pub const CANCELLED: &str = "cancelled; nothing was done";
@@ -86,28 +89,55 @@ pub const PASSPHRASES_DIFFER: &str = "the passphrases differ; type it again";
 pub const DISABLED_BANNER: &str = "DISABLED";
 pub const DISABLED_HINT: &str = "D enables";
 
-pub const MIGRATE_RUNNING_HINT: &str =
-    "Esc stops after the rows in flight; running it again finishes the job";
-pub const MIGRATE_DONE_HINT: &str = "any key closes";
-pub const MIGRATE_INCOMPLETE: &str =
-    "the migration is not complete (rows failed, changed meanwhile, or it was stopped); run :migrate again";
+pub const PROVIDER_CHECKING: &str = "…";
+pub const PROVIDER_UP: &str = "up";
+pub const PROVIDER_DOWN: &str = "DOWN";
+pub const BULK_RUNNING_HINT: &str = "Esc stops after the rows in flight; running it again finishes the job";
+pub const BULK_DONE_HINT: &str = "any key closes";
 
-pub fn migrate_title(env: &str) -> String {
-    format!(" Migrate legacy rows in {env} ")
+pub fn bulk_title(run: &BulkRun, env: &str) -> String {
+    match run {
+        BulkRun::Migrate => format!(" Migrate legacy rows in {env} "),
+        BulkRun::Repair { provider } => format!(" Repair provider {provider} in {env} "),
+        BulkRun::Refresh => format!(" Refresh every share in {env} "),
+    }
 }
 
-pub fn migrate_question(env: &str) -> String {
+pub fn bulk_question(run: &BulkRun, env: &str) -> String {
+    match run {
+        BulkRun::Migrate => format!(
+            "Seal every Node-era plaintext key in {env} in place? Each row is one conditional write, verified before and after; nothing is deleted."
+        ),
+        BulkRun::Repair { provider } => format!(
+            "Make provider {provider}'s missing or damaged shares in {env} again from the others? The other providers are not touched, and accounts that never had enough shares are removed."
+        ),
+        BulkRun::Refresh => format!(
+            "Give every account in {env} new shares of the same key? Every provider is needed; no old share is given up before every new one is read back."
+        ),
+    }
+}
+
+pub fn bulk_done(run: &BulkRun, report: &rossignol_core::lifecycle::Report) -> String {
+    match run {
+        BulkRun::Migrate => format!("migration complete: {} row(s) sealed in place", report.written),
+        BulkRun::Repair { provider } => format!(
+            "repair of {provider} complete: {} share(s) made again, {} already sound",
+            report.written, report.already_done
+        ),
+        BulkRun::Refresh => format!("refresh complete: {} account(s) given new shares", report.written),
+    }
+}
+
+pub fn bulk_incomplete(run: &BulkRun) -> String {
     format!(
-        "Seal every Node-era plaintext key in {env} in place? Each row is one conditional write, verified before and after; nothing is deleted."
+        "the {} is not complete (rows failed, changed meanwhile, or it was stopped); run {} again",
+        run.noun(),
+        run.command()
     )
 }
 
-pub fn migrated(written: u64) -> String {
-    format!("migration complete: {written} row(s) sealed in place")
-}
-
-pub fn migrate_failed(error: &str) -> String {
-    format!("the migration stopped: {error}; run :migrate again to resume")
+pub fn bulk_failed(run: &BulkRun, error: &str) -> String {
+    format!("the {} stopped: {error}; run {} again to resume", run.noun(), run.command())
 }
 
 pub fn passphrase_too_short(min: usize) -> String {
@@ -206,6 +236,25 @@ pub fn quit_during_create(done: usize, count: u64, env: &str) -> String {
 
 pub fn bad_count(text: &str, max: u64) -> String {
     format!("{text:?} is not a count; type a number from 1 to {max}")
+}
+
+pub fn only_sharded(run: &BulkRun, env: &str) -> String {
+    format!(
+        "{} works on the shares of a sharded environment, and {env} holds whole keys in one store",
+        run.command()
+    )
+}
+
+pub fn only_whole_keys(env: &str) -> String {
+    format!("migrate works on one store's whole keys, and {env} holds its keys in shares")
+}
+
+pub fn unknown_provider(provider: &str, names: &[&str]) -> String {
+    format!("this environment has no provider named {provider}; its providers are {}", names.join(", "))
+}
+
+pub fn provider_down(provider: &str, why: &str) -> String {
+    format!("provider {provider} does not answer: {why}")
 }
 
 pub fn unknown_command(line: &str) -> String {

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use zeroize::Zeroizing;
 
+use crate::tui::app::jobs::BulkRun;
 use crate::tui::app::list::PAGE_SIZE;
 use crate::tui::app::model::{AccountView, RevealPurpose, Row, Secret, SecretInput, TrailEntry};
 use crate::tui::app::{Action, Effect};
@@ -47,7 +48,8 @@ enum Slot {
     Sign,
     Export,
     Disable,
-    Migrate,
+    Bulk,
+    Health,
 }
 
 /// Text for the terminal itself (OSC 52), written by the event loop
@@ -62,7 +64,7 @@ pub struct Worker {
     generation: u64,
     jobs: HashMap<Slot, AbortHandle>,
     audit_cancel: Arc<AtomicBool>,
-    migrate_cancel: Arc<AtomicBool>,
+    bulk_cancel: Arc<AtomicBool>,
     /// Set: the create starts no new write (those in flight finish).
     create_stop: Arc<AtomicBool>,
     clipboard: System,
@@ -96,7 +98,7 @@ impl Worker {
             generation: 0,
             jobs: HashMap::new(),
             audit_cancel: Arc::default(),
-            migrate_cancel: Arc::default(),
+            bulk_cancel: Arc::default(),
             create_stop: Arc::default(),
             clipboard: System::default(),
             clears: PendingClears::default(),
@@ -132,7 +134,7 @@ impl Worker {
                 return self.copy(Zeroizing::new(secret.expose().to_owned()), "private key", true);
             }
             Effect::CancelAudit => return self.audit_cancel.store(true, Ordering::SeqCst),
-            Effect::CancelMigrate => return self.migrate_cancel.store(true, Ordering::SeqCst),
+            Effect::CancelBulk => return self.bulk_cancel.store(true, Ordering::SeqCst),
             Effect::StopCreate => return self.create_stop.store(true, Ordering::SeqCst),
             // Aborting the task drops the scan's receiver, which stops its segments.
             Effect::CancelSearch => {
@@ -170,6 +172,11 @@ impl Worker {
         }
         let Some(custodian) = self.custodian() else { return };
         match effect {
+            Effect::Probe => self.spawn(Slot::Health, async move {
+                let providers = custodian.custody().providers();
+                let answers = futures::future::join_all(providers.iter().map(|p| p.probe())).await;
+                let _ = tx.send(Action::Probed { generation, answers });
+            }),
             Effect::Describe => self.spawn(Slot::Describe, async move {
                 let result =
                     custodian.store().describe().await.map(|r| r.item_count).map_err(|e| e.to_string());
@@ -250,17 +257,18 @@ impl Worker {
                     let _ = tx.send(Action::DisabledSet { generation, address, disable, result });
                 });
             }
-            Effect::Migrate => {
-                self.migrate_cancel = Arc::default();
-                let cancel = Arc::clone(&self.migrate_cancel);
-                let requester = Requester::operator("console-migrate", self.actor.clone());
-                self.spawn(Slot::Migrate, run_migrate(custodian, requester, cancel, generation, tx));
+            Effect::Bulk(run) => {
+                self.bulk_cancel = Arc::default();
+                let cancel = Arc::clone(&self.bulk_cancel);
+                let action = format!("console-{}", run.operation().as_str());
+                let requester = Requester::operator(action, self.actor.clone());
+                self.spawn(Slot::Bulk, run_bulk(custodian, run, requester, cancel, generation, tx));
             }
             Effect::Connect { .. }
             | Effect::CopyText { .. }
             | Effect::CopySecret(_)
             | Effect::CancelAudit
-            | Effect::CancelMigrate
+            | Effect::CancelBulk
             | Effect::StopCreate
             | Effect::CancelSearch
             | Effect::ReadTransaction { .. }
@@ -274,7 +282,7 @@ impl Worker {
             job.abort();
         }
         self.audit_cancel.store(true, Ordering::SeqCst);
-        self.migrate_cancel.store(true, Ordering::SeqCst);
+        self.bulk_cancel.store(true, Ordering::SeqCst);
         self.generation = generation;
         let shared = Arc::clone(&self.custodian);
         let tx = self.actions.clone();
@@ -519,26 +527,37 @@ async fn run_audit(
     let _ = tx.send(Action::AuditFinished { generation, result: result.map_err(|e| e.to_string()) });
 }
 
-async fn run_migrate(
+async fn run_bulk(
     custodian: Custodian,
+    run: BulkRun,
     requester: Requester,
     cancel: Arc<AtomicBool>,
     generation: u64,
     tx: mpsc::UnboundedSender<Action>,
 ) {
-    use rossignol_core::lifecycle::{self, migrate};
+    use rossignol_core::lifecycle;
 
     let (progress_tx, mut progress_rx) = watch::channel(lifecycle::Progress::default());
     let forward = tx.clone();
     let forwarder = tokio::spawn(async move {
         while progress_rx.changed().await.is_ok() {
             let progress = progress_rx.borrow_and_update().clone();
-            let _ = forward.send(Action::MigrateProgress { generation, progress });
+            let _ = forward.send(Action::BulkProgress { generation, progress });
             tokio::time::sleep(PROGRESS_EVERY).await;
         }
     });
     let options = lifecycle::Options::default();
-    let result = migrate::run(&custodian, options, &requester, progress_tx, cancel).await;
+    let result = match &run {
+        BulkRun::Migrate => {
+            lifecycle::migrate::run(&custodian, options, &requester, progress_tx, cancel).await
+        }
+        BulkRun::Repair { provider } => {
+            lifecycle::repair::run(&custodian, provider, options, &requester, progress_tx, cancel).await
+        }
+        BulkRun::Refresh => {
+            lifecycle::refresh::run(&custodian, options, &requester, progress_tx, cancel).await
+        }
+    };
     forwarder.abort();
-    let _ = tx.send(Action::MigrateFinished { generation, result: result.map_err(|e| e.to_string()) });
+    let _ = tx.send(Action::BulkFinished { generation, result: result.map_err(|e| e.to_string()) });
 }

@@ -13,7 +13,7 @@ use rossignol_console::tui::app::model::{AccountView, RevealPurpose, Row, Secret
 use rossignol_console::tui::app::{Action, App, update};
 use rossignol_console::tui::ui;
 use rossignol_core::PrivateKey;
-use rossignol_core::config::{AwsSpec, Environment, SealSpec, StoreSpec};
+use rossignol_core::config::{AwsSpec, Environment, ProviderSpec, SealSpec, StoreSpec};
 use rossignol_core::store::record::format_public_key;
 
 pub fn local() -> Environment {
@@ -48,6 +48,31 @@ pub fn dynamo(name: &str, read_only: bool) -> Environment {
         also_open: Vec::new(),
         kms: None,
         read_only,
+        policy: Default::default(),
+    }
+}
+
+/// A sharded 2-of-3 environment of three embedded providers under `dir`.
+pub fn vault(dir: &std::path::Path) -> Environment {
+    let provider = |name: &str| ProviderSpec {
+        name: name.into(),
+        table: "rossignol_vault".into(),
+        store: StoreSpec::Embedded { path: dir.join(format!("{name}.redb")) },
+        seal: SealSpec::Local { key_file: dir.join(format!("{name}.key")) },
+        also_open: Vec::new(),
+        kms: None,
+    };
+    Environment {
+        name: "vault".into(),
+        table: "vault".into(),
+        store: StoreSpec::Sharded {
+            threshold: 2,
+            providers: vec![provider("a"), provider("b"), provider("c")],
+        },
+        seal: SealSpec::Shares,
+        also_open: Vec::new(),
+        kms: None,
+        read_only: false,
         policy: Default::default(),
     }
 }

@@ -68,6 +68,23 @@ pub struct ProviderInit {
 }
 
 impl Provider {
+    /// Whether the provider answers now: its store describes its table and
+    /// its seal's server answers, each within [`sharded::PROVIDER_TIMEOUT`].
+    /// The error is one sentence, for a health display.
+    pub async fn probe(&self) -> std::result::Result<(), String> {
+        let within =
+            |what: &str| format!("no answer {what} within {} s", sharded::PROVIDER_TIMEOUT.as_secs());
+        match tokio::time::timeout(sharded::PROVIDER_TIMEOUT, self.store.describe()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e.to_string()),
+            Err(_) => return Err(within("from its store")),
+        }
+        match tokio::time::timeout(sharded::PROVIDER_TIMEOUT, self.sealer.probe()).await {
+            Ok(answer) => answer.map_err(|e| e.to_string()),
+            Err(_) => Err(within("from its seal")),
+        }
+    }
+
     pub async fn init(&self) -> Result<ProviderInit> {
         let accounts = self.store.init().await?;
         let access_trail_created = self.trail.init().await?;

@@ -150,6 +150,14 @@ pub trait Sealer: Send + Sync + fmt::Debug {
         Ok(None)
     }
 
+    /// Whether the seal's server answers now, for a provider's health: a
+    /// seal held in this process (a local key) always does, and a KMS key
+    /// is reached with its store's AWS reach, which the store's probe
+    /// covers.
+    async fn probe(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Encrypts 32 secret bytes for the record described by `ctx`.
     async fn seal_secret(&self, ctx: SealContext<'_>, secret: &Zeroizing<[u8; 32]>) -> Result<Vec<u8>>;
 

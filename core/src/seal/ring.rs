@@ -76,6 +76,10 @@ impl Sealer for SealRing {
         self.primary.init().await
     }
 
+    async fn probe(&self) -> Result<()> {
+        self.primary.probe().await
+    }
+
     async fn open_secret(
         &self,
         ctx: SealContext<'_>,

@@ -229,6 +229,15 @@ impl Sealer for TransitSealer {
         self.set_up().await.map(Some)
     }
 
+    /// Reads the transit key afresh: the server answers, the token may
+    /// read it, and it exists.
+    async fn probe(&self) -> Result<()> {
+        match self.read_key("transit keys", Error::Seal).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::Seal(self.explain(&Refusal::MissingKey, "keys"))),
+        }
+    }
+
     async fn seal_secret(&self, ctx: SealContext<'_>, secret: &Zeroizing<[u8; 32]>) -> Result<Vec<u8>> {
         self.check_key().await?;
         let plaintext = Zeroizing::new(BASE64.encode(secret.as_slice()));

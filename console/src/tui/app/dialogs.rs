@@ -7,6 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use rossignol_core::sign::{Payload, parse_message};
 
 use super::field::Edit;
+use super::jobs::BulkRun;
 use super::model::{Input, RevealPurpose, Secret, SecretInput};
 use super::{Action, App, Effect};
 use crate::tui::{keys, strings};
@@ -62,8 +63,8 @@ pub enum Popup {
         address: String,
         lines: Vec<(&'static str, String)>,
     },
-    /// Progress and result of the migration of legacy rows.
-    Migrate,
+    /// Progress and result of a migrate, repair or refresh.
+    Bulk,
     /// Quit confirmed during a create: its writes in flight finish first.
     Quitting,
 }
@@ -128,7 +129,8 @@ pub enum Pending {
         address: String,
         disable: bool,
     },
-    Migrate,
+    /// Migrate, repair or refresh the whole environment.
+    Bulk(BulkRun),
     Quit,
 }
 
@@ -166,7 +168,9 @@ impl Confirm {
             Pending::Export { .. } => "Export",
             Pending::SetDisabled { disable: true, .. } => "Disable",
             Pending::SetDisabled { disable: false, .. } => "Enable",
-            Pending::Migrate => "Migrate",
+            Pending::Bulk(BulkRun::Migrate) => "Migrate",
+            Pending::Bulk(BulkRun::Repair { .. }) => "Repair",
+            Pending::Bulk(BulkRun::Refresh) => "Refresh",
             Pending::Quit => "Quit",
         }
     }
@@ -210,7 +214,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Option<Action> {
             None
         }
         Popup::Signed { .. } => None,
-        Popup::Migrate => on_migrate_key(app, key),
+        Popup::Bulk => on_bulk_key(app, key),
     };
     None
 }
@@ -236,15 +240,15 @@ fn on_help_key(scroll: u16, key: KeyEvent) -> Option<Popup> {
     Some(Popup::Help { scroll })
 }
 
-fn on_migrate_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
-    let job = app.migrate.as_mut()?;
+fn on_bulk_key(app: &mut App, key: KeyEvent) -> Option<Popup> {
+    let job = app.bulk.as_mut()?;
     if job.running() {
         // Esc stops it between rows; a later run finishes the job.
         if keys::BACK.matches(&key) && !job.cancelling {
             job.cancelling = true;
-            app.effects.push(Effect::CancelMigrate);
+            app.effects.push(Effect::CancelBulk);
         }
-        return Some(Popup::Migrate);
+        return Some(Popup::Bulk);
     }
     None
 }
@@ -500,7 +504,7 @@ fn on_env_key(app: &mut App, selected: usize, key: KeyEvent) -> Option<Action> {
 }
 
 /// The command line's commands, for completion.
-const COMMANDS: &[&str] = &["env ", "audit", "create ", "migrate", "help", "q"];
+const COMMANDS: &[&str] = &["env ", "audit", "create ", "migrate", "repair ", "refresh", "help", "q"];
 
 fn on_command_key(app: &mut App, mut line: CommandLine, key: KeyEvent) -> Option<Action> {
     if keys::BACK.matches(&key) {
@@ -560,7 +564,15 @@ fn run_command(app: &mut App, line: &str) -> Option<Action> {
             None
         }
         (Some("migrate"), None, _) => {
-            app.ask_migrate();
+            app.ask_bulk(BulkRun::Migrate);
+            None
+        }
+        (Some("refresh"), None, _) => {
+            app.ask_bulk(BulkRun::Refresh);
+            None
+        }
+        (Some("repair"), Some(provider), None) => {
+            app.ask_bulk(BulkRun::Repair { provider: provider.to_owned() });
             None
         }
         (Some("create"), count, None) => {

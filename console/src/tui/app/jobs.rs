@@ -1,8 +1,10 @@
-//! Long-running work the operator watches: creating accounts, auditing.
+//! Long-running work the operator watches: creating accounts, auditing,
+//! and the bulk runs (migrate, repair, refresh).
 
 use std::time::{Duration, Instant};
 
 use rossignol_core::audit::{AuditReport, Progress};
+use rossignol_core::lifecycle::Operation;
 
 #[derive(Debug, Clone)]
 pub struct CreateJob {
@@ -107,18 +109,59 @@ impl AuditJob {
     }
 }
 
-/// The migration of legacy rows, watched from the console.
+/// A bulk run the console starts and watches, as `rossignol migrate`,
+/// `repair` and `refresh` do on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkRun {
+    /// Seal the Node-era plaintext rows in place.
+    Migrate,
+    /// Make one provider's shares again from the others.
+    Repair { provider: String },
+    /// Give every account new shares of the same key.
+    Refresh,
+}
+
+impl BulkRun {
+    pub fn operation(&self) -> Operation {
+        match self {
+            BulkRun::Migrate => Operation::Migrate,
+            BulkRun::Repair { .. } => Operation::Repair,
+            BulkRun::Refresh => Operation::Refresh,
+        }
+    }
+
+    /// What a sentence calls it: "the migration is not complete".
+    pub fn noun(&self) -> &'static str {
+        match self {
+            BulkRun::Migrate => "migration",
+            BulkRun::Repair { .. } => "repair",
+            BulkRun::Refresh => "refresh",
+        }
+    }
+
+    /// The console command that starts (or resumes) it.
+    pub fn command(&self) -> String {
+        match self {
+            BulkRun::Repair { provider } => format!(":repair {provider}"),
+            other => format!(":{}", other.operation().as_str()),
+        }
+    }
+}
+
+/// A bulk run under way or done.
 #[derive(Debug, Clone)]
-pub struct MigrateJob {
+pub struct BulkJob {
+    pub run: BulkRun,
     pub progress: rossignol_core::lifecycle::Progress,
     pub report: Option<rossignol_core::lifecycle::Report>,
     pub error: Option<String>,
     pub cancelling: bool,
 }
 
-impl MigrateJob {
-    pub fn new(total: Option<u64>) -> Self {
-        MigrateJob {
+impl BulkJob {
+    pub fn new(run: BulkRun, total: Option<u64>) -> Self {
+        BulkJob {
+            run,
             progress: rossignol_core::lifecycle::Progress { total, ..Default::default() },
             report: None,
             error: None,

@@ -14,19 +14,24 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::KeyEvent;
-use rossignol_core::config::Environment;
+use rossignol_core::config::{Environment, StoreSpec};
 use rossignol_core::store::Cursor;
 
 use self::dialogs::{CommandLine, Confirm, Pending, Popup};
-use self::jobs::{AuditJob, CreateJob, MigrateJob};
+use self::jobs::{AuditJob, BulkJob, BulkRun, CreateJob};
 use self::list::{FilterChange, List};
-use self::model::{AccountView, Input, RevealPurpose, Row, Secret, SecretInput, TrailEntry};
+use self::model::{
+    AccountView, Health, Input, ProviderHealth, RevealPurpose, Row, Secret, SecretInput, TrailEntry,
+};
 use crate::tui::{safety, strings};
 use rossignol_core::audit::{AuditReport, Progress};
 use rossignol_core::sign::Payload;
 
 /// How long a revealed key stays on screen.
 pub const REVEAL_FOR: Duration = Duration::from_secs(30);
+/// How often a sharded environment's providers are asked whether they
+/// answer, while the console is open.
+pub const PROBE_EVERY: Duration = Duration::from_secs(30);
 /// Screen rows that are not list rows: header (4), table borders and
 /// column names (3), status line and footer (2).
 pub const CHROME_ROWS: u16 = 9;
@@ -95,8 +100,11 @@ pub enum Effect {
         address: String,
         disable: bool,
     },
-    Migrate,
-    CancelMigrate,
+    /// Ask every provider whether it answers.
+    Probe,
+    /// Start a migrate, repair or refresh of the whole environment.
+    Bulk(BulkRun),
+    CancelBulk,
     /// No new create writes; those in flight finish.
     StopCreate,
 }
@@ -203,11 +211,16 @@ pub enum Action {
         /// False when it already was so.
         result: Result<bool, String>,
     },
-    MigrateProgress {
+    /// Each provider's answer to [`Effect::Probe`], in configured order.
+    Probed {
+        generation: u64,
+        answers: Vec<Result<(), String>>,
+    },
+    BulkProgress {
         generation: u64,
         progress: rossignol_core::lifecycle::Progress,
     },
-    MigrateFinished {
+    BulkFinished {
         generation: u64,
         result: Result<rossignol_core::lifecycle::Report, String>,
     },
@@ -268,7 +281,12 @@ pub struct App {
     pub status: Option<Status>,
     pub create: Option<CreateJob>,
     pub audit: Option<AuditJob>,
-    pub migrate: Option<MigrateJob>,
+    pub bulk: Option<BulkJob>,
+    /// A sharded environment's providers and whether each answers; empty
+    /// for a single store.
+    pub providers: Vec<ProviderHealth>,
+    /// When the providers were last asked.
+    pub probed_at: Option<Instant>,
     pub now: Instant,
     pub quit: bool,
     /// Work for the worker, drained by the event loop.
@@ -302,7 +320,9 @@ impl App {
             status: None,
             create: None,
             audit: None,
-            migrate: None,
+            bulk: None,
+            providers: Vec::new(),
+            probed_at: None,
             now,
             quit: false,
             effects: Vec::new(),
@@ -324,6 +344,14 @@ impl App {
         let viewport = self.list.viewport;
         self.list = List::with_viewport(viewport);
         self.screen = Screen::List;
+        self.providers = match &self.env.store {
+            StoreSpec::Sharded { providers, .. } => providers
+                .iter()
+                .map(|p| ProviderHealth { name: p.name.clone(), health: Health::Checking })
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.probed_at = None;
         self.effects.push(Effect::Connect { env: Box::new(self.env.clone()), generation: self.generation });
     }
 
@@ -335,30 +363,51 @@ impl App {
         self.status = Some(Status { text: text.into(), error: true });
     }
 
-    /// Create, audit or migration still running.
+    /// Create, audit or a bulk run still running.
     pub fn busy(&self) -> bool {
         self.create.as_ref().is_some_and(CreateJob::running)
             || self.audit.as_ref().is_some_and(AuditJob::running)
-            || self.migrate.as_ref().is_some_and(MigrateJob::running)
+            || self.bulk.as_ref().is_some_and(BulkJob::running)
     }
 
-    /// Asks before sealing every legacy row in place.
-    pub fn ask_migrate(&mut self) {
+    /// Asks before a bulk run over the whole environment; shows the one
+    /// running instead, if there is one.
+    pub fn ask_bulk(&mut self, run: BulkRun) {
         if self.connection != Connection::Ready {
             return self.error(strings::NOT_CONNECTED);
         }
-        if self.migrate.as_ref().is_some_and(MigrateJob::running) {
-            self.popup = Some(Popup::Migrate);
+        if self.bulk.as_ref().is_some_and(BulkJob::running) {
+            self.popup = Some(Popup::Bulk);
             return;
         }
-        if let Some(reason) = safety::refuse_write(&self.env, "migrate") {
+        if let Some(reason) = safety::refuse_write(&self.env, run.operation().as_str()) {
             return self.refuse(reason);
+        }
+        if let Some(reason) = self.refuse_bulk(&run) {
+            return self.error(reason);
         }
         if self.busy() {
             return self.error(strings::BUSY);
         }
-        self.popup =
-            Some(Popup::Confirm(Confirm::new(Pending::Migrate, safety::typed_confirmation(&self.env))));
+        let required = safety::typed_confirmation(&self.env);
+        self.popup = Some(Popup::Confirm(Confirm::new(Pending::Bulk(run), required)));
+    }
+
+    /// Why `run` makes no sense in this environment, said before asking.
+    fn refuse_bulk(&self, run: &BulkRun) -> Option<String> {
+        let providers = match &self.env.store {
+            StoreSpec::Sharded { providers, .. } => providers,
+            _ if matches!(run, BulkRun::Migrate) => return None,
+            _ => return Some(strings::only_sharded(run, &self.env.name)),
+        };
+        match run {
+            BulkRun::Migrate => Some(strings::only_whole_keys(&self.env.name)),
+            BulkRun::Repair { provider } if !providers.iter().any(|p| p.name == *provider) => {
+                let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
+                Some(strings::unknown_provider(provider, &names))
+            }
+            _ => None,
+        }
     }
 
     /// The address the current screen is about.
@@ -384,7 +433,16 @@ impl App {
         self.list.reload();
         self.filter_changed();
         self.effects.push(Effect::Describe);
+        self.probe();
         self.request_page();
+    }
+
+    /// Asks every provider of a sharded environment whether it answers.
+    fn probe(&mut self) {
+        if !self.providers.is_empty() && self.connection == Connection::Ready {
+            self.probed_at = Some(self.now);
+            self.effects.push(Effect::Probe);
+        }
     }
 
     /// Asks the worker for what a new filter needs: a lookup or a search.
@@ -576,7 +634,7 @@ impl App {
         self.env = env;
         self.create = None;
         self.audit = None;
-        self.migrate = None;
+        self.bulk = None;
         self.connect();
         self.info(strings::switching(name));
     }
@@ -612,17 +670,20 @@ impl App {
                 }
                 self.effects.push(Effect::SetDisabled { address, disable });
             }
-            Pending::Migrate => {
-                if let Some(reason) = safety::refuse_write(&self.env, "migrate") {
+            Pending::Bulk(run) => {
+                if let Some(reason) = safety::refuse_write(&self.env, run.operation().as_str()) {
                     return self.refuse(reason);
                 }
-                self.migrate = Some(MigrateJob::new(self.count));
-                self.popup = Some(Popup::Migrate);
-                self.effects.push(Effect::Migrate);
+                // A migrate scans one table, whose size is known; repair and
+                // refresh go over every provider's.
+                let total = matches!(run, BulkRun::Migrate).then_some(self.count).flatten();
+                self.bulk = Some(BulkJob::new(run.clone(), total));
+                self.popup = Some(Popup::Bulk);
+                self.effects.push(Effect::Bulk(run));
             }
             Pending::Quit => {
-                if self.migrate.as_ref().is_some_and(MigrateJob::running) {
-                    self.effects.push(Effect::CancelMigrate);
+                if self.bulk.as_ref().is_some_and(BulkJob::running) {
+                    self.effects.push(Effect::CancelBulk);
                 }
                 if self.audit.as_ref().is_some_and(AuditJob::running) {
                     self.effects.push(Effect::CancelAudit);
@@ -654,6 +715,9 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         }
         Action::Tick(now) => {
             app.now = now;
+            if app.probed_at.is_some_and(|at| now.duration_since(at) >= PROBE_EVERY) {
+                app.probe();
+            }
             if let Some(Popup::Revealed { until, .. }) = &app.popup
                 && now >= *until
             {

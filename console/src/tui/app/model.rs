@@ -32,6 +32,23 @@ pub struct AccountView {
     pub shares: Vec<ShareLine>,
 }
 
+/// Whether one provider of a sharded environment answers, as the header
+/// shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderHealth {
+    pub name: String,
+    pub health: Health,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Not asked yet since connecting.
+    Checking,
+    Up,
+    /// It did not answer: why, in one sentence.
+    Down(String),
+}
+
 /// One provider's slot of a sharded account, as the details show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareLine {

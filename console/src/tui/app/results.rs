@@ -2,7 +2,7 @@
 
 use super::dialogs::{ExportPrompt, Pending, Popup};
 use super::list::Direct;
-use super::model::{Input, RevealPurpose, Row, Secret, SecretInput};
+use super::model::{Health, Input, RevealPurpose, Row, Secret, SecretInput};
 use super::{Action, App, Connection, Effect, REVEAL_FOR, Screen, Trail};
 use crate::tui::strings;
 
@@ -14,6 +14,7 @@ pub fn on_result(app: &mut App, action: Action) {
             Ok(()) => {
                 app.connection = Connection::Ready;
                 app.effects.push(Effect::Describe);
+                app.probe();
                 app.request_page();
             }
             Err(e) => {
@@ -22,6 +23,22 @@ pub fn on_result(app: &mut App, action: Action) {
                     Some(Popup::Error { title: strings::CONNECT_FAILED, message: strings::connect_hint(&e) });
             }
         },
+        Action::Probed { generation, answers } if generation == current => {
+            for (provider, answer) in app.providers.iter_mut().zip(answers) {
+                let health = match answer {
+                    Ok(()) => Health::Up,
+                    Err(why) => Health::Down(why),
+                };
+                // Said once, when it goes down; the header keeps showing it.
+                if let Health::Down(why) = &health
+                    && !matches!(provider.health, Health::Down(_))
+                {
+                    let text = strings::provider_down(&provider.name, why);
+                    app.status = Some(super::Status { text, error: true });
+                }
+                provider.health = health;
+            }
+        }
         Action::Described { generation, result } if generation == current => match result {
             Ok(count) => app.count = count,
             Err(e) => app.error(strings::count_failed(&e)),
@@ -138,19 +155,19 @@ pub fn on_result(app: &mut App, action: Action) {
             }
             Err(e) => failed(app, strings::REFUSED, e),
         },
-        Action::MigrateProgress { generation, progress } if generation == current => {
-            if let Some(job) = &mut app.migrate {
+        Action::BulkProgress { generation, progress } if generation == current => {
+            if let Some(job) = &mut app.bulk {
                 job.progress = progress;
             }
         }
-        Action::MigrateFinished { generation, result } if generation == current && app.migrate.is_some() => {
+        Action::BulkFinished { generation, result } if generation == current => {
+            let Some(job) = &mut app.bulk else { return };
+            let run = job.run.clone();
+            job.finish(result.clone());
             match &result {
-                Ok(report) if report.is_complete() => app.info(strings::migrated(report.written)),
-                Ok(_) => app.error(strings::MIGRATE_INCOMPLETE),
-                Err(e) => app.error(strings::migrate_failed(e)),
-            }
-            if let Some(job) = &mut app.migrate {
-                job.finish(result);
+                Ok(report) if report.is_complete() => app.info(strings::bulk_done(&run, report)),
+                Ok(_) => app.error(strings::bulk_incomplete(&run)),
+                Err(e) => app.error(strings::bulk_failed(&run, e)),
             }
             app.reload();
         }

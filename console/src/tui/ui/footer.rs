@@ -69,8 +69,8 @@ fn hints(app: &App) -> Vec<Hint> {
             }
             Popup::Audit if app.audit.as_ref().is_some_and(|j| j.running()) => vec![fixed("Esc", "cancel")],
             Popup::Audit => vec![fixed("j/k", "move"), fixed("Enter", "open"), fixed("Esc", "close")],
-            Popup::Migrate if app.migrate.as_ref().is_some_and(|j| j.running()) => vec![fixed("Esc", "stop")],
-            Popup::Migrate => vec![fixed("any key", "close")],
+            Popup::Bulk if app.bulk.as_ref().is_some_and(|j| j.running()) => vec![fixed("Esc", "stop")],
+            Popup::Bulk => vec![fixed("any key", "close")],
             Popup::Revealing { .. } => vec![fixed("Esc", "cancel")],
             Popup::Revealed { .. } => vec![fixed("any key", "hide")],
             Popup::Signed { .. } => vec![bound(&keys::COPY_ADDRESS, "copy"), fixed("Esc", "close")],

@@ -8,6 +8,7 @@ use rossignol_core::config::{SealSpec, StoreSpec};
 
 use super::ellipsize;
 use super::theme::Theme;
+use crate::tui::app::model::Health;
 use crate::tui::app::{App, Connection};
 use crate::tui::{safety, strings};
 
@@ -35,25 +36,41 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     first.push(Span::raw(format!("  {count}")));
 
-    let mut second = format!(" table {}", env.table);
+    // A sharded environment's providers come first, so that one down is
+    // never cut off.
+    let mut second: Vec<Span> = Vec::new();
+    if !app.providers.is_empty() {
+        second.push(Span::raw(" providers"));
+        for (at, provider) in app.providers.iter().enumerate() {
+            let comma = if at + 1 < app.providers.len() { "," } else { "" };
+            second.push(Span::raw(format!(" {} ", provider.name)));
+            second.push(match &provider.health {
+                Health::Checking => Span::styled(strings::PROVIDER_CHECKING, theme.border()),
+                Health::Up => Span::raw(strings::PROVIDER_UP),
+                Health::Down(_) => Span::styled(strings::PROVIDER_DOWN, theme.danger()),
+            });
+            second.push(Span::raw(comma));
+        }
+        second.push(Span::raw(" "));
+    }
+    let mut rest = format!(" table {}", env.table);
     match &env.store {
         StoreSpec::Dynamodb { aws, .. } => {
-            second.push_str(&format!("  region {}", aws.region.as_deref().unwrap_or("default")));
-            second.push_str(&format!("  profile {}", aws.profile.as_deref().unwrap_or("default")));
+            rest.push_str(&format!("  region {}", aws.region.as_deref().unwrap_or("default")));
+            rest.push_str(&format!("  profile {}", aws.profile.as_deref().unwrap_or("default")));
             if let Some(url) = &aws.endpoint_url {
-                second.push_str(&format!("  endpoint {url}"));
+                rest.push_str(&format!("  endpoint {url}"));
             }
         }
-        StoreSpec::Embedded { path } => second.push_str(&format!("  embedded {}", path.display())),
-        StoreSpec::Postgres { url } => second.push_str(&format!("  postgres {url:?}")),
-        StoreSpec::Sharded { providers, .. } => {
-            let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
-            second.push_str(&format!("  providers {}", names.join(", ")));
-        }
+        StoreSpec::Embedded { path } => rest.push_str(&format!("  embedded {}", path.display())),
+        StoreSpec::Postgres { url } => rest.push_str(&format!("  postgres {url:?}")),
+        StoreSpec::Sharded { .. } => {}
     }
-    second.push_str(&format!("  seal {}", seal(env)));
+    rest.push_str(&format!("  seal {}", seal(env)));
     // Cut visibly; `rossignol status` shows it all.
-    let second = Line::from(ellipsize(&second, usize::from(area.width.saturating_sub(2))));
+    let used: usize = second.iter().map(Span::width).sum();
+    second.push(Span::raw(ellipsize(&rest, usize::from(area.width.saturating_sub(2)).saturating_sub(used))));
+    let second = Line::from(second);
 
     let mut block = Block::new().borders(Borders::ALL).border_style(theme.border());
     if theme.guarded {

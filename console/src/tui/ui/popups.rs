@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         }
         Popup::Create => draw_create(frame, area, app, theme),
         Popup::Audit => audit::draw(frame, area, app, theme),
-        Popup::Migrate => draw_migrate(frame, area, app, theme),
+        Popup::Bulk => draw_bulk(frame, area, app, theme),
         Popup::Command(line) => draw_command(frame, area, line, theme),
         Popup::EnvPicker { selected } => draw_env_picker(frame, area, app, *selected, theme),
         Popup::Quitting => {
@@ -169,7 +169,7 @@ fn draw_confirm(frame: &mut Frame, area: Rect, app: &App, confirm: &Confirm, the
         Pending::Sign { address, .. } => strings::sign_question(address, env),
         Pending::Export { address, path, .. } => strings::export_question(address, path, env),
         Pending::SetDisabled { address, disable } => strings::disable_question(address, *disable, env),
-        Pending::Migrate => strings::migrate_question(env),
+        Pending::Bulk(run) => strings::bulk_question(run, env),
         Pending::Quit => strings::QUIT_QUESTION.to_owned(),
     };
     let mut lines = vec![Line::from(question), Line::from("")];
@@ -295,17 +295,15 @@ fn draw_env_picker(frame: &mut Frame, area: Rect, app: &App, selected: usize, th
     dialog(frame, area, strings::ENV_TITLE, lines, 64, height, theme);
 }
 
-fn draw_migrate(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    use rossignol_core::lifecycle::Operation;
-
-    let Some(job) = &app.migrate else { return };
+fn draw_bulk(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(job) = &app.bulk else { return };
     let rect = centered(area, 90, 16);
     frame.render_widget(Clear, rect);
-    let hint = if job.running() { strings::MIGRATE_RUNNING_HINT } else { strings::MIGRATE_DONE_HINT };
+    let hint = if job.running() { strings::BULK_RUNNING_HINT } else { strings::BULK_DONE_HINT };
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border())
-        .title(strings::migrate_title(&app.env.name))
+        .title(strings::bulk_title(&job.run, &app.env.name))
         .title_bottom(hint);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
@@ -320,7 +318,7 @@ fn draw_migrate(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines = Vec::new();
     match (&job.report, &job.error) {
         (_, Some(error)) => {
-            lines.push(Line::from(Span::styled(strings::migrate_failed(error), theme.error())))
+            lines.push(Line::from(Span::styled(strings::bulk_failed(&job.run, error), theme.error())))
         }
         (Some(report), None) => {
             let style = if report.is_complete() { Style::new() } else { theme.warning() };
@@ -331,7 +329,11 @@ fn draw_migrate(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             );
         }
         (None, None) => {
-            lines.push(Line::from(crate::lifecycle::progress_line(&job.progress, Operation::Migrate, false)));
+            lines.push(Line::from(crate::lifecycle::progress_line(
+                &job.progress,
+                job.run.operation(),
+                false,
+            )));
             if job.cancelling {
                 lines.push(Line::from(Span::styled(strings::AUDIT_CANCELLING, theme.warning())));
             }
