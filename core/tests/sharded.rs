@@ -22,7 +22,7 @@ use rossignol_core::store::dynamo::{DynamoStore, DynamoTrail};
 use rossignol_core::store::embedded::EmbeddedStore;
 use rossignol_core::store::postgres::PostgresStore;
 use rossignol_core::store::record::{EPOCH, SEALED_SHARE, SHARE_INDEX};
-use rossignol_core::store::{AccountRecord, Attr, Item, StoredKey};
+use rossignol_core::store::{AccountRecord, AccountStore, Attr, Item, StoredKey};
 use rossignol_core::vss::{self, Share};
 use rossignol_core::{Address, Custodian, Error, KeyMaterial, PrivateKey, Requester};
 use support::{BAO_ADDR, BAO_TOKEN, DYNAMODB_ENDPOINT, KMS_ENDPOINT, PgTable, TestTable, kms_client, server};
@@ -752,4 +752,83 @@ async fn shard_moves_a_single_store_in_and_finishes_what_a_stop_left(s: &Sharded
     .await
     .unwrap_err();
     assert!(err.to_string().contains("into a sharded environment"), "{err}");
+}
+
+/// A provider's server killed while opens and creates are under way: every
+/// open still works from the other two, every create either wrote all
+/// three shares or left nothing at the live providers, and once the server
+/// is back nothing was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_provider_killed_midway() {
+    let Some(mut server) = support::postgres_server::PostgresServer::start_new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pg_store = Arc::new(PostgresStore::connect(&server.url(""), "rossignol_vault").unwrap());
+    AccountStore::init(pg_store.as_ref()).await.unwrap();
+    let pg = Provider {
+        name: "pg".into(),
+        store: pg_store.clone(),
+        sealer: Arc::new(local_key()),
+        trail: pg_store,
+    };
+    let providers = vec![embedded(&dir, "aws"), pg, embedded(&dir, "offline")];
+    let s = Sharded { custodian: custodian(providers.clone()), providers, _tables: (None, None), _dir: dir };
+    let keys: Vec<PrivateKey> = futures::future::join_all((0..8).map(|_| create(&s))).await;
+
+    let opens = {
+        let custodian = s.custodian.clone();
+        let keys = keys.clone();
+        tokio::spawn(async move {
+            for _ in 0..4 {
+                for key in &keys {
+                    let opened = reveal(&custodian, &key.address()).await.expect("k providers are left");
+                    assert_eq!(*opened.reveal_bytes(), *key.reveal_bytes());
+                }
+            }
+        })
+    };
+    let creates = {
+        let custodian = s.custodian.clone();
+        tokio::spawn(async move {
+            let mut made = Vec::new();
+            for _ in 0..16 {
+                let key = PrivateKey::generate_os();
+                let outcome = custodian.create_with_key(key.clone(), "tests").await;
+                made.push((key, outcome.map(drop)));
+            }
+            made
+        })
+    };
+    server.stop();
+    opens.await.unwrap();
+    let made = creates.await.unwrap();
+
+    let after_kill = made.iter().filter(|(_, outcome)| outcome.is_err()).count();
+    for (key, outcome) in &made {
+        let address = key.address();
+        let live = [s.item(0, &address).await.is_some(), s.item(2, &address).await.is_some()];
+        match outcome {
+            Ok(()) => assert_eq!(live, [true, true], "a create that returned wrote every share"),
+            Err(e) => {
+                assert_eq!(live, [false, false], "a failed create left nothing behind: {e}");
+                assert!(e.to_string().contains("provider pg"), "{e}");
+            }
+        }
+    }
+    // Dead for good now: creates fail, opens work and name it.
+    let err = s.custodian.create("tests").await.unwrap_err();
+    assert!(err.is_transient() && err.to_string().contains("provider pg"), "{err}");
+    let (record, _) = s.custodian.reveal(&keys[0].address(), &requester()).await.unwrap();
+    let StoredKey::Sharded(set) = &record.key else { panic!("a sharded record") };
+    assert_eq!(set.unanswered().iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["pg"]);
+
+    // Back again: a share pg wrote as it died, for a create that failed,
+    // is cleared by repair; every account that was handed out is whole.
+    server.start();
+    let repaired = repair(&s, "pg", false).await;
+    assert!(repaired.is_complete() && repaired.written == 0, "{repaired:?}");
+    let report = audit(&s, true).await;
+    assert_eq!(findings(&report), [], "{report:?}");
+    let complete = made.iter().filter(|(_, outcome)| outcome.is_ok()).count() + keys.len();
+    assert_eq!(report.providers.iter().map(|p| p.checked).collect::<Vec<_>>(), [complete as u64; 3]);
+    eprintln!("{after_kill} of 16 creates failed once pg was stopped");
 }
