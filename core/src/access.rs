@@ -51,6 +51,10 @@ pub struct AccessRecord {
     /// Set when the signing policy refused the request: the rule's name.
     /// Nothing was opened or signed.
     pub refused: Option<String>,
+    /// A sharded key use: the providers that gave no share, or a share
+    /// that did not open or verify, and why (`pg: timed out; ...`). The
+    /// key was opened from the others.
+    pub providers_failed: Option<String>,
 }
 
 /// How much an access record's identity fields are worth.
@@ -102,6 +106,7 @@ impl AccessRecord {
             ("digest", &self.digest),
             ("target_seal", &self.target_seal),
             ("refused", &self.refused),
+            ("providers_failed", &self.providers_failed),
         ] {
             if let Some(value) = value {
                 item.insert(name, Attr::S(value.clone()));
@@ -136,6 +141,7 @@ impl AccessRecord {
             identity: Identity::from_stored(text("identity").as_deref()),
             target_seal: text("target_seal"),
             refused: text("refused"),
+            providers_failed: text("providers_failed"),
         })
     }
 }

@@ -19,7 +19,7 @@ use crate::seal::Sealer;
 use crate::secret::{KeyMaterial, LegacyKey, PrivateKey};
 use crate::sign::{self, Payload, Signed};
 use crate::store::record::{self, Disabled};
-use crate::store::{AccountRecord, AccountStore, Cursor, InitOutcome, Page, Scheme};
+use crate::store::{AccountRecord, AccountStore, Cursor, InitOutcome, Page, Scheme, StoredKey};
 
 /// Where the environment's keys are held (one [`Custody`]: a single store,
 /// or shares across providers), who may sign what, and the trail every
@@ -352,25 +352,57 @@ impl Custodian {
     /// failed, an opened key is dropped here (zeroized) and never used, and
     /// the caller gets the fail-closed [`Error::AccessTrail`], whatever the
     /// open did.
+    ///
+    /// A sharded record's entry names the providers that gave no share
+    /// when it was read; a share found not to open or verify is named in a
+    /// second entry once the key is open (request id `ID#shares`).
     async fn recorded_open(
         &self,
         record: &AccountRecord,
         requester: &Requester,
         digest: Option<String>,
     ) -> Result<KeyMaterial> {
-        let (recorded, opened) =
-            futures::future::join(self.record_access(record, requester, digest), self.open(record)).await;
+        let unanswered = match &record.key {
+            StoredKey::Sharded(set) => set.unanswered(),
+            _ => Vec::new(),
+        };
+        let entry = async {
+            let mut access = self.access_record(&record.address, requester).await?;
+            access.digest.clone_from(&digest);
+            access.providers_failed = providers_failed(&unanswered);
+            self.custody.append_access(&access).await
+        };
+        let (recorded, opened) = futures::future::join(entry, self.custody.open_noting(record)).await;
         recorded?;
-        opened
+        let (key, passed_over) = opened?;
+        let late: Vec<(String, String)> =
+            passed_over.into_iter().filter(|(p, _)| !unanswered.iter().any(|(u, _)| u == p)).collect();
+        if !late.is_empty() {
+            self.record_late_failures(record, requester, digest, &late).await;
+        }
+        Ok(key)
     }
 
-    async fn record_access(
+    /// The second entry of a sharded key use whose shares did not all
+    /// open: the use itself is already recorded, so a trail that cannot
+    /// take this one is a warning, not a refusal.
+    async fn record_late_failures(
         &self,
         record: &AccountRecord,
         requester: &Requester,
         digest: Option<String>,
-    ) -> Result<()> {
-        self.append_access(&record.address, requester, digest, None, None).await
+        late: &[(String, String)],
+    ) {
+        let noted = async {
+            let mut access = self.access_record(&record.address, requester).await?;
+            access.request_id = format!("{}#shares", requester.request_id);
+            access.digest = digest;
+            access.providers_failed = providers_failed(late);
+            self.custody.append_access(&access).await
+        };
+        if let Err(e) = noted.await {
+            tracing::warn!(address = %record.address, "the trail could not name the shares passed over: {e}");
+        }
     }
 
     /// Appends one access record for `address`, with the caller's AWS
@@ -384,6 +416,17 @@ impl Custodian {
         refused: Option<&str>,
     ) -> Result<()> {
         let access = AccessRecord {
+            digest,
+            target_seal,
+            refused: refused.map(str::to_owned),
+            ..self.access_record(address, requester).await?
+        };
+        self.custody.append_access(&access).await
+    }
+
+    /// Who asked, when, for `address`: an access record with nothing noted yet.
+    async fn access_record(&self, address: &Address, requester: &Requester) -> Result<AccessRecord> {
+        Ok(AccessRecord {
             address: *address,
             at: Utc::now(),
             action: requester.action.clone(),
@@ -392,12 +435,12 @@ impl Custodian {
             source_ip: requester.source_ip.clone(),
             actor: requester.actor.clone(),
             aws_identity: self.aws_identity().await?,
-            digest,
+            digest: None,
             identity: requester.identity,
-            target_seal,
-            refused: refused.map(str::to_owned),
-        };
-        self.custody.append_access(&access).await
+            target_seal: None,
+            refused: None,
+            providers_failed: None,
+        })
     }
 
     /// Disables (`by` = Some) or enables (`by` = None) the account with one
@@ -456,4 +499,11 @@ pub(crate) fn verify_legacy(record: &AccountRecord, key: &LegacyKey) -> Result<(
         return Err(record.integrity(format!("the legacy key derives {derived}, not the record's address")));
     }
     Ok(())
+}
+
+/// `pg: timed out; offline: holds no share`, or `None` when every
+/// provider gave a share.
+fn providers_failed(passed_over: &[(String, String)]) -> Option<String> {
+    (!passed_over.is_empty())
+        .then(|| passed_over.iter().map(|(p, why)| format!("{p}: {why}")).collect::<Vec<_>>().join("; "))
 }

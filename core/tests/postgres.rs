@@ -343,6 +343,7 @@ async fn the_trail_never_overwrites_an_entry_and_reads_runs_newest_first() {
         identity: Identity::Claimed,
         target_seal: None,
         refused: None,
+        providers_failed: None,
     };
     table.store.append(&record).await.unwrap();
     let clash = AccessRecord { action: "intruder".into(), ..record.clone() };

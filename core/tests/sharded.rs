@@ -223,6 +223,10 @@ async fn open_works_without_one_provider_and_names_it(s: &Sharded) {
         let unanswered = set.unanswered();
         assert_eq!(unanswered.len(), 1, "{unanswered:?}");
         assert_eq!(unanswered[0].0, s.providers[slot].name);
+        // The access trail names it too.
+        let entry = &s.custodian.latest_access(&key.address(), 1).await.unwrap()[0];
+        let failed = entry.providers_failed.as_deref().unwrap_or_default();
+        assert!(failed.starts_with(&format!("{}: ", s.providers[slot].name)), "{entry:?}");
     }
     // Two down: nothing opens, and the error is a retryable one naming them.
     let mut providers = s.providers.clone();
@@ -263,6 +267,13 @@ async fn a_corrupted_share_is_passed_over(s: &Sharded) {
     blob[last] ^= 1;
     s.put(0, &item, &flipped).await;
     assert_eq!(*reveal(&s.custodian, &address).await.unwrap().reveal_bytes(), *key.reveal_bytes());
+    // The use is recorded before the share is found bad; a second entry
+    // names it.
+    let trail = s.custodian.latest_access(&address, 2).await.unwrap();
+    let failed: Vec<Option<&str>> = trail.iter().map(|e| e.providers_failed.as_deref()).collect();
+    assert!(failed.contains(&None), "{trail:?}");
+    assert!(failed.iter().flatten().any(|f| f.starts_with("aws: ")), "{trail:?}");
+    assert!(trail.iter().any(|e| e.request_id.ends_with("#shares")), "{trail:?}");
 
     // A valid seal over a wrong share at the second provider.
     let key = create(s).await;

@@ -160,6 +160,12 @@ pub trait Custody: Send + Sync + fmt::Debug {
     /// Opens the record's key and checks it derives the record's address.
     async fn open(&self, record: &AccountRecord) -> Result<KeyMaterial>;
 
+    /// Like [`Custody::open`], also naming each provider passed over (no
+    /// share, or one that did not open or verify) and why.
+    async fn open_noting(&self, record: &AccountRecord) -> Result<(KeyMaterial, Vec<(String, String)>)> {
+        Ok((self.open(record).await?, Vec::new()))
+    }
+
     /// Appends one access record: at the store's trail, or at no fewer
     /// than [`Custody::quorum`] providers' trails. Fails otherwise.
     async fn append_access(&self, access: &AccessRecord) -> Result<()>;

@@ -293,23 +293,27 @@ pub(super) fn newest_quorum(
 
 /// Opens the shares, combines k of the newest epoch that has k valid ones,
 /// and checks the key derives the record's address; every share and the
-/// key are zeroized when dropped here.
-pub(super) async fn open(custody: &ShardedCustody, record: &AccountRecord) -> Result<KeyMaterial> {
+/// key are zeroized when dropped here. Also names each provider passed
+/// over, and why.
+pub(super) async fn open(
+    custody: &ShardedCustody,
+    record: &AccountRecord,
+) -> Result<(KeyMaterial, Vec<(String, String)>)> {
     let StoredKey::Sharded(set) = &record.key else {
         return Err(record.integrity("a sharded environment holds shares; this record holds a whole key"));
     };
     let address = record.address;
     let mut opened = open_each(custody, address, set).await;
     let pending: Vec<Result<Opened>> = open_next(custody, address, set).await.into_iter().flatten().collect();
-    let problems: Vec<String> = opened
+    let passed_over: Vec<(String, String)> = opened
         .iter()
         .zip(&custody.providers)
         .filter_map(|(answer, provider)| {
-            Some(format!("{}: {}", provider.name, answer.as_ref().err()?.record_reason()))
+            Some((provider.name.clone(), answer.as_ref().err()?.record_reason()))
         })
         .collect();
-    for problem in &problems {
-        tracing::warn!(address = %address, "opening {address} without provider {problem}");
+    for (provider, why) in &passed_over {
+        tracing::warn!(address = %address, "opening {address} without provider {provider}: {why}");
     }
     // A refresh under way: its new epoch counts once k providers hold it.
     opened.extend(pending);
@@ -318,12 +322,12 @@ pub(super) async fn open(custody: &ShardedCustody, record: &AccountRecord) -> Re
             operation: "open their share",
             needed: custody.quorum(),
             got: opened.iter().filter(|o| o.is_ok()).count(),
-            failures: problems.join("; "),
+            failures: passed_over.iter().map(|(p, why)| format!("{p}: {why}")).collect::<Vec<_>>().join("; "),
         });
     };
     // Each share was verified as it was opened.
     let key = vss::combine_verified(&shares, &commitments)
         .map_err(|e| record.integrity(format!("the shares did not combine: {e}")))?;
     let secret: Zeroizing<[u8; 32]> = key.reveal_bytes();
-    verified_key(record, &secret)
+    Ok((verified_key(record, &secret)?, passed_over))
 }

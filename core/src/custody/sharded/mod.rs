@@ -203,6 +203,10 @@ impl Custody for ShardedCustody {
     }
 
     async fn open(&self, record: &AccountRecord) -> Result<KeyMaterial> {
+        keys::open(self, record).await.map(|(key, _)| key)
+    }
+
+    async fn open_noting(&self, record: &AccountRecord) -> Result<(KeyMaterial, Vec<(String, String)>)> {
         keys::open(self, record).await
     }
 
