@@ -59,6 +59,9 @@ struct EnvironmentFile {
     path: Option<PathBuf>,
     /// PostgreSQL: `postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=...]`.
     url: Option<String>,
+    /// PostgreSQL: the AWS Secrets Manager secret (id or ARN) whose
+    /// SecretString is the URL, instead of `url`.
+    url_secret: Option<String>,
     region: Option<String>,
     profile: Option<String>,
     endpoint_url: Option<String>,
@@ -70,6 +73,9 @@ struct EnvironmentFile {
     transit_key: Option<String>,
     transit_mount: Option<String>,
     transit_token_file: Option<PathBuf>,
+    /// The AWS Secrets Manager secret (id or ARN) whose SecretString is the
+    /// OpenBao/Vault token.
+    transit_token_secret: Option<String>,
     sse_kms_key_id: Option<String>,
     access_table: Option<String>,
     #[serde(default)]
@@ -123,27 +129,54 @@ pub enum StoreSpec {
     },
 }
 
-/// A database URL, which may hold a password: shown and serialised with
-/// the password as `***`.
+/// A database URL, which may hold a password, as written (`url`) or as
+/// the AWS Secrets Manager secret that holds it (`url_secret`, read when
+/// connecting). Shown and serialised with the password as `***`, or as the
+/// secret's id.
 #[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
+pub struct DatabaseUrl(UrlSource);
+
+#[derive(Clone, PartialEq, Eq)]
+enum UrlSource {
+    Written(String),
+    Secret(String),
+}
 
 impl DatabaseUrl {
-    /// The URL as written, password included: for the database client only.
-    pub fn expose(&self) -> &str {
-        &self.0
+    /// The URL as written, password included: for the database client
+    /// only. `None` when it is kept in Secrets Manager.
+    pub fn expose(&self) -> Option<&str> {
+        match &self.0 {
+            UrlSource::Written(url) => Some(url),
+            UrlSource::Secret(_) => None,
+        }
+    }
+
+    /// The id or ARN of the Secrets Manager secret whose value is the URL.
+    pub fn secret_id(&self) -> Option<&str> {
+        match &self.0 {
+            UrlSource::Written(_) => None,
+            UrlSource::Secret(id) => Some(id),
+        }
+    }
+
+    fn shown(&self) -> String {
+        match &self.0 {
+            UrlSource::Written(url) => crate::store::postgres::redact_url(url),
+            UrlSource::Secret(id) => format!("(the URL in secret {id})"),
+        }
     }
 }
 
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::store::postgres::redact_url(&self.0))
+        f.write_str(&self.shown())
     }
 }
 
 impl serde::Serialize for DatabaseUrl {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::store::postgres::redact_url(&self.0))
+        s.serialize_str(&self.shown())
     }
 }
 
@@ -156,7 +189,9 @@ pub struct ProviderSpec {
     pub seal: SealSpec,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_open: Vec<SealSpec>,
-    /// Where a KMS seal reaches KMS when the store is not DynamoDB.
+    /// Where a KMS seal reaches KMS, and a named secret (`url_secret`,
+    /// `transit_token_secret`) AWS Secrets Manager, when the store is not
+    /// DynamoDB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kms: Option<AwsSpec>,
 }
@@ -183,13 +218,17 @@ pub enum SealSpec {
     Local {
         key_file: PathBuf,
     },
-    /// An OpenBao or Vault transit key (`derived = true`); the token comes
-    /// from `$BAO_TOKEN`, `$VAULT_TOKEN` or `token_file`.
+    /// An OpenBao or Vault transit key (`derived = true`); the token is
+    /// the value of the Secrets Manager secret `token_secret` when one is
+    /// named, else it comes from `$BAO_TOKEN`, `$VAULT_TOKEN` or
+    /// `token_file`.
     Transit {
         url: String,
         key: String,
         mount: Option<String>,
         token_file: Option<PathBuf>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        token_secret: Option<String>,
     },
     /// A sharded environment's: each share sealed by its own provider's
     /// seal (see [`StoreSpec::Sharded`]).
@@ -432,6 +471,8 @@ fn resolve_sharded(
         ("kms_key_id", env.kms_key_id.is_some()),
         ("local_key_file", env.local_key_file.is_some()),
         ("also_open", !env.also_open.is_empty()),
+        ("url_secret", env.url_secret.is_some()),
+        ("transit_token_secret", env.transit_token_secret.is_some()),
     ];
     if let Some(field) =
         provider_only.iter().chain(&env.dynamodb_fields()).find_map(|(field, set)| set.then_some(field))
@@ -521,9 +562,7 @@ fn resolve_provider(
     let mut kms = None;
     let (store, table) = match env.store {
         StoreKind::Dynamodb => {
-            if env.url.is_some() {
-                return Err("`url` is only for `store = \"postgres\"`".into());
-            }
+            only_postgres(&env)?;
             let table = env.table.ok_or("`table` is required for `store = \"dynamodb\"`")?;
             validate_table_name(&table)?;
             if env.path.is_some() {
@@ -542,9 +581,7 @@ fn resolve_provider(
         }
         StoreKind::Embedded => {
             kms = kms_reach(&env, &seal)?;
-            if env.url.is_some() {
-                return Err("`url` is only for `store = \"postgres\"`".into());
-            }
+            only_postgres(&env)?;
             let path = env
                 .path
                 .map(|p| expand(&p, base))
@@ -556,9 +593,9 @@ fn resolve_provider(
             if env.path.is_some() {
                 return Err("`path` is only for `store = \"embedded\"`; PostgreSQL takes `url`".into());
             }
-            let url = env.url.clone().ok_or("`url` is required for `store = \"postgres\"`")?;
+            let url = database_url(&env)?;
             let table = env.table.clone().ok_or("`table` is required for `store = \"postgres\"`")?;
-            (StoreSpec::Postgres { url: DatabaseUrl(url) }, table)
+            (StoreSpec::Postgres { url }, table)
         }
         StoreKind::Sharded => unreachable!("sharded environments are resolved by resolve_sharded"),
     };
@@ -578,24 +615,55 @@ fn resolve_provider(
     Ok(ProviderSpec { name: default_file.to_owned(), table, store, seal, also_open, kms })
 }
 
-/// Where a store other than DynamoDB reaches KMS for a `kms_key_id` seal:
-/// its `region`, `profile` and `kms_endpoint_url`, which only a KMS seal
-/// takes there; the other DynamoDB keys never apply.
-fn kms_reach(env: &EnvironmentFile, seal: &SealSpec) -> std::result::Result<Option<AwsSpec>, String> {
-    let kms_keys = ["region", "profile", "kms_endpoint_url"];
-    let is_kms = matches!(seal, SealSpec::Kms { .. });
-    if let Some(field) = env
-        .dynamodb_fields()
+/// `url` and `url_secret` name a PostgreSQL database.
+fn only_postgres(env: &EnvironmentFile) -> std::result::Result<(), String> {
+    match [("url", env.url.is_some()), ("url_secret", env.url_secret.is_some())]
         .iter()
-        .find_map(|(field, set)| (*set && !(is_kms && kms_keys.contains(field))).then_some(field))
+        .find_map(|(field, set)| set.then_some(field))
     {
-        return Err(if kms_keys.contains(field) {
-            format!("`{field}` is for a DynamoDB store, or a KMS seal (`kms_key_id`)")
+        Some(field) => Err(format!("`{field}` is only for `store = \"postgres\"`")),
+        None => Ok(()),
+    }
+}
+
+/// Exactly one of `url` and `url_secret`.
+fn database_url(env: &EnvironmentFile) -> std::result::Result<DatabaseUrl, String> {
+    match (&env.url, env.url_secret.as_deref().map(str::trim)) {
+        (Some(_), Some(_)) => Err("set either `url` or `url_secret`, not both".into()),
+        (None, Some("")) => Err("`url_secret` is empty; set it to the id or ARN of the Secrets Manager secret that holds the URL".into()),
+        (None, Some(id)) => Ok(DatabaseUrl(UrlSource::Secret(id.to_owned()))),
+        (Some(url), None) => Ok(DatabaseUrl(UrlSource::Written(url.clone()))),
+        (None, None) => Err(
+            "`url` is required for `store = \"postgres\"` (or `url_secret`, the Secrets Manager secret that holds it)"
+                .into(),
+        ),
+    }
+}
+
+/// Where a store other than DynamoDB reaches AWS: KMS for a `kms_key_id`
+/// seal, Secrets Manager for a named secret. Its `region` and `profile`
+/// go with either, `kms_endpoint_url` with a KMS seal only; the other
+/// DynamoDB keys never apply.
+fn kms_reach(env: &EnvironmentFile, seal: &SealSpec) -> std::result::Result<Option<AwsSpec>, String> {
+    let is_kms = matches!(seal, SealSpec::Kms { .. });
+    let names_secret = env.url_secret.is_some() || env.transit_token_secret.is_some();
+    let allowed = |field: &str| match field {
+        "region" | "profile" => is_kms || names_secret,
+        "kms_endpoint_url" => is_kms,
+        _ => false,
+    };
+    if let Some(field) =
+        env.dynamodb_fields().iter().find_map(|(field, set)| (*set && !allowed(field)).then_some(field))
+    {
+        return Err(if ["region", "profile", "kms_endpoint_url"].contains(field) {
+            format!(
+                "`{field}` is for a DynamoDB store, or a KMS seal (`kms_key_id`), or a named secret (`url_secret`, `transit_token_secret`)"
+            )
         } else {
             format!("`{field}` is only for `store = \"dynamodb\"`")
         });
     }
-    Ok(is_kms.then(|| AwsSpec {
+    Ok((is_kms || names_secret).then(|| AwsSpec {
         region: env.region.clone(),
         profile: env.profile.clone(),
         kms_endpoint_url: env.kms_endpoint_url.clone(),
@@ -627,6 +695,7 @@ fn resolve_seal(
             ("transit_url", env.transit_url.is_some()),
             ("transit_mount", env.transit_mount.is_some()),
             ("transit_token_file", env.transit_token_file.is_some()),
+            ("transit_token_secret", env.transit_token_secret.is_some()),
         ]
         .iter()
         .find_map(|(field, set)| set.then_some(field))
@@ -643,11 +712,16 @@ fn resolve_seal(
     if let Some(key) = nonempty("transit_key", &env.transit_key)? {
         let url = nonempty("transit_url", &env.transit_url)?
             .ok_or("`transit_key` needs `transit_url`, the OpenBao or Vault address")?;
+        let token_secret = nonempty("transit_token_secret", &env.transit_token_secret)?;
+        if token_secret.is_some() && env.transit_token_file.is_some() {
+            return Err("set either `transit_token_file` or `transit_token_secret`, not both".into());
+        }
         return Ok(SealSpec::Transit {
             url,
             key,
             mount: nonempty("transit_mount", &env.transit_mount)?,
             token_file: env.transit_token_file.as_deref().map(|file| expand(file, base)),
+            token_secret,
         });
     }
     match &env.local_key_file {
@@ -870,6 +944,7 @@ store = "embedded"
                 key: "rossignol-t".into(),
                 mount: None,
                 token_file: Some(PathBuf::from("/etc/rossignol/bao.token")),
+                token_secret: None,
             }
         );
         let cases = [
@@ -897,7 +972,7 @@ store = "embedded"
         .unwrap();
         let p = config.environment(Some("p")).unwrap();
         let StoreSpec::Postgres { url } = &p.store else { panic!("postgres expected") };
-        assert_eq!(url.expose(), "postgres://rossignol:hunter2@db.example:5432/rossignol");
+        assert_eq!(url.expose(), Some("postgres://rossignol:hunter2@db.example:5432/rossignol"));
         for shown in [format!("{p:?}"), serde_json::to_string(p).unwrap()] {
             assert!(!shown.contains("hunter2") && shown.contains("rossignol:***@"), "{shown}");
         }
@@ -923,6 +998,70 @@ store = "embedded"
             let err = parse(&format!("[environments.x]\n{fields}\n")).unwrap_err().to_string();
             assert!(err.contains(expected), "{fields:?}: {err}");
         }
+    }
+
+    #[test]
+    fn the_url_and_the_transit_token_may_come_from_secrets_manager() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rossignol-pg-AbCdEf";
+        let config = parse(&format!(
+            "[environments.p]\nstore = \"postgres\"\nurl_secret = \"{arn}\"\ntable = \"rossignol_p\"\n\
+             transit_url = \"https://bao.example:8200\"\ntransit_key = \"rossignol-p\"\n\
+             transit_token_secret = \"rossignol/bao-token\"\nregion = \"eu-west-1\"\n"
+        ))
+        .unwrap();
+        let p = config.environment(Some("p")).unwrap();
+        let StoreSpec::Postgres { url } = &p.store else { panic!("postgres expected") };
+        assert_eq!((url.expose(), url.secret_id()), (None, Some(arn)));
+        assert!(
+            matches!(&p.seal, SealSpec::Transit { token_secret: Some(id), token_file: None, .. } if id == "rossignol/bao-token")
+        );
+        assert_eq!(p.kms.as_ref().and_then(|reach| reach.region.as_deref()), Some("eu-west-1"));
+        let shown = serde_json::to_string(p).unwrap();
+        assert!(shown.contains(arn) && shown.contains("rossignol/bao-token"), "{shown}");
+        let cases = [
+            (
+                "store = \"postgres\"\nlocal_key_file = \"k\"\ntable = \"t\"\nurl = \"postgres://h/d\"\nurl_secret = \"s\"",
+                "either `url` or `url_secret`, not both",
+            ),
+            (
+                "store = \"postgres\"\nlocal_key_file = \"k\"\ntable = \"t\"\nurl_secret = \" \"",
+                "`url_secret` is empty",
+            ),
+            (
+                "store = \"postgres\"\nlocal_key_file = \"k\"\ntable = \"t\"",
+                "`url` is required for `store = \"postgres\"` (or `url_secret`",
+            ),
+            ("store = \"embedded\"\nurl_secret = \"s\"", "`url_secret` is only for `store = \"postgres\"`"),
+            (
+                "table = \"t_x\"\nkms_key_id = \"k\"\nurl_secret = \"s\"",
+                "`url_secret` is only for `store = \"postgres\"`",
+            ),
+            (
+                "store = \"embedded\"\ntransit_token_secret = \"s\"",
+                "`transit_token_secret` goes with `transit_key`",
+            ),
+            (
+                "store = \"embedded\"\ntransit_url = \"u\"\ntransit_key = \"k\"\ntransit_token_secret = \"s\"\ntransit_token_file = \"f\"",
+                "either `transit_token_file` or `transit_token_secret`, not both",
+            ),
+            ("store = \"embedded\"\nregion = \"eu-west-1\"", "or a named secret (`url_secret`"),
+            (
+                "store = \"postgres\"\nlocal_key_file = \"k\"\ntable = \"t\"\nurl_secret = \"s\"\nkms_endpoint_url = \"http://x\"",
+                "`kms_endpoint_url` is for a DynamoDB store, or a KMS seal",
+            ),
+        ];
+        for (fields, expected) in cases {
+            let err = parse(&format!("[environments.x]\n{fields}\n")).unwrap_err().to_string();
+            assert!(err.contains(expected), "{fields:?}: {err}");
+        }
+        let err = parse(&VAULT.replacen(
+            "[[environments.vault.providers]]",
+            "url_secret = \"s\"\n[[environments.vault.providers]]",
+            1,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`url_secret` belongs inside each"), "{err}");
     }
 
     #[test]

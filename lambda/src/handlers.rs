@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::settings::{ApiKeyCheck, Entry, Settings};
+use crate::settings::{ApiKeyCheck, Backend, CONFIG, Entry, Settings, StartupError};
 
 /// What the handlers share across invocations: built once per cold start.
 pub struct Service {
@@ -42,24 +42,49 @@ impl Service {
         Service { custodian, api_key, getter_enabled: true }
     }
 
+    /// The custodian the handlers use: for `rossignol init`-like set-up
+    /// and checks beside the handlers.
+    pub fn custodian(&self) -> &Custodian {
+        &self.custodian
+    }
+
     /// `false` makes the getter answer 403 and point to the signer.
     pub fn with_getter_enabled(mut self, enabled: bool) -> Self {
         self.getter_enabled = enabled;
         self
     }
 
-    /// Builds the AWS clients from the Lambda's environment (region,
-    /// credentials, and `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_KMS`
-    /// for local runs). Nothing is contacted yet.
-    pub async fn from_settings(settings: &Settings) -> Self {
-        let sdk = rossignol_core::aws::load(&Default::default()).await;
-        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-        let store = DynamoStore::new(dynamodb.clone(), &settings.table);
-        let trail: Arc<dyn AccessTrail> = Arc::new(DynamoTrail::new(dynamodb, &settings.access_table));
-        let sealer = KmsSealer::new(aws_sdk_kms::Client::new(&sdk), &settings.kms_key_id);
-        let custodian = Custodian::new(Arc::new(store), Arc::new(sealer), trail)
-            .with_policies(settings.policies.clone().unwrap_or_default());
-        Service::new(custodian, settings.api_key).with_getter_enabled(settings.getter_enabled)
+    /// Builds the custodian once per cold start. For [`Backend::Dynamo`],
+    /// the AWS clients from the Lambda's environment (region, credentials,
+    /// and `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_KMS` for local
+    /// runs); for [`Backend::Configured`], the environment's providers as
+    /// the console connects them, reading any secrets they name. No store
+    /// or seal is contacted yet.
+    pub async fn from_settings(settings: &Settings) -> Result<Self, StartupError> {
+        let custodian = match &settings.backend {
+            Backend::Dynamo { table, kms_key_id, access_table } => {
+                let sdk = rossignol_core::aws::load(&Default::default()).await;
+                let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+                let store = DynamoStore::new(dynamodb.clone(), table);
+                let trail: Arc<dyn AccessTrail> = Arc::new(DynamoTrail::new(dynamodb, access_table));
+                let sealer = KmsSealer::new(aws_sdk_kms::Client::new(&sdk), kms_key_id);
+                Custodian::new(Arc::new(store), Arc::new(sealer), trail)
+            }
+            Backend::Configured(env) => env.connect().await.map_err(|e| {
+                StartupError(format!(
+                    "{CONFIG}: environment `{}` could not be set up: {}",
+                    env.name,
+                    crate::configured::reason(&e)
+                ))
+            })?,
+        };
+        // ROSSIGNOL_POLICY, when set; else the environment's own (none for
+        // a single table).
+        let custodian = match &settings.policies {
+            Some(policies) => custodian.with_policies(policies.clone()),
+            None => custodian,
+        };
+        Ok(Service::new(custodian, settings.api_key).with_getter_enabled(settings.getter_enabled))
     }
 }
 

@@ -36,8 +36,14 @@ async fn main() -> ExitCode {
             "ROSSIGNOL_API_KEY_SHA256 is `unchecked`: this function does not check X-Api-Key, so anyone who can invoke it gets through and the trail records its identity as claimed; set the key's hex SHA-256 in any deployed environment"
         );
     }
-    tracing::info!(entry = %settings.entry, table = %settings.table, "starting");
-    let service = Service::from_settings(&settings).await;
+    tracing::info!(entry = %settings.entry, serves = %settings.backend.label(), "starting");
+    let service = match Service::from_settings(&settings).await {
+        Ok(service) => service,
+        Err(e) => {
+            tracing::error!(error = %e, "cold start failed");
+            return ExitCode::FAILURE;
+        }
+    };
     let entry = settings.entry;
     let served = lambda_http::run(service_fn(|request: Request| {
         let service = &service;

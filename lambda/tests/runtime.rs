@@ -260,4 +260,28 @@ fn a_bad_handler_or_missing_variable_stops_the_cold_start() {
     // before, it served everyone.
     let out = run(&[("_HANDLER", "getter"), ("DYNAMO_DB_TABLE_NAME", "t_1"), ("ROSSIGNOL_KMS_KEY_ID", "k")]);
     assert!(out.contains("ROSSIGNOL_API_KEY_SHA256 is not set") && out.contains("`unchecked`"), "{out}");
+
+    // ROSSIGNOL_CONFIG: what the configuration code and connecting refuse
+    // stops the cold start too, in one line naming the variable.
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[environments.t]\nstore = \"embedded\"\npath = \"{}/t.redb\"\n\
+         transit_url = \"http://127.0.0.1:9\"\ntransit_key = \"k\"\n",
+        dir.path().display()
+    );
+    let data = dir.path().display().to_string();
+    let with_config = [
+        ("_HANDLER", "getter"),
+        ("ROSSIGNOL_CONFIG", config.as_str()),
+        ("ROSSIGNOL_DATA_DIR", data.as_str()),
+        hash,
+    ];
+    let out = run(&with_config);
+    assert!(
+        out.contains("cold start failed")
+            && out.contains("ROSSIGNOL_CONFIG: environment `t` could not be set up: no OpenBao token"),
+        "{out}"
+    );
+    let out = run(&[with_config.as_slice(), &[("ROSSIGNOL_CONFIG", "[environments.t\n")]].concat());
+    assert!(out.contains("ROSSIGNOL_CONFIG is not valid"), "{out}");
 }

@@ -263,3 +263,192 @@ fn the_three_rpc_paths_route_to_the_signer_behind_the_api_key() {
     let signer = &resources["SignerFunction"]["Properties"]["Environment"]["Variables"];
     assert_eq!(signer["ROSSIGNOL_POLICY"], json!({"!Ref": "SigningPolicy"}));
 }
+
+/// Which of the template's conditions hold for a stack: sharded or not,
+/// with provider secrets or not.
+#[derive(Debug, Clone, Copy)]
+struct Stack {
+    sharded: bool,
+    secrets: bool,
+}
+
+const STACKS: [Stack; 3] = [
+    Stack { sharded: false, secrets: false },
+    Stack { sharded: true, secrets: false },
+    Stack { sharded: true, secrets: true },
+];
+
+impl Stack {
+    /// `None` for the conditions sharding does not touch.
+    fn holds(self, condition: &str) -> Option<bool> {
+        match condition {
+            "Sharded" => Some(self.sharded),
+            "ReadsProviderSecrets" => Some(self.sharded && self.secrets),
+            _ => None,
+        }
+    }
+
+    /// `value` as CloudFormation renders it for this stack: `!If` on a
+    /// sharding condition picks a branch, and `AWS::NoValue` leaves the
+    /// list item or key out.
+    fn render(self, value: &Value) -> Option<Value> {
+        let branches = value.get("!If").and_then(Value::as_array);
+        let holds = branches.and_then(|b| self.holds(b[0].as_str().unwrap()));
+        match value {
+            _ if branches.is_some() && holds.is_some() => {
+                let branches = branches.unwrap();
+                self.render(if holds == Some(true) { &branches[1] } else { &branches[2] })
+            }
+            Value::Object(map) if map.get("!Ref") == Some(&json!("AWS::NoValue")) => None,
+            Value::Object(map) => Some(Value::Object(
+                map.iter().filter_map(|(k, v)| Some((k.clone(), self.render(v)?))).collect(),
+            )),
+            Value::Array(items) => Some(Value::Array(items.iter().filter_map(|v| self.render(v)).collect())),
+            other => Some(other.clone()),
+        }
+    }
+
+    /// A role's statements, as `(action, resource)` pairs.
+    fn grants(self, template: &Value, role: &str) -> Vec<(String, Value)> {
+        let role = self.render(&template["Resources"][role]).unwrap();
+        let mut grants = Vec::new();
+        for policy in list(&role["Properties"]["Policies"]) {
+            for statement in list(&policy["PolicyDocument"]["Statement"]) {
+                assert_eq!(statement["Effect"], "Allow");
+                for action in list(&statement["Action"]) {
+                    grants.push((action.as_str().unwrap().to_owned(), statement["Resource"].clone()));
+                }
+            }
+        }
+        grants
+    }
+}
+
+#[test]
+fn a_sharded_stack_adds_only_what_sharding_needs_per_function() {
+    let template = template();
+    let conditions = &template["Conditions"];
+    assert_eq!(conditions["Sharded"], json!({"!Not": [{"!Equals": [{"!Ref": "ShardedConfig"}, ""]}]}));
+    assert!(list(&conditions["ReadsProviderSecrets"]["!And"]).contains(&json!({"!Condition": "Sharded"})));
+    assert_eq!(template["Parameters"]["ShardedConfig"]["Default"], "");
+    assert_eq!(template["Parameters"]["ProviderSecretArns"]["Type"], "CommaDelimitedList");
+    let accounts = json!({"!GetAtt": "AccountsTable.Arn"});
+    let access = json!({"!GetAtt": "AccessTable.Arn"});
+    let secrets = json!({"!Ref": "ProviderSecretArns"});
+    for stack in STACKS {
+        for role in ["SetterRole", "GetterRole", "SignerRole"] {
+            let grants = stack.grants(&template, role);
+            let of = |action: &str| -> Vec<&Value> {
+                grants.iter().filter(|(a, _)| a.eq_ignore_ascii_case(action)).map(|(_, r)| r).collect()
+            };
+            let setter = role == "SetterRole";
+            let expected_put = if setter { &accounts } else { &access };
+            assert_eq!(of("dynamodb:PutItem"), [expected_put], "{stack:?} {role}");
+            let expected_delete: Vec<&Value> = if setter && stack.sharded { vec![&accounts] } else { vec![] };
+            assert_eq!(of("dynamodb:DeleteItem"), expected_delete, "{stack:?} {role}");
+            let expected_secrets: Vec<&Value> =
+                if stack.sharded && stack.secrets { vec![&secrets] } else { vec![] };
+            assert_eq!(of("secretsmanager:GetSecretValue"), expected_secrets, "{stack:?} {role}");
+            let unexpected: Vec<&String> = grants
+                .iter()
+                .map(|(a, _)| a)
+                .filter(|a| {
+                    ![
+                        "dynamodb:PutItem",
+                        "dynamodb:GetItem",
+                        "dynamodb:DeleteItem",
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                    ]
+                    .contains(&a.as_str())
+                        && !a.starts_with("logs:")
+                        && a.as_str() != "secretsmanager:GetSecretValue"
+                })
+                .collect();
+            assert!(unexpected.is_empty(), "{stack:?} {role}: {unexpected:?}");
+        }
+        for function in ["SetterFunction", "GetterFunction", "SignerFunction"] {
+            let function = stack.render(&template["Resources"][function]).unwrap();
+            let variables = &function["Properties"]["Environment"]["Variables"];
+            if stack.sharded {
+                assert_eq!(variables["ROSSIGNOL_CONFIG"], json!({"!Ref": "ShardedConfig"}));
+                assert!(variables["ROSSIGNOL_DATA_DIR"].as_str().unwrap().starts_with("/tmp"));
+            } else {
+                assert!(
+                    variables.get("ROSSIGNOL_CONFIG").is_none()
+                        && variables.get("ROSSIGNOL_DATA_DIR").is_none()
+                );
+            }
+        }
+    }
+}
+
+/// Whether the sealing key's policy lets `principal` call `action` with
+/// `context` (the stack's environment is `staging`): an explicit Deny wins,
+/// else some Allow must match. Knows the condition operators the policy
+/// uses, and fails on any other, so a new one is noticed here.
+fn kms_allows(policy: &Value, principal: &Value, action: &str, context: &[(&str, String)]) -> bool {
+    let value_of = |key: &str| {
+        let name = key.strip_prefix("kms:EncryptionContext:").unwrap_or_else(|| panic!("unknown key {key}"));
+        context.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    };
+    let holds = |statement: &Value| {
+        statement.get("Condition").and_then(Value::as_object).into_iter().flatten().all(
+            |(operator, tests)| {
+                tests.as_object().unwrap().iter().all(|(key, expected)| match operator.as_str() {
+                    "StringEquals" => {
+                        let expected = match expected {
+                            Value::String(s) => s.clone(),
+                            other => other["!Sub"].as_str().unwrap().replace("${Environment}", "staging"),
+                        };
+                        value_of(key) == Some(expected.as_str())
+                    }
+                    "Null" => (value_of(key).is_none()).to_string() == expected.as_str().unwrap(),
+                    other => panic!("a condition operator this test does not know: {other}"),
+                })
+            },
+        )
+    };
+    let applies = |statement: &Value| {
+        let who = principals(statement);
+        (who.contains(&"\"*\"".to_owned()) || who.contains(&principal.to_string()))
+            && list(&statement["Action"]).iter().any(|p| matches(p.as_str().unwrap(), action))
+            && holds(statement)
+    };
+    let statements = list(&policy["Statement"]);
+    !statements.iter().any(|s| s["Effect"] == "Deny" && applies(s))
+        && statements.iter().any(|s| s["Effect"] == "Allow" && applies(s))
+}
+
+#[test]
+fn the_sealing_key_takes_a_shares_context_and_still_refuses_one_without_address_and_table() {
+    use rossignol_core::seal::{SealContext, ShareBinding};
+    let policy = key_policy(&template(), "SealingKey");
+    let address = rossignol_core::PrivateKey::generate_os().address();
+    let commitments = format!("0x{}", "ab".repeat(32));
+    let binding = ShareBinding { index: 1, epoch: 0, commitments: &commitments };
+    let share = SealContext::share(&address, "rossignol_staging", binding).pairs();
+    assert!(share.len() > 2, "a share's context adds keys: {share:?}");
+    let whole = SealContext::record(&address, "rossignol_staging").pairs();
+    let without =
+        |name: &str| -> Vec<(&str, String)> { share.iter().filter(|(k, _)| *k != name).cloned().collect() };
+    let elsewhere: Vec<(&str, String)> = share
+        .iter()
+        .map(|(k, v)| (*k, if *k == "table" { "rossignol_production".to_owned() } else { v.clone() }))
+        .collect();
+    let setter = json!({"!GetAtt": "SetterRole.Arn"});
+    let getter = json!({"!GetAtt": "GetterRole.Arn"});
+    let signer = json!({"!GetAtt": "SignerRole.Arn"});
+    for context in [&share, &whole] {
+        assert!(kms_allows(&policy, &setter, "kms:Encrypt", context), "{context:?}");
+        assert!(kms_allows(&policy, &getter, "kms:Decrypt", context), "{context:?}");
+        assert!(kms_allows(&policy, &signer, "kms:Decrypt", context), "{context:?}");
+        assert!(!kms_allows(&policy, &setter, "kms:Decrypt", context), "{context:?}");
+        assert!(!kms_allows(&policy, &getter, "kms:Encrypt", context), "{context:?}");
+    }
+    for context in [without("address"), without("table"), elsewhere] {
+        for (who, action) in [(&setter, "kms:Encrypt"), (&getter, "kms:Decrypt"), (&signer, "kms:Decrypt")] {
+            assert!(!kms_allows(&policy, who, action, &context), "{who} {action} {context:?}");
+        }
+    }
+}

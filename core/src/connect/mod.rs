@@ -9,6 +9,7 @@ mod dynamodb;
 mod embedded;
 mod postgres;
 mod seal;
+mod secrets;
 
 use std::sync::Arc;
 
@@ -66,16 +67,22 @@ impl Environment {
             }
             _ => None,
         };
-        seal::build(spec, kms.as_ref(), true)
+        let secrets = secrets::Secrets { env: &self.name, provider: &self.name, reach };
+        seal::build(spec, kms.as_ref(), &secrets, true).await
     }
 }
 
 /// One provider: its store and trail by kind, then its seal. With
 /// `also_open` seals, the sealer is a [`crate::seal::SealRing`].
 async fn connect_provider(spec: &ProviderSpec, env: &str) -> Result<(Provider, Option<Arc<AwsIdentity>>)> {
+    let reach = match &spec.store {
+        StoreSpec::Dynamodb { aws, .. } => Some(aws),
+        _ => spec.kms.as_ref(),
+    };
+    let secrets = secrets::Secrets { env, provider: &spec.name, reach };
     let mut built = match &spec.store {
         StoreSpec::Embedded { path } => embedded::build(path, &spec.table)?,
-        StoreSpec::Postgres { url } => postgres::build(url.expose(), &spec.table)?,
+        StoreSpec::Postgres { url } => postgres::build(url, &spec.table, &secrets).await?,
         StoreSpec::Dynamodb { aws, sse_kms_key_id, access_table } => {
             dynamodb::build(env, &spec.table, aws, sse_kms_key_id.as_deref(), access_table).await?
         }
@@ -86,7 +93,7 @@ async fn connect_provider(spec: &ProviderSpec, env: &str) -> Result<(Provider, O
     if let Some(reach) = &spec.kms {
         built.kms = Some(aws::kms_client(&aws::sdk_config(env, reach).await?, reach));
     }
-    let sealer = seal::with_also_open(&spec.seal, &spec.also_open, built.kms.as_ref())?;
+    let sealer = seal::with_also_open(&spec.seal, &spec.also_open, built.kms.as_ref(), &secrets).await?;
     let provider = Provider { name: spec.name.clone(), store: built.store, sealer, trail: built.trail };
     Ok((provider, built.identity))
 }

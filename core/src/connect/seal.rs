@@ -3,30 +3,36 @@
 
 use std::sync::Arc;
 
+use super::secrets::Secrets;
 use crate::config::SealSpec;
 use crate::error::{Error, Result};
 use crate::seal::{KmsSealer, LocalSealer, SealRing, Sealer, TransitSealer};
 
 /// The provider's seal and, when it keeps `also_open` seals from a
 /// rotation, a [`SealRing`] that seals with `seal` and opens under any.
-pub(super) fn with_also_open(
+pub(super) async fn with_also_open(
     seal: &SealSpec,
     also_open: &[SealSpec],
     kms: Option<&aws_sdk_kms::Client>,
+    secrets: &Secrets<'_>,
 ) -> Result<Arc<dyn Sealer>> {
-    let primary = build(seal, kms, true)?;
+    let primary = build(seal, kms, secrets, true).await?;
     if also_open.is_empty() {
         return Ok(primary);
     }
-    let also_open = also_open.iter().map(|spec| build(spec, kms, false)).collect::<Result<Vec<_>>>()?;
-    Ok(Arc::new(SealRing::new(primary, also_open)))
+    let mut older = Vec::with_capacity(also_open.len());
+    for spec in also_open {
+        older.push(build(spec, kms, secrets, false).await?);
+    }
+    Ok(Arc::new(SealRing::new(primary, older)))
 }
 
 /// `create` makes a missing local key file; a key kept only to open old
 /// records must already exist.
-pub(super) fn build(
+pub(super) async fn build(
     spec: &SealSpec,
     kms: Option<&aws_sdk_kms::Client>,
+    secrets: &Secrets<'_>,
     create: bool,
 ) -> Result<Arc<dyn Sealer>> {
     Ok(match (spec, kms) {
@@ -39,8 +45,15 @@ pub(super) fn build(
                     .into(),
             ));
         }
-        (SealSpec::Transit { url, key, mount, token_file }, _) => {
-            Arc::new(TransitSealer::from_environment(url, mount.as_deref(), key, token_file.as_deref())?)
+        // A named secret is this provider's own token: it wins over the
+        // process-wide $BAO_TOKEN / $VAULT_TOKEN, which other providers
+        // may need for another server.
+        (SealSpec::Transit { url, key, mount, token_file, token_secret }, _) => {
+            let token = match token_secret {
+                Some(id) => secrets.read("transit_token_secret", id).await?,
+                None => TransitSealer::find_token(|name| std::env::var(name).ok(), token_file.as_deref())?,
+            };
+            Arc::new(TransitSealer::with_token(url, mount.as_deref(), key, token)?)
         }
         (SealSpec::Shares, _) => {
             return Err(Error::Config(

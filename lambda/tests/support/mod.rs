@@ -15,6 +15,21 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub const API_KEY: &str = "test-api-key";
+
+/// The endpoint in `var`, or `None` with a note when its server is not
+/// running. In CI (`CI=true`) a missing server fails the test instead.
+pub fn server(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("{what} is required in CI, but {var} is not set; run the tests with `scripts/test`")
+        }
+        _ => {
+            eprintln!("SKIPPED: {what} is not running ({var} is unset); `scripts/test` starts it");
+            None
+        }
+    }
+}
 pub const ZERO: &str = "0x0000000000000000000000000000000000000000";
 
 pub struct Fixture {
