@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use lambda_http::http::StatusCode;
@@ -49,23 +48,17 @@ fn servers() -> Option<Servers> {
 }
 
 /// The function reaches Secrets Manager through the SDK's own endpoint
-/// setting, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, as a local run does. A test
-/// cannot set a variable of its own process (`set_var` is unsafe, and
-/// unsafe code is forbidden here), so without it the test runs again in a
-/// child process that has it: `true` when the child ran it, and passed.
-fn ran_in_child_with_secrets_endpoint(test: &str, moto: &str) -> bool {
+/// setting, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, as a local run does;
+/// `scripts/test` points it at moto. Without it the test cannot run: a
+/// failure in CI, a note elsewhere.
+fn secrets_endpoint_is(moto: &str) -> bool {
     if std::env::var(SECRETS_ENDPOINT).is_ok_and(|v| v == moto) {
-        return false;
+        return true;
     }
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(SECRETS_ENDPOINT, moto)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "{test} failed in its child process:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "{test} did not run in its child process:\n{stdout}");
-    true
+    let why = format!("{SECRETS_ENDPOINT} is not moto's endpoint {moto}; run the tests through scripts/test");
+    assert!(!std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"), "{why}");
+    eprintln!("SKIPPED: {why}");
+    false
 }
 
 /// Everything logged in this process, as the function's JSON lines.
@@ -273,9 +266,7 @@ fn assert_signed_by(response: &Response<Body>, address: &Address, message: &str)
 async fn a_sharded_environment_from_rossignol_config_creates_reveals_and_signs_and_survives_a_provider_down()
 {
     let Some(servers) = servers() else { return };
-    let test =
-        "a_sharded_environment_from_rossignol_config_creates_reveals_and_signs_and_survives_a_provider_down";
-    if ran_in_child_with_secrets_endpoint(test, &servers.moto) {
+    if !secrets_endpoint_is(&servers.moto) {
         return;
     }
     logs();
@@ -339,8 +330,7 @@ async fn a_sharded_environment_from_rossignol_config_creates_reveals_and_signs_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_that_cannot_be_read_stops_the_cold_start_naming_it() {
     let Some(servers) = servers() else { return };
-    let test = "a_secret_that_cannot_be_read_stops_the_cold_start_naming_it";
-    if ran_in_child_with_secrets_endpoint(test, &servers.moto) {
+    if !secrets_endpoint_is(&servers.moto) {
         return;
     }
     let vault = Vault::new(servers).await;
