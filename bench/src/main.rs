@@ -134,7 +134,9 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client, endpoint: &str) -> 
     }
     if args.only_sharded {
         measure::warm_up(client, endpoint).await?;
-        return sharded::rows(client, endpoint, args.ops).await;
+        let mut rows = sharded::rows(client, endpoint, args.ops).await?;
+        rows.extend(sharded::audit_rows(client, endpoint, args.audit_records).await?);
+        return Ok(rows);
     }
     let rossignol = setup::binary(args.binaries.as_deref(), "rossignol")?;
     let mut rows = Vec::new();
@@ -178,6 +180,7 @@ async fn run(args: &Args, client: &aws_sdk_dynamodb::Client, endpoint: &str) -> 
 
     eprintln!("bench: sharded custody against a single store ({} operations each)", args.ops);
     rows.extend(sharded::rows(client, endpoint, args.ops).await?);
+    rows.extend(sharded::audit_rows(client, endpoint, args.audit_records).await?);
 
     eprintln!("bench: bulk create ({} accounts)", args.bulk);
     let bulk_table = setup::unique("bench_bulk");

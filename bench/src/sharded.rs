@@ -7,13 +7,16 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::{StreamExt as _, TryStreamExt as _};
+use rossignol_core::audit::{self, AuditOptions};
 use rossignol_core::custody::{Provider, ShardedCustody};
 use rossignol_core::seal::LocalSealer;
-use rossignol_core::store::AccountStore;
 use rossignol_core::store::dynamo::DynamoTrail;
 use rossignol_core::store::embedded::EmbeddedStore;
 use rossignol_core::store::postgres::PostgresStore;
-use rossignol_core::{Address, Custodian};
+use rossignol_core::store::{AccountStore, parallel_scan};
+use rossignol_core::{Address, Custodian, Requester};
+use tokio::sync::watch;
 
 use crate::measure::{ROUNDS, rate};
 use crate::report::{Figure, Row, Target};
@@ -69,6 +72,108 @@ pub async fn rows(client: &aws_sdk_dynamodb::Client, endpoint: &str, ops: u64) -
         note: "3 reads at once (DynamoDB Local, PostgreSQL, embedded) + 3 opens + 3 verifications + combine vs 1 GetItem + 1 open".into(),
     });
     Ok(rows)
+}
+
+/// Accounts being created at once while seeding the audited environment.
+const SEED_CONCURRENCY: usize = 32;
+
+/// The audit of `records` sharded accounts: each provider's rate, against
+/// a counting scan of the same table in the same run, and the whole run's.
+pub async fn audit_rows(
+    client: &aws_sdk_dynamodb::Client,
+    endpoint: &str,
+    records: u64,
+) -> anyhow::Result<Vec<Row>> {
+    let providers =
+        vec![dynamodb_provider(client, endpoint).await?, postgres_provider().await?, embedded_provider()?];
+    let sharded =
+        Custodian::with_custody(Arc::new(ShardedCustody::new("bench_audit", 2, providers.clone())?));
+    eprintln!("bench: seeding {records} sharded accounts for the audits");
+    let seeded = futures::stream::iter(0..records)
+        .map(|_| sharded.create("bench"))
+        .buffer_unordered(SEED_CONCURRENCY)
+        .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+        .await?;
+    anyhow::ensure!(seeded == records, "seeded {seeded} of {records} accounts");
+
+    let mut rows = Vec::new();
+    for deep in [false, true] {
+        // The counting scans before and after the audit, averaged: caches
+        // warm up, and drift hurts both alike.
+        let before = count_scans(client, &providers, records).await?;
+        let (progress, _) = watch::channel(audit::Progress::default());
+        let options = AuditOptions { deep, ..AuditOptions::default() };
+        let requester = Requester::operator("bench-audit", "bench");
+        let report = audit::run(&sharded, options, &requester, progress, Arc::default()).await?;
+        let after = count_scans(client, &providers, records).await?;
+        let raw: Vec<Duration> = before.iter().zip(&after).map(|(b, a)| (*b + *a) / 2).collect();
+        let raw_total: Duration = raw.iter().sum();
+        anyhow::ensure!(report.findings.is_empty(), "the audit found {:?}", report.findings.first());
+        let kind = if deep { "deep audit" } else { "audit" };
+        for ((part, provider), raw) in report.providers.iter().zip(&providers).zip(raw) {
+            rows.push(Row {
+                operation: format!("sharded {kind}, {records} accounts: provider {}", part.provider),
+                ours: Figure::Rate(rate(part.checked, part.elapsed)),
+                raw: Some(Figure::Rate(rate(records, raw))),
+                target: Target::Report,
+                note: format!(
+                    "{} of {}'s shares{} vs {}",
+                    if deep { "every check, and opening and verifying each" } else { "every check" },
+                    provider.name,
+                    if deep { "" } else { " (n shares, one epoch and one set of commitments per address)" },
+                    raw_baseline(&provider.name)
+                ),
+            });
+        }
+        rows.push(Row {
+            operation: format!("sharded {kind}, {records} accounts: whole run"),
+            ours: Figure::Rate(rate(records, report.elapsed)),
+            raw: Some(Figure::Rate(rate(records, raw_total))),
+            target: Target::Report,
+            note: "the three providers one after another, then the cross-check of every address, vs the three counting scans one after another (each scan: the mean of one before and one after the audit)".into(),
+        });
+    }
+    Ok(rows)
+}
+
+/// Each provider's counting scan, in turn; each must see `records`.
+async fn count_scans(
+    client: &aws_sdk_dynamodb::Client,
+    providers: &[Provider],
+    records: u64,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(providers.len());
+    for provider in providers {
+        let (count, elapsed) = count_scan(client, provider).await?;
+        anyhow::ensure!(count == records, "provider {} holds {count} records", provider.name);
+        times.push(elapsed);
+    }
+    Ok(times)
+}
+
+/// A counting scan of one provider's table, 8 segments: the SDK's own for
+/// DynamoDB, the store's for the others.
+async fn count_scan(
+    client: &aws_sdk_dynamodb::Client,
+    provider: &Provider,
+) -> anyhow::Result<(u64, Duration)> {
+    if provider.name == "aws" {
+        return crate::measure::raw_scan(client, provider.store.table(), 8).await;
+    }
+    let start = Instant::now();
+    let mut pages = parallel_scan(Arc::clone(&provider.store), 8, 1000);
+    let mut count = 0u64;
+    while let Some(page) = pages.recv().await {
+        count += page?.len() as u64;
+    }
+    Ok((count, start.elapsed()))
+}
+
+fn raw_baseline(provider: &str) -> &'static str {
+    match provider {
+        "aws" => "a counting parallel Scan of its table (8 segments)",
+        _ => "the store's own parallel scan of its table, counted (8 segments)",
+    }
 }
 
 fn sealer() -> Arc<LocalSealer> {
