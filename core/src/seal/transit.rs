@@ -119,7 +119,7 @@ impl TransitSealer {
         }
         let Some(path) = token_file else {
             return Err(Error::Config(
-                "no OpenBao token: export BAO_TOKEN (or VAULT_TOKEN), or set `transit_token_file` to a file holding it".into(),
+                "no OpenBao token: export BAO_TOKEN (or VAULT_TOKEN), or set `transit_token_file` to a file holding it, or `transit_token_secret` to a Secrets Manager secret holding it".into(),
             ));
         };
         let display = path.display();
@@ -186,7 +186,7 @@ impl TransitSealer {
         let (url, mount, key) = (self.api.url(), &self.mount, &self.key);
         match refusal {
             Refusal::Token => format!(
-                "OpenBao at {url} refused the token for {}; check BAO_TOKEN, VAULT_TOKEN or `transit_token_file`, and that the token's policy allows that path",
+                "OpenBao at {url} refused the token for {}; check BAO_TOKEN, VAULT_TOKEN, `transit_token_file` or `transit_token_secret`, and that the token's policy allows that path",
                 self.path(operation)
             ),
             Refusal::MissingKey => format!(

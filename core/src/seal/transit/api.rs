@@ -83,7 +83,7 @@ impl Api {
         }
         if token.is_empty() || HeaderValue::from_str(&token).is_err() {
             return Err(Error::Config(
-                "the OpenBao token is empty or holds characters an HTTP header cannot carry; check BAO_TOKEN, VAULT_TOKEN or `transit_token_file`".into(),
+                "the OpenBao token is empty or holds characters an HTTP header cannot carry; check BAO_TOKEN, VAULT_TOKEN, `transit_token_file` or `transit_token_secret`".into(),
             ));
         }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
