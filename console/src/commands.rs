@@ -2,6 +2,7 @@
 
 use futures::StreamExt as _;
 use rossignol_core::config::{Config, Environment};
+use rossignol_core::lifecycle::Run;
 use rossignol_core::store::{AccountRecord, Cursor};
 use rossignol_core::{Address, Custodian, Requester};
 use serde::Serialize;
@@ -45,27 +46,13 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Disable { address } => crate::custody::set_disabled(env, &address, true, &mut out).await,
         Command::Enable { address } => crate::custody::set_disabled(env, &address, false, &mut out).await,
-        Command::Migrate { bulk } => {
-            crate::lifecycle::migrate(env, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out).await
-        }
-        Command::Refresh { bulk } => {
-            crate::lifecycle::refresh(env, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out).await
-        }
+        Command::Migrate { bulk } => bulk_run(env, Run::Migrate, &bulk, &mut out).await,
+        Command::Refresh { bulk } => bulk_run(env, Run::Refresh, &bulk, &mut out).await,
+        Command::Repair { provider, bulk } => bulk_run(env, Run::Repair { provider }, &bulk, &mut out).await,
         Command::Shard { from, bulk } => {
             let source = config.environment(Some(&from))?;
             crate::lifecycle::shard(env, source, bulk.dry_run, bulk.concurrency.into(), bulk.json, &mut out)
                 .await
-        }
-        Command::Repair { provider, bulk } => {
-            crate::lifecycle::repair(
-                env,
-                &provider,
-                bulk.dry_run,
-                bulk.concurrency.into(),
-                bulk.json,
-                &mut out,
-            )
-            .await
         }
         Command::Reseal { to, bulk, allow_downgrade } => {
             let how = crate::lifecycle::ResealOptions {
@@ -79,6 +66,15 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     };
     out.flush()?;
     result
+}
+
+async fn bulk_run(
+    env: &Environment,
+    run: Run,
+    bulk: &crate::cli::Bulk,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    crate::lifecycle::run(env, run, bulk.dry_run, bulk.concurrency.into(), bulk.json, out).await
 }
 
 /// `rossignol status`: where it points and what it holds.

@@ -18,48 +18,18 @@ use crate::output::Out;
 /// How often the live progress line is redrawn at most.
 const REDRAW: Duration = Duration::from_millis(100);
 
-pub async fn migrate(
+/// `rossignol migrate`, `repair PROVIDER` and `refresh`.
+pub async fn run(
     env: &Environment,
+    run: lifecycle::Run,
     dry_run: bool,
     concurrency: usize,
     json: bool,
     out: &mut Out,
 ) -> Result<(), Failure> {
-    let how = Bulk { operation: Operation::Migrate, dry_run, concurrency, json };
+    let how = Bulk { operation: run.operation(), dry_run, concurrency, json };
     bulk(env, how, out, async |custodian, options, requester, tx| {
-        lifecycle::migrate::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await
-    })
-    .await
-}
-
-/// `rossignol repair PROVIDER`: the provider's shares made again from the others.
-pub async fn repair(
-    env: &Environment,
-    provider: &str,
-    dry_run: bool,
-    concurrency: usize,
-    json: bool,
-    out: &mut Out,
-) -> Result<(), Failure> {
-    let how = Bulk { operation: Operation::Repair, dry_run, concurrency, json };
-    bulk(env, how, out, async |custodian, options, requester, tx| {
-        let cancel = Arc::new(AtomicBool::new(false));
-        lifecycle::repair::run(&custodian, provider, options, &requester, tx, cancel).await
-    })
-    .await
-}
-
-/// `rossignol refresh`: every account's shares re-randomised.
-pub async fn refresh(
-    env: &Environment,
-    dry_run: bool,
-    concurrency: usize,
-    json: bool,
-    out: &mut Out,
-) -> Result<(), Failure> {
-    let how = Bulk { operation: Operation::Refresh, dry_run, concurrency, json };
-    bulk(env, how, out, async |custodian, options, requester, tx| {
-        lifecycle::refresh::run(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await
+        run.start(&custodian, options, &requester, tx, Arc::new(AtomicBool::new(false))).await
     })
     .await
 }

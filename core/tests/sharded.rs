@@ -521,12 +521,15 @@ async fn opened_share(s: &Sharded, slot: usize, address: &Address) -> Zeroizing<
     provider.sealer.open_secret(ctx, &share.seal, &share.blob).await.unwrap()
 }
 
-async fn repair(s: &Sharded, provider: &str, dry_run: bool) -> lifecycle::Report {
+/// Runs `run` to its end; its report.
+async fn bulk(custodian: &Custodian, run: lifecycle::Run, dry_run: bool) -> lifecycle::Report {
     let (progress, _) = tokio::sync::watch::channel(lifecycle::Progress::default());
     let options = lifecycle::Options { dry_run, ..lifecycle::Options::default() };
-    lifecycle::repair::run(&s.custodian, provider, options, &requester(), progress, Arc::default())
-        .await
-        .unwrap()
+    run.start(custodian, options, &requester(), progress, Arc::default()).await.unwrap()
+}
+
+async fn repair(s: &Sharded, provider: &str, dry_run: bool) -> lifecycle::Report {
+    bulk(&s.custodian, lifecycle::Run::Repair { provider: provider.into() }, dry_run).await
 }
 
 async fn repair_restores_a_wiped_provider_exactly(s: &Sharded) {
@@ -592,9 +595,7 @@ async fn repair_restores_a_wiped_provider_exactly(s: &Sharded) {
 }
 
 async fn refresh(custodian: &Custodian, dry_run: bool) -> lifecycle::Report {
-    let (progress, _) = tokio::sync::watch::channel(lifecycle::Progress::default());
-    let options = lifecycle::Options { dry_run, ..lifecycle::Options::default() };
-    lifecycle::refresh::run(custodian, options, &requester(), progress, Arc::default()).await.unwrap()
+    bulk(custodian, lifecycle::Run::Refresh, dry_run).await
 }
 
 async fn refresh_keeps_every_key_and_changes_every_share(s: &Sharded) {

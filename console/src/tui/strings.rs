@@ -1,6 +1,6 @@
 //! Every sentence the console shows, in one place.
 
-use crate::tui::app::jobs::BulkRun;
+use crate::tui::app::jobs::{BulkRun, command, noun};
 
 pub const APP: &str = "ROSSIGNOL";
 pub const NOTHING_SELECTED: &str = "no account is selected; move to one with j/k first";
@@ -131,13 +131,13 @@ pub fn bulk_done(run: &BulkRun, report: &rossignol_core::lifecycle::Report) -> S
 pub fn bulk_incomplete(run: &BulkRun) -> String {
     format!(
         "the {} is not complete (rows failed, changed meanwhile, or it was stopped); run {} again",
-        run.noun(),
-        run.command()
+        noun(run),
+        command(run)
     )
 }
 
 pub fn bulk_failed(run: &BulkRun, error: &str) -> String {
-    format!("the {} stopped: {error}; run {} again to resume", run.noun(), run.command())
+    format!("the {} stopped: {error}; run {} again to resume", noun(run), command(run))
 }
 
 pub fn passphrase_too_short(min: usize) -> String {
@@ -241,7 +241,7 @@ pub fn bad_count(text: &str, max: u64) -> String {
 pub fn only_sharded(run: &BulkRun, env: &str) -> String {
     format!(
         "{} works on the shares of a sharded environment, and {env} holds whole keys in one store",
-        run.command()
+        command(run)
     )
 }
 

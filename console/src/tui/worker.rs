@@ -547,17 +547,7 @@ async fn run_bulk(
         }
     });
     let options = lifecycle::Options::default();
-    let result = match &run {
-        BulkRun::Migrate => {
-            lifecycle::migrate::run(&custodian, options, &requester, progress_tx, cancel).await
-        }
-        BulkRun::Repair { provider } => {
-            lifecycle::repair::run(&custodian, provider, options, &requester, progress_tx, cancel).await
-        }
-        BulkRun::Refresh => {
-            lifecycle::refresh::run(&custodian, options, &requester, progress_tx, cancel).await
-        }
-    };
+    let result = run.start(&custodian, options, &requester, progress_tx, cancel).await;
     forwarder.abort();
     let _ = tx.send(Action::BulkFinished { generation, result: result.map_err(|e| e.to_string()) });
 }

@@ -90,6 +90,47 @@ impl Operation {
     }
 }
 
+/// A run over a whole environment that needs nothing but its name and
+/// the environment: what the console and the command line start.
+/// (`reseal` also takes a target seal, `shard` a source environment.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Run {
+    /// Seal the Node-era plaintext rows in place.
+    Migrate,
+    /// Make one provider's shares again from the others.
+    Repair { provider: String },
+    /// Give every account new shares of the same key.
+    Refresh,
+}
+
+impl Run {
+    pub fn operation(&self) -> Operation {
+        match self {
+            Run::Migrate => Operation::Migrate,
+            Run::Repair { .. } => Operation::Repair,
+            Run::Refresh => Operation::Refresh,
+        }
+    }
+
+    /// Runs it, as [`migrate::run`], [`repair::run`] or [`refresh::run`].
+    pub async fn start(
+        &self,
+        custodian: &Custodian,
+        options: Options,
+        requester: &Requester,
+        progress: watch::Sender<Progress>,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<Report> {
+        match self {
+            Run::Migrate => migrate::run(custodian, options, requester, progress, cancel).await,
+            Run::Repair { provider } => {
+                repair::run(custodian, provider, options, requester, progress, cancel).await
+            }
+            Run::Refresh => refresh::run(custodian, options, requester, progress, cancel).await,
+        }
+    }
+}
+
 /// Where a running migration or reseal is.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {

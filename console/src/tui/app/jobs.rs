@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use rossignol_core::audit::{AuditReport, Progress};
-use rossignol_core::lifecycle::Operation;
 
 #[derive(Debug, Clone)]
 pub struct CreateJob {
@@ -111,40 +110,22 @@ impl AuditJob {
 
 /// A bulk run the console starts and watches, as `rossignol migrate`,
 /// `repair` and `refresh` do on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BulkRun {
-    /// Seal the Node-era plaintext rows in place.
-    Migrate,
-    /// Make one provider's shares again from the others.
-    Repair { provider: String },
-    /// Give every account new shares of the same key.
-    Refresh,
+pub use rossignol_core::lifecycle::Run as BulkRun;
+
+/// What a sentence calls it: "the migration is not complete".
+pub fn noun(run: &BulkRun) -> &'static str {
+    match run {
+        BulkRun::Migrate => "migration",
+        BulkRun::Repair { .. } => "repair",
+        BulkRun::Refresh => "refresh",
+    }
 }
 
-impl BulkRun {
-    pub fn operation(&self) -> Operation {
-        match self {
-            BulkRun::Migrate => Operation::Migrate,
-            BulkRun::Repair { .. } => Operation::Repair,
-            BulkRun::Refresh => Operation::Refresh,
-        }
-    }
-
-    /// What a sentence calls it: "the migration is not complete".
-    pub fn noun(&self) -> &'static str {
-        match self {
-            BulkRun::Migrate => "migration",
-            BulkRun::Repair { .. } => "repair",
-            BulkRun::Refresh => "refresh",
-        }
-    }
-
-    /// The console command that starts (or resumes) it.
-    pub fn command(&self) -> String {
-        match self {
-            BulkRun::Repair { provider } => format!(":repair {provider}"),
-            other => format!(":{}", other.operation().as_str()),
-        }
+/// The console command that starts (or resumes) it.
+pub fn command(run: &BulkRun) -> String {
+    match run {
+        BulkRun::Repair { provider } => format!(":repair {provider}"),
+        other => format!(":{}", other.operation().as_str()),
     }
 }
 
